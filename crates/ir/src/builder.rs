@@ -1,0 +1,179 @@
+//! Building IR functions one block at a time.
+//!
+//! ```
+//! use ir::{Builder, CheckedOp, Cond, ExitKind, Type};
+//! let mut b = Builder::new("add1", 1);
+//! let entry = b.create_block(&[]);
+//! b.switch_to(entry);
+//! let x = b.param(0);
+//! let one = b.iconst(1);
+//! let s = b.snapshot(ExitKind::Resume, 0, 0, "int_overflow", vec![]);
+//! let y = b.checked(CheckedOp::Add, x, one, s);
+//! b.ret(y);
+//! let f = b.finish();
+//! ir::verify::verify(&f).unwrap();
+//! ```
+
+use crate::*;
+
+/// Builds a [`Function`]. Blocks are created with typed parameters, filled in any order, and
+/// each must be given exactly one terminator before [`Builder::finish`].
+pub struct Builder {
+    func: Function,
+    current: Option<Block>,
+    terminated: Vec<bool>,
+}
+
+impl Builder {
+    pub fn new(name: &str, num_params: u32) -> Builder {
+        Builder {
+            func: Function { name: name.to_string(), num_params, ..Function::default() },
+            current: None,
+            terminated: Vec::new(),
+        }
+    }
+
+    /// A new block with parameters of these types.
+    pub fn create_block(&mut self, params: &[Type]) -> Block {
+        let block = Block(self.func.blocks.len() as u32);
+        self.func.blocks.push(BlockData { params: vec![], insts: vec![], term: Terminator::Exit(SnapshotId(u32::MAX)) });
+        self.terminated.push(false);
+        for (i, &ty) in params.iter().enumerate() {
+            let v = self.push(Op::BlockParam(block, i as u32), Some(ty));
+            self.func.blocks[block.0 as usize].params.push(v);
+        }
+        block
+    }
+
+    /// Appends a parameter to an existing block (used when a loop head learns it needs one).
+    pub fn add_block_param(&mut self, block: Block, ty: Type) -> Value {
+        let index = self.func.blocks[block.0 as usize].params.len() as u32;
+        let v = self.push(Op::BlockParam(block, index), Some(ty));
+        self.func.blocks[block.0 as usize].params.push(v);
+        v
+    }
+
+    pub fn block_params(&self, block: Block) -> &[Value] {
+        &self.func.blocks[block.0 as usize].params
+    }
+
+    /// Instructions are appended to `block` from now on.
+    pub fn switch_to(&mut self, block: Block) {
+        assert!(!self.terminated[block.0 as usize], "{block} is already terminated");
+        self.current = Some(block);
+    }
+
+    pub fn current_block(&self) -> Option<Block> {
+        self.current
+    }
+
+    pub fn is_terminated(&self, block: Block) -> bool {
+        self.terminated[block.0 as usize]
+    }
+
+    pub fn value_type(&self, v: Value) -> Option<Type> {
+        self.func.value_type(v)
+    }
+
+    fn push(&mut self, op: Op, ty: Option<Type>) -> Value {
+        let v = Value(self.func.insts.len() as u32);
+        self.func.insts.push(InstData { op, ty });
+        v
+    }
+
+    /// Appends an instruction to the current block.
+    pub fn inst(&mut self, op: Op, ty: Option<Type>) -> Value {
+        let block = self.current.expect("no current block");
+        assert!(!self.terminated[block.0 as usize], "{block} is already terminated");
+        let v = self.push(op, ty);
+        self.func.blocks[block.0 as usize].insts.push(v);
+        v
+    }
+
+    pub fn snapshot(&mut self, kind: ExitKind, pc: u32, stack_depth: u32, reason: &str, entries: Vec<SnapshotEntry>) -> SnapshotId {
+        let id = SnapshotId(self.func.snapshots.len() as u32);
+        self.func.snapshots.push(Snapshot { kind, pc, stack_depth, reason: reason.to_string(), entries });
+        id
+    }
+
+    pub fn param(&mut self, i: u32) -> Value {
+        self.inst(Op::Param(i), Some(Type::I64))
+    }
+    pub fn iconst(&mut self, c: i64) -> Value {
+        self.inst(Op::IConst(c), Some(Type::I64))
+    }
+    pub fn fconst(&mut self, c: f64) -> Value {
+        self.inst(Op::FConst(c), Some(Type::F64))
+    }
+    pub fn load(&mut self, mem: Mem, base: Value, offset: i32) -> Value {
+        self.inst(Op::Load(mem, base, offset), Some(mem.value_type()))
+    }
+    pub fn store(&mut self, mem: Mem, base: Value, offset: i32, value: Value) {
+        self.inst(Op::Store(mem, base, offset, value), None);
+    }
+    pub fn int(&mut self, op: IntOp, a: Value, b: Value) -> Value {
+        self.inst(Op::Int(op, a, b), Some(Type::I64))
+    }
+    pub fn checked(&mut self, op: CheckedOp, a: Value, b: Value, s: SnapshotId) -> Value {
+        self.inst(Op::Checked(op, a, b, s), Some(Type::I64))
+    }
+    pub fn neg_checked(&mut self, a: Value, s: SnapshotId) -> Value {
+        self.inst(Op::NegChecked(a, s), Some(Type::I64))
+    }
+    pub fn float(&mut self, op: FloatOp, a: Value, b: Value) -> Value {
+        self.inst(Op::Float(op, a, b), Some(Type::F64))
+    }
+    pub fn fneg(&mut self, a: Value) -> Value {
+        self.inst(Op::FNeg(a), Some(Type::F64))
+    }
+    pub fn int_to_float(&mut self, a: Value) -> Value {
+        self.inst(Op::IntToFloat(a), Some(Type::F64))
+    }
+    pub fn icmp(&mut self, cond: Cond, a: Value, b: Value) -> Value {
+        self.inst(Op::ICmp(cond, a, b), Some(Type::I64))
+    }
+    pub fn fcmp(&mut self, cond: Cond, a: Value, b: Value) -> Value {
+        self.inst(Op::FCmp(cond, a, b), Some(Type::I64))
+    }
+    pub fn select(&mut self, c: Value, a: Value, b: Value) -> Value {
+        let ty = self.value_type(a);
+        self.inst(Op::Select(c, a, b), ty)
+    }
+    pub fn call(&mut self, target: u64, args: &[Value], ret: Option<Type>) -> Value {
+        self.inst(Op::Call { target, args: args.to_vec(), ret }, ret)
+    }
+    pub fn guard(&mut self, cond: Value, expect: bool, snapshot: SnapshotId) {
+        self.inst(Op::Guard { cond, expect, snapshot }, None);
+    }
+
+    fn terminate(&mut self, term: Terminator) {
+        let block = self.current.take().expect("no current block");
+        assert!(!self.terminated[block.0 as usize], "{block} is already terminated");
+        self.terminated[block.0 as usize] = true;
+        self.func.blocks[block.0 as usize].term = term;
+    }
+    pub fn jump(&mut self, block: Block, args: &[Value]) {
+        self.terminate(Terminator::Jump(BlockCall { block, args: args.to_vec() }));
+    }
+    pub fn branch(&mut self, cond: Value, then: Block, then_args: &[Value], otherwise: Block, otherwise_args: &[Value]) {
+        self.terminate(Terminator::Branch {
+            cond,
+            then: BlockCall { block: then, args: then_args.to_vec() },
+            otherwise: BlockCall { block: otherwise, args: otherwise_args.to_vec() },
+        });
+    }
+    pub fn ret(&mut self, v: Value) {
+        self.terminate(Terminator::Return(v));
+    }
+    pub fn exit(&mut self, s: SnapshotId) {
+        self.terminate(Terminator::Exit(s));
+    }
+
+    /// The finished function. Panics if a block was left without a terminator.
+    pub fn finish(self) -> Function {
+        if let Some(i) = self.terminated.iter().position(|t| !t) {
+            panic!("block b{i} of {} has no terminator", self.func.name);
+        }
+        self.func
+    }
+}

@@ -1,0 +1,1 @@
+//! The IR text form (placeholder module, filled in below).

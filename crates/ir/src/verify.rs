@@ -1,0 +1,1 @@
+//! The IR verifier (placeholder module, filled in below).
