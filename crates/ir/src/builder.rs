@@ -75,6 +75,14 @@ impl Builder {
         self.func.value_type(v)
     }
 
+    /// The value of `v` if it is an integer constant.
+    pub fn constant(&self, v: Value) -> Option<i64> {
+        match self.func.inst(v).op {
+            Op::IConst(c) => Some(c),
+            _ => None,
+        }
+    }
+
     fn push(&mut self, op: Op, ty: Option<Type>) -> Value {
         let v = Value(self.func.insts.len() as u32);
         self.func.insts.push(InstData { op, ty });

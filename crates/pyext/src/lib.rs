@@ -1,1 +1,110 @@
-//! pyext (placeholder).
+//! The `psyco._psyco` extension module: a thin pyo3 layer over `runtime::api`. The public
+//! API, argument checking and docs live in the pure-Python package `psyco` beside it.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCode, PyDict};
+use runtime::api;
+
+/// Installs the hook; `all` compiles every hot function, otherwise only bound ones.
+#[pyfunction]
+#[pyo3(signature = (all, threshold=None, backend=None))]
+fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> PyResult<()> {
+    api::enable(all, threshold, backend).map_err(|e| {
+        if e.starts_with("unknown backend") {
+            PyValueError::new_err(e)
+        } else {
+            PyRuntimeError::new_err(e)
+        }
+    })
+}
+
+#[pyfunction]
+fn stop() {
+    api::stop()
+}
+
+#[pyfunction]
+fn disable() {
+    api::disable()
+}
+
+fn code_ptr(code: &Bound<'_, PyAny>) -> PyResult<*mut runtime::cpython::PyCodeObject> {
+    if !code.is_instance_of::<PyCode>() {
+        return Err(PyTypeError::new_err("expected a code object"));
+    }
+    Ok(code.as_ptr() as *mut runtime::cpython::PyCodeObject)
+}
+
+/// Compiles the code object at its next call.
+#[pyfunction]
+fn bind_code(code: &Bound<'_, PyAny>) -> PyResult<()> {
+    let code = code_ptr(code)?;
+    // SAFETY: `code` is a live code object (borrowed from the caller) and the GIL is held.
+    unsafe { api::bind(code) }.map_err(PyRuntimeError::new_err)
+}
+
+#[pyfunction]
+fn is_compiled_code(code: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let code = code_ptr(code)?;
+    // SAFETY: `code` is a live code object and the GIL is held.
+    Ok(unsafe { api::is_compiled(code) })
+}
+
+/// All counters as a dict (see `psyco.stats`).
+#[pyfunction]
+fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    let r = api::report();
+    let d = PyDict::new(py);
+    d.set_item("mode", r.mode)?;
+    d.set_item("backend", r.backend)?;
+    d.set_item("threshold", r.threshold)?;
+    d.set_item("functions_compiled", r.functions_compiled)?;
+    d.set_item("versions_compiled", r.versions_compiled)?;
+    d.set_item("versions", r.versions_live)?;
+    d.set_item("instructions_compiled", r.instructions_compiled)?;
+    d.set_item("compile_time", r.compile_ns as f64 / 1e9)?;
+    d.set_item("code_bytes", r.code_bytes_live)?;
+    d.set_item("code_bytes_total", r.code_bytes)?;
+    let declined = PyDict::new(py);
+    for (k, v) in &r.declined {
+        declined.set_item(k, v)?;
+    }
+    d.set_item("declined", declined)?;
+    let exits = PyDict::new(py);
+    for (k, v) in &r.exits {
+        exits.set_item(k, v)?;
+    }
+    d.set_item("side_exits", exits)?;
+    let codes = PyDict::new(py);
+    for c in &r.codes {
+        let e = PyDict::new(py);
+        e.set_item("calls", c.calls)?;
+        e.set_item("native_entries", c.native_entries)?;
+        e.set_item("back_edges", c.back_edges)?;
+        e.set_item("versions", c.versions)?;
+        e.set_item("declined", c.declined.as_deref())?;
+        let exits = PyDict::new(py);
+        for (k, v) in &c.exits {
+            exits.set_item(k, v)?;
+        }
+        e.set_item("side_exits", exits)?;
+        e.set_item("filename", &c.filename)?;
+        e.set_item("firstlineno", c.firstlineno)?;
+        codes.set_item(format!("{}:{}:{}", c.filename, c.firstlineno, c.name), e)?;
+    }
+    d.set_item("codes", codes)?;
+    Ok(d)
+}
+
+#[pymodule]
+fn _psyco(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(enable, m)?)?;
+    m.add_function(wrap_pyfunction!(stop, m)?)?;
+    m.add_function(wrap_pyfunction!(disable, m)?)?;
+    m.add_function(wrap_pyfunction!(bind_code, m)?)?;
+    m.add_function(wrap_pyfunction!(is_compiled_code, m)?)?;
+    m.add_function(wrap_pyfunction!(stats, m)?)?;
+    m.add("BACKENDS", backend_x86::BACKEND_NAMES.to_vec())?;
+    Ok(())
+}

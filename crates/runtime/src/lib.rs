@@ -1,1 +1,13 @@
-//! runtime (placeholder).
+//! The runtime: everything that touches CPython 3.11. It owns the frame-evaluation hook, the
+//! bytecode front end, the version caches, side exits and the helpers compiled code calls.
+//! `pyext` is a thin Python-facing layer over [`api`].
+
+pub mod api;
+pub mod bytecode;
+pub mod cpython;
+pub mod frontend;
+pub mod helpers;
+pub mod hook;
+pub mod opcodes;
+pub mod stats;
+pub mod version;

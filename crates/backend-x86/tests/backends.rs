@@ -1,0 +1,6 @@
+//! Runs the backend conformance suite (`tests/conformance`) once per backend.
+
+#[macro_use]
+mod conformance;
+
+conformance_suite!(dynasm, backend_x86::DynasmBackend);

@@ -1,0 +1,115 @@
+//! The operations behind the `psyco` module's functions, for `pyext` to expose.
+//!
+//! Every function here must be called with the GIL held.
+
+use crate::hook::{self, Mode};
+use crate::stats::CodeStats;
+
+/// `full()` / `bind()` mode switches. `backend` is a backend name; `all` compiles every
+/// function that gets hot, otherwise only bound ones.
+pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Result<(), String> {
+    crate::cpython::check_layout()?;
+    // SAFETY: GIL held (this module's contract).
+    let jit = unsafe { hook::jit() };
+    if let Some(name) = backend {
+        jit.options.backend = backend_x86::backend_by_name(name).ok_or_else(|| {
+            format!("unknown backend {name:?}; valid backends: {}", backend_x86::BACKEND_NAMES.join(", "))
+        })?;
+    }
+    if let Some(t) = threshold {
+        jit.options.threshold = t;
+    }
+    let all = all || matches!(jit.mode, Mode::Compiling { all: true });
+    // SAFETY: GIL held.
+    unsafe { hook::set_mode(Mode::Compiling { all }) };
+    Ok(())
+}
+
+/// `stop()`: compile nothing more; compiled code keeps running.
+pub fn stop() {
+    // SAFETY: GIL held.
+    unsafe {
+        if hook::jit().mode != Mode::Off {
+            hook::set_mode(Mode::Stopped);
+        }
+    }
+}
+
+/// `disable()`: remove the hook and drop all compiled code.
+pub fn disable() {
+    // SAFETY: GIL held.
+    unsafe { hook::set_mode(Mode::Off) }
+}
+
+/// Marks a code object for compilation at its next call.
+///
+/// # Safety
+/// `code` must be a live code object.
+pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject) -> Result<(), String> {
+    // SAFETY: GIL held; `code` is live per the contract.
+    if unsafe { !hook::bind_code(code) } {
+        return Err("could not attach psyco's data to the code object".into());
+    }
+    // SAFETY: GIL held.
+    if unsafe { hook::jit().mode } == Mode::Off {
+        enable(false, None, None)?;
+    }
+    Ok(())
+}
+
+/// Whether the code object has compiled versions.
+///
+/// # Safety
+/// `code` must be a live code object.
+pub unsafe fn is_compiled(code: *mut crate::cpython::PyCodeObject) -> bool {
+    // SAFETY: GIL held; reading our own registry.
+    unsafe { hook::jit().entries.iter().any(|&e| (*e).code == code && !(*e).versions.is_empty()) }
+}
+
+/// The global counters and the per-code ones.
+pub struct Report {
+    pub mode: &'static str,
+    pub backend: &'static str,
+    pub threshold: u64,
+    pub functions_compiled: u64,
+    pub versions_compiled: u64,
+    pub versions_live: usize,
+    pub instructions_compiled: u64,
+    pub compile_ns: u64,
+    pub code_bytes: usize,
+    pub code_bytes_live: usize,
+    pub declined: Vec<(String, u64)>,
+    pub exits: Vec<(String, u64)>,
+    pub codes: Vec<CodeStats>,
+}
+
+pub fn report() -> Report {
+    // SAFETY: GIL held.
+    let jit = unsafe { hook::jit() };
+    let live: Vec<_> = jit
+        .entries
+        .iter()
+        // SAFETY: registered entries are live.
+        .flat_map(|&e| unsafe { (*e).versions.iter().map(|v| v.bytes()).collect::<Vec<_>>() })
+        .collect();
+    Report {
+        mode: match jit.mode {
+            Mode::Off => "off",
+            Mode::Compiling { all: true } => "full",
+            Mode::Compiling { all: false } => "bound",
+            Mode::Stopped => "stopped",
+        },
+        backend: jit.options.backend.name(),
+        threshold: jit.options.threshold,
+        functions_compiled: jit.stats.functions_compiled,
+        versions_compiled: jit.stats.versions_compiled,
+        versions_live: live.len(),
+        instructions_compiled: jit.stats.instructions_compiled,
+        compile_ns: jit.stats.compile_ns,
+        code_bytes: jit.stats.code_bytes,
+        code_bytes_live: live.iter().sum(),
+        declined: jit.stats.declined.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        exits: jit.stats.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        codes: hook::code_stats(jit),
+    }
+}

@@ -1,0 +1,248 @@
+//! The one module of unsafe CPython 3.11 bindings: struct mirrors with compile-time offset
+//! checks, the private functions we call, and small helpers over them.
+//!
+//! Every layout here is CPython 3.11's (verified on 3.11.7, x86-64; see
+//! `shared/research/cpython311-hooking.md` §2). Another minor version is a new module, not an
+//! edit: `psyco/__init__.py` refuses to import elsewhere, and [`check_layout`] tests canaries at
+//! import.
+//!
+//! Everything else in the runtime reaches CPython only through this module; the front end
+//! turns the `OFFSET_*` constants into plain numbers inside the IR.
+
+#![allow(non_camel_case_types, non_snake_case)] // CPython's own names, kept for grep-ability
+
+use pyo3_ffi::{PyObject, PyTypeObject};
+use std::mem::offset_of;
+use std::os::raw::{c_char, c_int, c_void};
+
+pub use pyo3_ffi as ffi;
+
+/// `_PyInterpreterFrame` (Include/internal/pycore_frame.h).
+#[repr(C)]
+pub struct InterpreterFrame {
+    pub f_func: *mut PyObject,
+    pub f_globals: *mut PyObject,
+    pub f_builtins: *mut PyObject,
+    pub f_locals: *mut PyObject,
+    pub f_code: *mut PyCodeObject,
+    pub frame_obj: *mut PyObject,
+    pub previous: *mut InterpreterFrame,
+    pub prev_instr: *mut u16,
+    pub stacktop: c_int,
+    pub is_entry: bool,
+    pub owner: c_char,
+    pub localsplus: [*mut PyObject; 1],
+}
+const _: () = assert!(offset_of!(InterpreterFrame, f_globals) == 8);
+const _: () = assert!(offset_of!(InterpreterFrame, f_builtins) == 16);
+const _: () = assert!(offset_of!(InterpreterFrame, f_code) == 32);
+const _: () = assert!(offset_of!(InterpreterFrame, previous) == 48);
+const _: () = assert!(offset_of!(InterpreterFrame, prev_instr) == 56);
+const _: () = assert!(offset_of!(InterpreterFrame, stacktop) == 64);
+const _: () = assert!(offset_of!(InterpreterFrame, owner) == 69);
+const _: () = assert!(offset_of!(InterpreterFrame, localsplus) == 72);
+
+pub const FRAME_OWNED_BY_THREAD: c_char = 0;
+pub const OFFSET_FRAME_PREV_INSTR: i32 = offset_of!(InterpreterFrame, prev_instr) as i32;
+pub const OFFSET_FRAME_LOCALSPLUS: i32 = offset_of!(InterpreterFrame, localsplus) as i32;
+
+/// `PyCodeObject`, up to `co_code_adaptive`.
+#[repr(C)]
+pub struct PyCodeObject {
+    pub ob_base: pyo3_ffi::PyVarObject,
+    pub co_consts: *mut PyObject,
+    pub co_names: *mut PyObject,
+    pub co_exceptiontable: *mut PyObject,
+    pub co_flags: c_int,
+    pub co_warmup: i16,
+    pub _co_linearray_entry_size: i16,
+    pub co_argcount: c_int,
+    pub co_posonlyargcount: c_int,
+    pub co_kwonlyargcount: c_int,
+    pub co_stacksize: c_int,
+    pub co_firstlineno: c_int,
+    pub co_nlocalsplus: c_int,
+    pub co_nlocals: c_int,
+    pub co_nplaincellvars: c_int,
+    pub co_ncellvars: c_int,
+    pub co_nfreevars: c_int,
+    pub co_localsplusnames: *mut PyObject,
+    pub co_localspluskinds: *mut PyObject,
+    pub co_filename: *mut PyObject,
+    pub co_name: *mut PyObject,
+    pub co_qualname: *mut PyObject,
+    pub co_linetable: *mut PyObject,
+    pub co_weakreflist: *mut PyObject,
+    pub _co_code: *mut PyObject,
+    pub _co_linearray: *mut c_char,
+    pub _co_firsttraceable: c_int,
+    pub co_extra: *mut CodeObjectExtra,
+    pub co_code_adaptive: [u16; 1],
+}
+const _: () = assert!(offset_of!(PyCodeObject, co_consts) == 24);
+const _: () = assert!(offset_of!(PyCodeObject, co_flags) == 48);
+const _: () = assert!(offset_of!(PyCodeObject, co_argcount) == 56);
+const _: () = assert!(offset_of!(PyCodeObject, co_nlocalsplus) == 76);
+const _: () = assert!(offset_of!(PyCodeObject, co_nfreevars) == 92);
+const _: () = assert!(offset_of!(PyCodeObject, co_name) == 120);
+const _: () = assert!(offset_of!(PyCodeObject, _co_firsttraceable) == 168);
+const _: () = assert!(offset_of!(PyCodeObject, co_extra) == 176);
+const _: () = assert!(offset_of!(PyCodeObject, co_code_adaptive) == 184);
+
+pub const OFFSET_CODE_ADAPTIVE: usize = offset_of!(PyCodeObject, co_code_adaptive);
+
+pub const CO_VARARGS: c_int = 0x0004;
+pub const CO_VARKEYWORDS: c_int = 0x0008;
+pub const CO_GENERATOR: c_int = 0x0020;
+pub const CO_COROUTINE: c_int = 0x0080;
+pub const CO_ITERABLE_COROUTINE: c_int = 0x0100;
+pub const CO_ASYNC_GENERATOR: c_int = 0x0200;
+
+/// `_PyCodeObjectExtra`: the per-code-object slots handed out by
+/// `_PyEval_RequestCodeExtraIndex`.
+#[repr(C)]
+pub struct CodeObjectExtra {
+    pub ce_size: isize,
+    pub ce_extras: [*mut c_void; 1],
+}
+
+/// `_PyCFrame`.
+#[repr(C)]
+pub struct CFrame {
+    pub use_tracing: u8,
+    pub current_frame: *mut InterpreterFrame,
+    pub previous: *mut CFrame,
+}
+const _: () = assert!(offset_of!(CFrame, current_frame) == 8);
+
+/// The prefix of `PyThreadState` that we touch.
+#[repr(C)]
+pub struct ThreadState {
+    pub prev: *mut c_void,
+    pub next: *mut c_void,
+    pub interp: *mut InterpreterState,
+    pub _initialized: c_int,
+    pub _static: c_int,
+    pub recursion_remaining: c_int,
+    pub recursion_limit: c_int,
+    pub recursion_headroom: c_int,
+    pub tracing: c_int,
+    pub tracing_what: c_int,
+    pub cframe: *mut CFrame,
+}
+const _: () = assert!(offset_of!(ThreadState, interp) == 16);
+const _: () = assert!(offset_of!(ThreadState, recursion_remaining) == 32);
+const _: () = assert!(offset_of!(ThreadState, cframe) == 56);
+pub const OFFSET_TSTATE_CFRAME: i32 = offset_of!(ThreadState, cframe) as i32;
+
+/// The prefix of `PyInterpreterState` up to `ceval.eval_breaker`.
+#[repr(C)]
+pub struct InterpreterState {
+    pub _prefix: [u8; 100],
+    pub eval_breaker: i32,
+}
+pub const OFFSET_INTERP_EVAL_BREAKER: i32 = offset_of!(InterpreterState, eval_breaker) as i32;
+
+/// `PyDictObject`.
+#[repr(C)]
+pub struct PyDictObject {
+    pub ob_base: PyObject,
+    pub ma_used: isize,
+    pub ma_version_tag: u64,
+    pub ma_keys: *mut c_void,
+    pub ma_values: *mut c_void,
+}
+const _: () = assert!(offset_of!(PyDictObject, ma_version_tag) == 24);
+
+/// `PyLongObject` with its first two digits.
+#[repr(C)]
+pub struct PyLongObject {
+    pub ob_base: pyo3_ffi::PyVarObject,
+    pub ob_digit: [u32; 2],
+}
+const _: () = assert!(offset_of!(PyLongObject, ob_digit) == 24);
+
+pub type EvalFrameFn = unsafe extern "C" fn(*mut ThreadState, *mut InterpreterFrame, c_int) -> *mut PyObject;
+
+extern "C" {
+    pub fn _PyEval_EvalFrameDefault(tstate: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject;
+    pub fn _PyInterpreterState_SetEvalFrameFunc(interp: *mut InterpreterState, eval_frame: EvalFrameFn);
+    pub fn _PyInterpreterState_GetEvalFrameFunc(interp: *mut InterpreterState) -> Option<EvalFrameFn>;
+    pub fn _PyEval_RequestCodeExtraIndex(free: unsafe extern "C" fn(*mut c_void)) -> isize;
+    pub fn _PyCode_SetExtra(code: *mut PyObject, index: isize, extra: *mut c_void) -> c_int;
+    pub fn PyCode_GetCode(code: *mut PyCodeObject) -> *mut PyObject;
+    pub fn _PyDict_GetItem_KnownHash(dict: *mut PyObject, key: *mut PyObject, hash: isize) -> *mut PyObject;
+    pub fn _PyThreadState_UncheckedGet() -> *mut ThreadState;
+    pub static mut PyRangeIter_Type: PyTypeObject;
+}
+
+/// The running thread's state (the GIL is held).
+pub fn thread_state() -> *mut ThreadState {
+    // SAFETY: always callable; returns the current thread state or NULL.
+    unsafe { _PyThreadState_UncheckedGet() }
+}
+
+/// Reads a code object's extra slot `index`, or NULL.
+///
+/// # Safety
+/// `code` must be a live code object.
+#[inline]
+pub unsafe fn code_extra(code: *mut PyCodeObject, index: isize) -> *mut c_void {
+    // SAFETY: the caller passes a live code object; `co_extra` is NULL or a valid array of
+    // `ce_size` slots (CPython's `_PyCode_GetExtra` reads it the same way).
+    unsafe {
+        let extra = (*code).co_extra;
+        if extra.is_null() || index >= (*extra).ce_size {
+            return std::ptr::null_mut();
+        }
+        *(*extra).ce_extras.as_ptr().offset(index)
+    }
+}
+
+/// Address of a frame's `localsplus[i]`.
+///
+/// # Safety
+/// `frame` must be live and `i` below its `co_nlocalsplus + co_stacksize`.
+#[inline]
+pub unsafe fn frame_slot(frame: *mut InterpreterFrame, i: usize) -> *mut *mut PyObject {
+    // SAFETY: localsplus has `co_nlocalsplus + co_stacksize` slots; the caller stays below.
+    unsafe { (*frame).localsplus.as_mut_ptr().add(i) }
+}
+
+/// The value of an `int` that fits in 60 bits (at most two 30-bit digits), else `None`.
+///
+/// # Safety
+/// `obj` must be an exact `int`.
+#[inline]
+pub unsafe fn small_long_value(obj: *mut PyObject) -> Option<i64> {
+    // SAFETY: `obj` is a live PyLongObject; digits up to |ob_size| exist.
+    unsafe {
+        let long = obj as *mut PyLongObject;
+        let size = (*long).ob_base.ob_size;
+        let magnitude = match size.unsigned_abs() {
+            0 => 0,
+            1 => (*long).ob_digit[0] as i64,
+            2 => (*long).ob_digit[0] as i64 | ((*long).ob_digit[1] as i64) << 30,
+            _ => return None,
+        };
+        Some(if size < 0 { -magnitude } else { magnitude })
+    }
+}
+
+/// Checks at import that the mirrors agree with the running interpreter on a few canaries.
+pub fn check_layout() -> Result<(), String> {
+    // SAFETY: called with the GIL held; reads the thread state and its interpreter.
+    unsafe {
+        let ts = thread_state();
+        if ts.is_null() || (*ts).interp.is_null() || (*ts).cframe.is_null() {
+            return Err("thread state layout does not match CPython 3.11".into());
+        }
+        if (*ts).recursion_limit <= 0 || (*ts).recursion_remaining > (*ts).recursion_limit {
+            return Err("recursion counters do not match CPython 3.11's layout".into());
+        }
+        if pyo3_ffi::Py_Version & 0xFFFF_0000 != 0x030B_0000 {
+            return Err(format!("built for CPython 3.11, running {:#x}", pyo3_ffi::Py_Version));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1328 @@
+//! The bytecode front end: CPython 3.11 bytecode to IR, specialized to the kinds of the live
+//! values a call brings.
+//!
+//! It abstractly interprets the bytecode. Every frame slot (locals, then the value stack)
+//! holds an abstract value ([`AV`]): an object stored in the frame itself, an unboxed word or
+//! double carried in an SSA value, a compile-time constant, or a virtual range iterator. Each
+//! bytecode block gets an entry state (one [`SlotKind`] per live slot); emission runs over
+//! the whole function and is repeated, joining the states that reach each block, until no
+//! entry state changes. The last round's IR is the result. Kinds only climb a finite
+//! lattice, so this ends.
+//!
+//! Representation invariants, which every exit and every call relies on:
+//! - a slot whose abstract value is `AV::Obj` holds an owned reference (or NULL) in the
+//!   frame, exactly as the interpreter would;
+//! - a *local* whose value is unboxed keeps in its frame slot NULL or a stale box of an
+//!   earlier number (never an object whose lifetime matters: storing an unboxed value over a
+//!   live object releases that object at once, as `STORE_FAST` does);
+//! - a *stack* slot whose value is unboxed holds garbage in the frame.
+//!
+//! Leaving compiled code: a snapshot lists every slot that is not `AV::Obj`; the runtime
+//! boxes or builds it. `Resume` exits are taken *before* an instruction with its inputs on
+//! the stack (the interpreter re-executes it: overflow, a failed guard, a zero divisor that
+//! must raise); `Raise` exits are taken after a helper failed, with the stack as the
+//! interpreter's `error:` path would see it.
+
+use crate::bytecode::{self, Instr};
+use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
+use crate::helpers::{self, StackOp};
+use crate::opcodes::*;
+use crate::version::{ConstPool, GlobalSite, SideTables};
+use ir::{Block, Builder, CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, SnapshotEntry, SnapshotId, Type, TypeTag, Value};
+use std::collections::{BTreeSet, HashMap};
+
+/// Why a function is not compiled; becomes a counter in `stats()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decline(pub String);
+
+type Result<T> = std::result::Result<T, Decline>;
+
+fn decline<T>(why: impl Into<String>) -> Result<T> {
+    Err(Decline(why.into()))
+}
+
+/// What is known of a slot at a block entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SlotKind {
+    /// NULL (an unbound local, or the NULL that `LOAD_GLOBAL` pushes before a callable).
+    Null,
+    /// An object in the frame that may be NULL.
+    MaybeNull,
+    /// A value of this kind (in the representation `Kind::repr` says).
+    Is(Kind),
+}
+
+impl SlotKind {
+    fn join(self, other: SlotKind) -> SlotKind {
+        use SlotKind::*;
+        match (self, other) {
+            (Null, Null) => Null,
+            (Null, _) | (_, Null) | (MaybeNull, _) | (_, MaybeNull) => MaybeNull,
+            (Is(a), Is(b)) => Is(a.join(b)),
+        }
+    }
+}
+
+/// An abstract value: what one frame slot holds while compiled code runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum AV {
+    /// The object (or NULL) lives in the frame slot, owned by the frame.
+    Obj(SlotKind),
+    /// An unboxed `MachineInt` or `MachineBool`.
+    Word(Kind, Value),
+    /// An unboxed float.
+    Double(Value),
+    /// A compile-time constant kind.
+    Const(Kind),
+    /// A virtual range iterator: next value, stop, step.
+    Range(Value, Value, Value),
+}
+
+impl AV {
+    fn slot_kind(self) -> SlotKind {
+        match self {
+            AV::Obj(k) => k,
+            AV::Word(k, _) => SlotKind::Is(k),
+            AV::Double(_) => SlotKind::Is(Kind::UnboxedFloat),
+            AV::Const(k) => SlotKind::Is(k),
+            AV::Range(..) => SlotKind::Is(Kind::VirtualRangeIter),
+        }
+    }
+
+    /// The machine words a snapshot or a block argument carries for this value.
+    fn parts(self) -> Vec<Value> {
+        match self {
+            AV::Word(_, v) | AV::Double(v) => vec![v],
+            AV::Range(a, b, c) => vec![a, b, c],
+            AV::Obj(_) | AV::Const(_) => vec![],
+        }
+    }
+
+    fn is_int(self) -> bool {
+        matches!(self, AV::Word(Kind::MachineInt, _) | AV::Const(Kind::IntConst(_)))
+    }
+
+    fn is_float(self) -> bool {
+        matches!(self, AV::Double(_) | AV::Const(Kind::FloatConst(_)))
+    }
+}
+
+/// The abstract frame: locals then value stack.
+#[derive(Clone, Debug)]
+struct State {
+    slots: Vec<AV>,
+    depth: usize,
+}
+
+/// A block entry state, the key of the fixpoint.
+type EntryState = (Vec<SlotKind>, usize);
+
+/// What the runtime passes in about the call being compiled.
+pub struct CompileRequest {
+    pub code: *mut PyCodeObject,
+    pub globals: *mut PyObject,
+    pub builtins: *mut PyObject,
+    /// Address of `tstate->interp->ceval.eval_breaker`.
+    pub eval_breaker: u64,
+    /// Kinds of the arguments (the version key).
+    pub arg_kinds: Vec<Kind>,
+}
+
+/// The result: the IR and the side tables its constants point into.
+pub struct Output {
+    pub func: ir::Function,
+    pub tables: SideTables,
+    /// Bytecode instructions compiled (for compile-time per instruction).
+    pub instructions: usize,
+}
+
+/// Compiles one code object for one entry key.
+pub fn compile(req: &CompileRequest) -> Result<Output> {
+    let mut fe = Frontend::new(req)?;
+    for _round in 0..32 {
+        fe.changed = false;
+        let func = fe.emit_round()?;
+        if !fe.changed {
+            if let Err(e) = ir::verify::verify(&func) {
+                return decline(format!("internal: IR does not verify: {e}"));
+            }
+            let instructions = fe.instrs.len();
+            return Ok(Output { func, tables: std::mem::take(&mut fe.tables), instructions });
+        }
+    }
+    decline("no fixpoint for block kinds")
+}
+
+const FLAGS_DECLINED: i32 = cpython::CO_GENERATOR
+    | cpython::CO_COROUTINE
+    | cpython::CO_ITERABLE_COROUTINE
+    | cpython::CO_ASYNC_GENERATOR;
+
+struct Frontend<'r> {
+    req: &'r CompileRequest,
+    code: *mut PyCodeObject,
+    instrs: Vec<Instr>,
+    by_start: HashMap<u32, usize>,
+    block_starts: BTreeSet<u32>,
+    nlocals: usize,
+    nargs: usize,
+    stacksize: usize,
+    entry_states: HashMap<u32, EntryState>,
+    changed: bool,
+    tables: SideTables,
+    // Per round:
+    b: Builder,
+    ir_blocks: HashMap<u32, Block>,
+    frame: Value,
+    tstate: Value,
+    /// The `KW_NAMES` constant waiting for the next `CALL`.
+    kwnames: Option<*mut PyObject>,
+    /// The instruction being emitted (where a failure to box raises).
+    current_pc: u32,
+}
+
+impl<'r> Frontend<'r> {
+    fn new(req: &'r CompileRequest) -> Result<Frontend<'r>> {
+        let code = req.code;
+        // SAFETY: `code` is the live code object of the frame being compiled (GIL held).
+        let (flags, nlocals, nargs, stacksize, cells, units) = unsafe {
+            let c = &*code;
+            let bytes = cpython::PyCode_GetCode(code);
+            if bytes.is_null() {
+                ffi::PyErr_Clear();
+                return decline("no bytecode");
+            }
+            let len = ffi::PyBytes_Size(bytes) as usize;
+            let ptr = ffi::PyBytes_AsString(bytes) as *const u8;
+            let units: Vec<u16> =
+                std::slice::from_raw_parts(ptr, len).chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
+            ffi::Py_DECREF(bytes);
+            let nargs = c.co_argcount
+                + c.co_kwonlyargcount
+                + ((c.co_flags & cpython::CO_VARARGS) != 0) as i32
+                + ((c.co_flags & cpython::CO_VARKEYWORDS) != 0) as i32;
+            (
+                c.co_flags,
+                c.co_nlocalsplus as usize,
+                nargs as usize,
+                c.co_stacksize as usize,
+                c.co_ncellvars + c.co_nfreevars,
+                units,
+            )
+        };
+        if flags & FLAGS_DECLINED != 0 {
+            return decline("generator or coroutine");
+        }
+        if cells != 0 {
+            return decline("cell or free variables");
+        }
+        if req.arg_kinds.len() != nargs {
+            return decline("internal: argument kinds do not match the code");
+        }
+        let instrs = bytecode::decode(&units);
+        let by_start = instrs.iter().enumerate().map(|(i, ins)| (ins.start, i)).collect();
+        let mut block_starts = BTreeSet::from([0]);
+        for ins in &instrs {
+            if let Some(t) = ins.jump_target() {
+                block_starts.insert(t);
+                block_starts.insert(ins.next);
+            }
+            if !ins.falls_through() {
+                block_starts.insert(ins.next);
+            }
+        }
+        let mut fe = Frontend {
+            req,
+            code,
+            instrs,
+            by_start,
+            block_starts,
+            nlocals,
+            nargs,
+            stacksize,
+            entry_states: HashMap::new(),
+            changed: false,
+            tables: SideTables::default(),
+            b: Builder::new("", 2),
+            ir_blocks: HashMap::new(),
+            frame: Value(0),
+            tstate: Value(0),
+            kwnames: None,
+            current_pc: 0,
+        };
+        fe.tables.consts = ConstPool::default();
+        Ok(fe)
+    }
+
+    // ----- rounds and blocks -------------------------------------------------------------
+
+    fn emit_round(&mut self) -> Result<ir::Function> {
+        // SAFETY: co_qualname is a str of the live code object.
+        let name = unsafe { crate::version::str_of((*self.code).co_qualname) };
+        self.b = Builder::new(&name, 2);
+        self.ir_blocks.clear();
+        self.tables.sites.clear();
+        self.tables.consts = ConstPool::default();
+        let entry = self.b.create_block(&[]);
+        self.b.switch_to(entry);
+        self.frame = self.b.param(0);
+        self.tstate = self.b.param(1);
+        let state = self.entry_state()?;
+        self.emit_from(0, state)?;
+        let starts: Vec<u32> = self.block_starts.iter().copied().filter(|&s| s != 0).collect();
+        for start in starts {
+            if let Some(entry) = self.entry_states.get(&start).cloned() {
+                let block = self.ir_block(start, &entry);
+                self.b.switch_to(block);
+                let state = self.state_from_params(block, &entry);
+                self.emit_from(start, state)?;
+            }
+        }
+        let b = std::mem::replace(&mut self.b, Builder::new("", 2));
+        // Blocks created for targets whose state changed this round may be unterminated;
+        // the round is then discarded anyway.
+        if self.changed {
+            return Ok(ir::Function::default());
+        }
+        Ok(b.finish())
+    }
+
+    /// The state at the first instruction: arguments from the live kinds, the rest unbound.
+    fn entry_state(&mut self) -> Result<State> {
+        let mut slots = vec![AV::Obj(SlotKind::Null); self.nlocals + self.stacksize];
+        for i in 0..self.nargs {
+            let kind = self.req.arg_kinds[i];
+            let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
+            slots[i] = match kind {
+                Kind::MachineInt => {
+                    let v = self.b.call(helpers::unbox_int as *const () as u64, &[obj], Some(Type::I64));
+                    AV::Word(Kind::MachineInt, v)
+                }
+                Kind::UnboxedFloat => AV::Double(self.b.load(Mem::F64, obj, FLOAT_VALUE_OFFSET)),
+                Kind::MachineBool => {
+                    let t = self.b.iconst(true_ptr());
+                    AV::Word(Kind::MachineBool, self.b.icmp(Cond::Eq, obj, t))
+                }
+                k if k.repr() == ir::Repr::Object => AV::Obj(SlotKind::Is(k)),
+                k => return decline(format!("internal: entry kind {k}")),
+            };
+        }
+        Ok(State { slots, depth: 0 })
+    }
+
+    /// The IR block for the bytecode block at `start`, created with parameters for `entry`.
+    fn ir_block(&mut self, start: u32, entry: &EntryState) -> Block {
+        if let Some(&b) = self.ir_blocks.get(&start) {
+            return b;
+        }
+        let mut types = Vec::new();
+        for sk in entry.0.iter() {
+            if let SlotKind::Is(k) = sk {
+                match k.repr() {
+                    ir::Repr::Word => types.push(Type::I64),
+                    ir::Repr::Double => types.push(Type::F64),
+                    ir::Repr::Virtual(n) => types.extend(std::iter::repeat_n(Type::I64, n as usize)),
+                    _ => {}
+                }
+            }
+        }
+        let block = self.b.create_block(&types);
+        self.ir_blocks.insert(start, block);
+        block
+    }
+
+    fn state_from_params(&mut self, block: Block, entry: &EntryState) -> State {
+        let params = self.b.block_params(block).to_vec();
+        let mut next = params.into_iter();
+        let mut slots = vec![AV::Obj(SlotKind::Null); self.nlocals + self.stacksize];
+        let live = self.nlocals + entry.1;
+        for (i, sk) in entry.0.iter().enumerate().take(live) {
+            slots[i] = match *sk {
+                SlotKind::Is(k) => match k.repr() {
+                    ir::Repr::Constant => AV::Const(k),
+                    ir::Repr::Word => AV::Word(k, next.next().unwrap()),
+                    ir::Repr::Double => AV::Double(next.next().unwrap()),
+                    ir::Repr::Virtual(_) => {
+                        AV::Range(next.next().unwrap(), next.next().unwrap(), next.next().unwrap())
+                    }
+                    _ => AV::Obj(*sk),
+                },
+                other => AV::Obj(other),
+            };
+        }
+        State { slots, depth: entry.1 }
+    }
+
+    /// Ends the current IR block with a jump to the bytecode block at `target`, converting
+    /// the state to the target's entry representation.
+    fn jump_to(&mut self, st: &State, target: u32) -> Result<()> {
+        let live = self.nlocals + st.depth;
+        let incoming: Vec<SlotKind> = st.slots[..live].iter().map(|av| av.slot_kind()).collect();
+        let joined = match self.entry_states.get(&target) {
+            None => (incoming, st.depth),
+            Some((kinds, depth)) => {
+                if *depth != st.depth {
+                    return decline("stack depth differs at a join");
+                }
+                (kinds.iter().zip(&incoming).map(|(a, b)| a.join(*b)).collect(), st.depth)
+            }
+        };
+        if self.entry_states.get(&target) != Some(&joined) {
+            self.entry_states.insert(target, joined);
+            self.changed = true;
+            // This round is discarded; end the block so that the builder stays consistent.
+            let dead = self.b.iconst(0);
+            self.b.ret(dead);
+            return Ok(());
+        }
+        let mut st = st.clone();
+        let mut args = Vec::new();
+        for i in 0..live {
+            let target_kind = joined.0[i];
+            match target_kind {
+                SlotKind::Is(k) if k.repr() != ir::Repr::Object => {
+                    args.extend(self.convert(st.slots[i], k)?);
+                }
+                _ => self.store_in_frame(&mut st, i)?,
+            }
+        }
+        let block = self.ir_block(target, &joined);
+        self.b.jump(block, &args);
+        Ok(())
+    }
+
+    /// The block arguments that carry `av` as a value of the (non-object) kind `k`.
+    fn convert(&mut self, av: AV, k: Kind) -> Result<Vec<Value>> {
+        Ok(match (av, k.repr()) {
+            (_, ir::Repr::Constant) => vec![],
+            (AV::Const(Kind::IntConst(c)), ir::Repr::Word) => vec![self.b.iconst(c)],
+            (AV::Const(Kind::BoolConst(c)), ir::Repr::Word) => vec![self.b.iconst(c as i64)],
+            (AV::Const(Kind::FloatConst(bits)), ir::Repr::Double) => vec![self.b.fconst(f64::from_bits(bits))],
+            (av, _) => av.parts(),
+        })
+    }
+
+    /// Emits the bytecode block at `start` from state `st`.
+    fn emit_from(&mut self, start: u32, mut st: State) -> Result<()> {
+        let mut index = self.by_start[&start];
+        self.kwnames = None;
+        loop {
+            let ins = self.instrs[index];
+            if ins.start != start && self.block_starts.contains(&ins.start) {
+                return self.jump_to(&st, ins.start);
+            }
+            if !self.emit_instr(&mut st, &ins)? {
+                return Ok(());
+            }
+            index += 1;
+            if index >= self.instrs.len() {
+                return decline("fell off the end of the bytecode");
+            }
+        }
+    }
+
+    // ----- frame slots, boxing, snapshots ------------------------------------------------
+
+    fn stack_index(&self, st: &State, from_top: usize) -> usize {
+        self.nlocals + st.depth - from_top
+    }
+
+    fn push(&mut self, st: &mut State, av: AV) {
+        let i = self.nlocals + st.depth;
+        st.slots[i] = av;
+        st.depth += 1;
+    }
+
+    fn pop(&mut self, st: &mut State) -> AV {
+        st.depth -= 1;
+        st.slots[self.nlocals + st.depth]
+    }
+
+    fn top(&self, st: &State, from_top: usize) -> AV {
+        st.slots[self.stack_index(st, from_top)]
+    }
+
+    fn slot_address(&mut self, i: usize) -> Value {
+        let off = self.b.iconst(slot_offset(i) as i64);
+        self.b.int(IntOp::Add, self.frame, off)
+    }
+
+    fn load_slot(&mut self, i: usize) -> Value {
+        self.b.load(Mem::I64, self.frame, slot_offset(i))
+    }
+
+    fn store_slot(&mut self, i: usize, v: Value) {
+        self.b.store(Mem::I64, self.frame, slot_offset(i), v);
+    }
+
+    fn incref(&mut self, obj: Value) {
+        let rc = self.b.load(Mem::I64, obj, 0);
+        let one = self.b.iconst(1);
+        let rc1 = self.b.int(IntOp::Add, rc, one);
+        self.b.store(Mem::I64, obj, 0, rc1);
+    }
+
+    fn xdecref(&mut self, obj: Value) {
+        self.b.call(helpers::xdecref as *const () as u64, &[obj], None);
+    }
+
+    /// A new reference to a pooled constant object.
+    fn const_object(&mut self, id: u32) -> Value {
+        let ptr = self.tables.consts.get(id) as i64;
+        let v = self.b.iconst(ptr);
+        self.incref(v);
+        v
+    }
+
+    /// A new reference to the boxed form of a non-frame value. `snapshot` is taken if boxing
+    /// fails (out of memory).
+    fn boxed(&mut self, av: AV, on_failure: SnapshotId) -> Result<Value> {
+        let obj = match av {
+            AV::Word(Kind::MachineBool, v) => self.b.call(helpers::box_bool as *const () as u64, &[v], Some(Type::I64)),
+            AV::Word(_, v) => self.b.call(helpers::box_int as *const () as u64, &[v], Some(Type::I64)),
+            AV::Double(v) => self.b.call(helpers::box_float as *const () as u64, &[v], Some(Type::I64)),
+            AV::Const(Kind::IntConst(c)) => {
+                let id = self.tables.consts.add_int(c)?;
+                return Ok(self.const_object(id));
+            }
+            AV::Const(Kind::FloatConst(bits)) => {
+                let id = self.tables.consts.add_float(f64::from_bits(bits))?;
+                return Ok(self.const_object(id));
+            }
+            AV::Const(Kind::BoolConst(b)) => {
+                let v = self.b.iconst(if b { true_ptr() } else { false_ptr() });
+                self.incref(v);
+                return Ok(v);
+            }
+            AV::Const(Kind::ObjConst(_, id)) => return Ok(self.const_object(id)),
+            AV::Range(a, b, c) => {
+                self.b.call(materialize_range_iter as *const () as u64, &[a, b, c], Some(Type::I64))
+            }
+            AV::Const(k) | AV::Obj(SlotKind::Is(k)) => return decline(format!("internal: boxing {k}")),
+            AV::Obj(_) => return decline("internal: boxing a frame object"),
+        };
+        self.b.guard(obj, true, on_failure);
+        Ok(obj)
+    }
+
+    /// Makes slot `i` hold its value in the frame (boxing it if needed).
+    fn store_in_frame(&mut self, st: &mut State, i: usize) -> Result<()> {
+        let av = st.slots[i];
+        if let AV::Obj(_) = av {
+            return Ok(());
+        }
+        let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, "box_failed");
+        let obj = self.boxed(av, snap)?;
+        if i < self.nlocals {
+            let old = self.load_slot(i);
+            self.store_slot(i, obj);
+            self.xdecref(old);
+        } else {
+            self.store_slot(i, obj);
+        }
+        st.slots[i] = AV::Obj(av.slot_kind_boxed());
+        Ok(())
+    }
+
+    fn snapshot(&mut self, st: &State, kind: ExitKind, pc: u32, depth: usize, reason: &str) -> SnapshotId {
+        let mut entries = Vec::new();
+        for (i, av) in st.slots[..self.nlocals + depth].iter().enumerate() {
+            if let AV::Obj(_) = av {
+                continue;
+            }
+            let kind = match *av {
+                AV::Word(k, _) | AV::Const(k) => k,
+                AV::Double(_) => Kind::UnboxedFloat,
+                AV::Range(..) => Kind::VirtualRangeIter,
+                AV::Obj(_) => unreachable!(),
+            };
+            entries.push(SnapshotEntry { slot: i as u32, kind, values: av.parts() });
+        }
+        self.b.snapshot(kind, pc, depth as u32, reason, entries)
+    }
+
+    /// Snapshot for leaving *before* `ins`, with the state as it is now.
+    fn resume_here(&mut self, st: &State, ins: &Instr, reason: &str) -> SnapshotId {
+        self.snapshot(st, ExitKind::Resume, ins.start, st.depth, reason)
+    }
+
+    fn set_prev_instr(&mut self, pc: u32) {
+        let addr = self.code as i64 + cpython::OFFSET_CODE_ADAPTIVE as i64 + 2 * pc as i64;
+        let v = self.b.iconst(addr);
+        self.b.store(Mem::I64, self.frame, cpython::OFFSET_FRAME_PREV_INSTR, v);
+    }
+
+    /// After a call-out: if the callee switched tracing on, leave for the interpreter.
+    fn check_tracing(&mut self, st: &State, next: u32) {
+        let cframe = self.b.load(Mem::I64, self.tstate, cpython::OFFSET_TSTATE_CFRAME);
+        let tracing = self.b.load(Mem::U8, cframe, 0);
+        let snap = self.snapshot(st, ExitKind::Resume, next, st.depth, "tracing_enabled");
+        self.b.guard(tracing, false, snap);
+    }
+
+    /// Calls a generic stack operation on the top `n_in` values, leaving `n_out` objects.
+    fn stack_op(&mut self, st: &mut State, ins: &Instr, op: StackOp, n_in: usize, n_out: usize, arg: i64, aux: i64) -> Result<()> {
+        for k in (1..=n_in).rev() {
+            let i = self.stack_index(st, k);
+            self.store_in_frame(st, i)?;
+        }
+        self.set_prev_instr(ins.pc);
+        let base = st.depth - n_in;
+        let ptr = self.slot_address(self.nlocals + base);
+        let arg = self.b.iconst(arg);
+        let aux = self.b.iconst(aux);
+        let status = self.b.call(op as *const () as u64, &[ptr, arg, aux], Some(Type::I64));
+        st.depth = base;
+        let snap = self.snapshot(st, ExitKind::Raise, ins.pc, base, "exception");
+        self.b.guard(status, true, snap);
+        for _ in 0..n_out {
+            self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+        }
+        self.check_tracing(st, ins.next);
+        Ok(())
+    }
+
+    // ----- instructions --------------------------------------------------------------------
+
+    /// Emits one instruction; returns false when it ended the block.
+    fn emit_instr(&mut self, st: &mut State, ins: &Instr) -> Result<bool> {
+        self.current_pc = ins.pc;
+        match ins.opcode {
+            NOP | RESUME | PRECALL => {}
+            LOAD_CONST => {
+                let av = self.load_const(ins.arg as usize)?;
+                self.push(st, av);
+            }
+            LOAD_FAST => {
+                let i = ins.arg as usize;
+                let av = st.slots[i];
+                match av {
+                    AV::Obj(SlotKind::Null) => {
+                        let snap = self.resume_here(st, ins, "unbound_local");
+                        self.b.exit(snap);
+                        return Ok(false);
+                    }
+                    AV::Obj(sk) => {
+                        let obj = self.load_slot(i);
+                        if sk == SlotKind::MaybeNull {
+                            let snap = self.resume_here(st, ins, "unbound_local");
+                            self.b.guard(obj, true, snap);
+                        }
+                        self.incref(obj);
+                        let top = self.nlocals + st.depth;
+                        self.store_slot(top, obj);
+                        let kind = if let SlotKind::Is(k) = sk { k } else { Kind::Object };
+                        self.push(st, AV::Obj(SlotKind::Is(kind)));
+                    }
+                    other => self.push(st, other),
+                }
+            }
+            STORE_FAST => {
+                let i = ins.arg as usize;
+                let av = self.pop(st);
+                let top = self.nlocals + st.depth;
+                let old_is_object = matches!(st.slots[i], AV::Obj(SlotKind::Is(_) | SlotKind::MaybeNull));
+                match av {
+                    AV::Obj(_) => {
+                        let obj = self.load_slot(top);
+                        let old = self.load_slot(i);
+                        self.store_slot(i, obj);
+                        self.xdecref(old);
+                    }
+                    _ if old_is_object => {
+                        // The old object dies now, as under the interpreter.
+                        let old = self.load_slot(i);
+                        let zero = self.b.iconst(0);
+                        self.store_slot(i, zero);
+                        self.xdecref(old);
+                    }
+                    _ => {}
+                }
+                st.slots[i] = av;
+            }
+            POP_TOP => {
+                if let AV::Obj(_) = self.pop(st) {
+                    let top = self.nlocals + st.depth;
+                    let obj = self.load_slot(top);
+                    self.xdecref(obj);
+                }
+            }
+            PUSH_NULL => {
+                let top = self.nlocals + st.depth;
+                let zero = self.b.iconst(0);
+                self.store_slot(top, zero);
+                self.push(st, AV::Obj(SlotKind::Null));
+            }
+            COPY => {
+                let av = self.top(st, ins.arg as usize);
+                if let AV::Obj(sk) = av {
+                    let i = self.stack_index(st, ins.arg as usize);
+                    let obj = self.load_slot(i);
+                    if sk != SlotKind::Null {
+                        self.incref(obj);
+                    }
+                    let top = self.nlocals + st.depth;
+                    self.store_slot(top, obj);
+                }
+                self.push(st, av);
+            }
+            SWAP => {
+                let (i, j) = (self.stack_index(st, 1), self.stack_index(st, ins.arg as usize));
+                let (a, b) = (self.load_slot(i), self.load_slot(j));
+                self.store_slot(i, b);
+                self.store_slot(j, a);
+                st.slots.swap(i, j);
+            }
+            LOAD_GLOBAL => self.load_global(st, ins)?,
+            BINARY_OP => self.binary_op(st, ins)?,
+            COMPARE_OP => self.compare_op(st, ins)?,
+            UNARY_NEGATIVE | UNARY_NOT | UNARY_INVERT | UNARY_POSITIVE => self.unary_op(st, ins)?,
+            POP_JUMP_FORWARD_IF_FALSE | POP_JUMP_BACKWARD_IF_FALSE | POP_JUMP_FORWARD_IF_TRUE
+            | POP_JUMP_BACKWARD_IF_TRUE => {
+                let jump_if = matches!(ins.opcode, POP_JUMP_FORWARD_IF_TRUE | POP_JUMP_BACKWARD_IF_TRUE);
+                self.pop_jump_if(st, ins, jump_if)?;
+                return Ok(false);
+            }
+            POP_JUMP_FORWARD_IF_NONE | POP_JUMP_BACKWARD_IF_NONE | POP_JUMP_FORWARD_IF_NOT_NONE
+            | POP_JUMP_BACKWARD_IF_NOT_NONE => {
+                let jump_if_none = matches!(ins.opcode, POP_JUMP_FORWARD_IF_NONE | POP_JUMP_BACKWARD_IF_NONE);
+                self.pop_jump_if_none(st, ins, jump_if_none)?;
+                return Ok(false);
+            }
+            JUMP_FORWARD => {
+                self.jump_to(st, ins.jump_target().unwrap())?;
+                return Ok(false);
+            }
+            JUMP_BACKWARD | JUMP_BACKWARD_NO_INTERRUPT => {
+                if ins.opcode == JUMP_BACKWARD {
+                    self.back_edge(st, ins);
+                }
+                self.jump_to(st, ins.jump_target().unwrap())?;
+                return Ok(false);
+            }
+            GET_ITER => match self.top(st, 1) {
+                AV::Range(..) => {}
+                _ => self.stack_op(st, ins, helpers::get_iter, 1, 1, 0, 0)?,
+            },
+            FOR_ITER => {
+                self.for_iter(st, ins)?;
+                return Ok(false);
+            }
+            KW_NAMES => {
+                // SAFETY: co_consts is a tuple of the live code object; the index is in range.
+                self.kwnames = Some(unsafe { ffi::PyTuple_GetItem((*self.code).co_consts, ins.arg as isize) });
+            }
+            CALL => self.call(st, ins)?,
+            RETURN_VALUE => {
+                let top = self.stack_index(st, 1);
+                self.store_in_frame(st, top)?;
+                self.pop(st);
+                let v = self.load_slot(top);
+                self.b.ret(v);
+                return Ok(false);
+            }
+            BINARY_SUBSCR => self.stack_op(st, ins, helpers::binary_subscr, 2, 1, 0, 0)?,
+            STORE_SUBSCR => self.stack_op(st, ins, helpers::store_subscr, 3, 0, 0, 0)?,
+            LOAD_ATTR => {
+                let name = self.name(ins.arg as usize);
+                self.stack_op(st, ins, helpers::load_attr, 1, 1, 0, name)?
+            }
+            STORE_ATTR => {
+                let name = self.name(ins.arg as usize);
+                self.stack_op(st, ins, helpers::store_attr, 2, 0, 0, name)?
+            }
+            LOAD_METHOD => {
+                let name = self.name(ins.arg as usize);
+                self.stack_op(st, ins, helpers::load_method, 1, 2, 0, name)?;
+                // The first output may be NULL.
+                let i = self.stack_index(st, 2);
+                st.slots[i] = AV::Obj(SlotKind::MaybeNull);
+            }
+            BUILD_TUPLE => self.stack_op(st, ins, helpers::build_tuple, ins.arg as usize, 1, ins.arg as i64, 0)?,
+            BUILD_LIST => self.stack_op(st, ins, helpers::build_list, ins.arg as usize, 1, ins.arg as i64, 0)?,
+            op => return decline(format!("unsupported opcode {}", name(op))),
+        }
+        Ok(true)
+    }
+
+    fn name(&self, i: usize) -> i64 {
+        // SAFETY: co_names is a tuple of the live code object; the index is in range.
+        unsafe { ffi::PyTuple_GetItem((*self.code).co_names, i as isize) as i64 }
+    }
+
+    fn load_const(&mut self, i: usize) -> Result<AV> {
+        // SAFETY: co_consts is a tuple of the live code object; the index is in range.
+        let obj = unsafe { ffi::PyTuple_GetItem((*self.code).co_consts, i as isize) };
+        Ok(AV::Const(self.constant_kind(obj)?))
+    }
+
+    /// The kind of a constant object (adding it to the pool if it has no scalar form).
+    fn constant_kind(&mut self, obj: *mut PyObject) -> Result<Kind> {
+        // SAFETY: `obj` is a live object (a code constant or a global's value).
+        unsafe {
+            let ty = ffi::Py_TYPE(obj);
+            if ty == std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+                let mut overflow = 0;
+                let v = ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+                if overflow == 0 {
+                    return Ok(Kind::IntConst(v));
+                }
+            } else if ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+                return Ok(Kind::float_const(ffi::PyFloat_AS_DOUBLE(obj)));
+            } else if ty == std::ptr::addr_of_mut!(ffi::PyBool_Type) {
+                return Ok(Kind::BoolConst(obj == ffi::Py_True()));
+            }
+            let id = self.tables.consts.add(obj);
+            Ok(Kind::ObjConst(type_tag(obj), id))
+        }
+    }
+
+    fn back_edge(&mut self, st: &State, ins: &Instr) {
+        // Count the back-edge for stats, then leave when the eval breaker is set: the
+        // interpreter's JUMP_BACKWARD handles signals, pending calls and the GIL.
+        let counter = self.b.iconst(self.tables.back_edges_address() as i64);
+        let n = self.b.load(Mem::I64, counter, 0);
+        let one = self.b.iconst(1);
+        let n1 = self.b.int(IntOp::Add, n, one);
+        self.b.store(Mem::I64, counter, 0, n1);
+        let breaker_addr = self.b.iconst(self.req.eval_breaker as i64);
+        let breaker = self.b.load(Mem::I32, breaker_addr, 0);
+        let snap = self.resume_here(st, ins, "eval_breaker");
+        self.b.guard(breaker, false, snap);
+    }
+
+    fn load_global(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let name = self.name((ins.arg >> 1) as usize) as *mut PyObject;
+        if ins.arg & 1 != 0 {
+            let top = self.nlocals + st.depth;
+            let zero = self.b.iconst(0);
+            self.store_slot(top, zero);
+            self.push(st, AV::Obj(SlotKind::Null));
+        }
+        let site = GlobalSite::new(self.req.globals, self.req.builtins, name);
+        // SAFETY: `site` holds live dicts and a str name (GIL held).
+        let now = unsafe { site.lookup() };
+        let site_addr = self.tables.add_site(site);
+        let snap = self.resume_here(st, ins, "global_missing");
+        let addr = self.b.iconst(site_addr as i64);
+        let value = self.b.call(crate::version::load_global as *const () as u64, &[addr], Some(Type::I64));
+        self.b.guard(value, true, snap);
+        // Builtins and functions are used as constants (so that `range` can be virtual and
+        // calls can be specialized), behind an identity guard.
+        if !now.is_null() && is_specializable_global(now) {
+            let kind = self.constant_kind(now)?;
+            let expected = self.b.iconst(now as i64);
+            let same = self.b.icmp(Cond::Eq, value, expected);
+            let snap = self.resume_here(st, ins, "global_changed");
+            self.b.guard(same, true, snap);
+            self.push(st, AV::Const(kind));
+        } else {
+            self.incref(value);
+            let top = self.nlocals + st.depth;
+            self.store_slot(top, value);
+            self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+        }
+        Ok(())
+    }
+
+    /// The word value of an int-like abstract value.
+    fn int_value(&mut self, av: AV) -> Value {
+        match av {
+            AV::Word(_, v) => v,
+            AV::Const(Kind::IntConst(c)) => self.b.iconst(c),
+            _ => unreachable!("int_value of {av:?}"),
+        }
+    }
+
+    fn float_value(&mut self, av: AV) -> Value {
+        match av {
+            AV::Double(v) => v,
+            AV::Const(Kind::FloatConst(bits)) => self.b.fconst(f64::from_bits(bits)),
+            AV::Word(Kind::MachineInt, v) => self.b.int_to_float(v),
+            AV::Const(Kind::IntConst(c)) => self.b.fconst(c as f64),
+            _ => unreachable!("float_value of {av:?}"),
+        }
+    }
+
+    fn binary_op(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
+        // In-place forms behave as the plain ones on numbers.
+        let op = if ins.arg >= 13 { ins.arg - 13 } else { ins.arg };
+        if lhs.is_int() && rhs.is_int() {
+            if let Some(result) = self.int_binary(st, ins, op, lhs, rhs)? {
+                st.depth -= 2;
+                self.push(st, result);
+                return Ok(());
+            }
+        } else if (lhs.is_float() || rhs.is_float()) && (lhs.is_float() || lhs.is_int()) && (rhs.is_float() || rhs.is_int()) {
+            // An int operand converts exactly as PyLong_AsDouble does (correctly rounded).
+            let float_op = match op {
+                NB_ADD => Some(FloatOp::Add),
+                NB_SUBTRACT => Some(FloatOp::Sub),
+                NB_MULTIPLY => Some(FloatOp::Mul),
+                NB_TRUE_DIVIDE => Some(FloatOp::Div),
+                _ => None,
+            };
+            let is_divmod = op == NB_FLOOR_DIVIDE || op == NB_REMAINDER;
+            if float_op.is_some() || is_divmod {
+                let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+                if op == NB_TRUE_DIVIDE || is_divmod {
+                    // Division by zero raises: let the interpreter do it.
+                    let zero = self.b.fconst(0.0);
+                    let nonzero = self.b.fcmp(Cond::Ne, b, zero);
+                    let snap = self.resume_here(st, ins, "float_division_by_zero");
+                    self.b.guard(nonzero, true, snap);
+                }
+                let r = match float_op {
+                    Some(fop) => self.b.float(fop, a, b),
+                    None => {
+                        let f = if op == NB_FLOOR_DIVIDE { helpers::float_floor_div } else { helpers::float_mod };
+                        self.b.call(f as *const () as u64, &[a, b], Some(Type::F64))
+                    }
+                };
+                st.depth -= 2;
+                self.push(st, AV::Double(r));
+                return Ok(());
+            }
+        }
+        self.stack_op(st, ins, helpers::binary_op, 2, 1, ins.arg as i64, 0)
+    }
+
+    /// Integer arithmetic on machine words, or `None` for the generic path.
+    fn int_binary(&mut self, st: &State, ins: &Instr, op: u32, lhs: AV, rhs: AV) -> Result<Option<AV>> {
+        if let (AV::Const(Kind::IntConst(a)), AV::Const(Kind::IntConst(b))) = (lhs, rhs) {
+            if let Some(r) = fold_int(op, a, b) {
+                return Ok(Some(AV::Const(Kind::IntConst(r))));
+            }
+        }
+        let checked = match op {
+            NB_ADD => Some(CheckedOp::Add),
+            NB_SUBTRACT => Some(CheckedOp::Sub),
+            NB_MULTIPLY => Some(CheckedOp::Mul),
+            NB_FLOOR_DIVIDE => Some(CheckedOp::FloorDiv),
+            NB_REMAINDER => Some(CheckedOp::Mod),
+            NB_LSHIFT => Some(CheckedOp::Shl),
+            _ => None,
+        };
+        let plain = match op {
+            NB_AND => Some(IntOp::And),
+            NB_OR => Some(IntOp::Or),
+            NB_XOR => Some(IntOp::Xor),
+            _ => None,
+        };
+        if checked.is_none() && plain.is_none() && op != NB_RSHIFT {
+            return Ok(None);
+        }
+        let (a, b) = (self.int_value(lhs), self.int_value(rhs));
+        let r = if let Some(cop) = checked {
+            let reason = match cop {
+                CheckedOp::FloorDiv | CheckedOp::Mod => "int_division",
+                CheckedOp::Shl => "int_shift",
+                _ => "int_overflow",
+            };
+            let snap = self.resume_here(st, ins, reason);
+            self.b.checked(cop, a, b, snap)
+        } else if let Some(iop) = plain {
+            self.b.int(iop, a, b)
+        } else {
+            // `>>`: a negative count raises (in the interpreter); counts past 63 saturate.
+            let zero = self.b.iconst(0);
+            let non_negative = self.b.icmp(Cond::Ge, b, zero);
+            let snap = self.resume_here(st, ins, "int_shift");
+            self.b.guard(non_negative, true, snap);
+            let max = self.b.iconst(63);
+            let big = self.b.icmp(Cond::Gt, b, max);
+            let count = self.b.select(big, max, b);
+            self.b.int(IntOp::Sar, a, count)
+        };
+        Ok(Some(AV::Word(Kind::MachineInt, r)))
+    }
+
+    fn compare_op(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
+        let cond = match ins.arg {
+            0 => Cond::Lt,
+            1 => Cond::Le,
+            2 => Cond::Eq,
+            3 => Cond::Ne,
+            4 => Cond::Gt,
+            5 => Cond::Ge,
+            _ => return decline("bad COMPARE_OP argument"),
+        };
+        let exact_as_float = |av: AV| match av {
+            AV::Double(_) | AV::Const(Kind::FloatConst(_)) => true,
+            // Ints compare with floats exactly in Python; the conversion is exact below 2**53.
+            AV::Const(Kind::IntConst(c)) => c.unsigned_abs() <= 1 << 53,
+            _ => false,
+        };
+        let result = if lhs.is_int() && rhs.is_int() {
+            let (a, b) = (self.int_value(lhs), self.int_value(rhs));
+            self.b.icmp(cond, a, b)
+        } else if exact_as_float(lhs) && exact_as_float(rhs) {
+            let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+            self.b.fcmp(cond, a, b)
+        } else {
+            return self.stack_op(st, ins, helpers::compare_op, 2, 1, ins.arg as i64, 0);
+        };
+        st.depth -= 2;
+        self.push(st, AV::Word(Kind::MachineBool, result));
+        Ok(())
+    }
+
+    fn unary_op(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let av = self.top(st, 1);
+        let result = match (ins.opcode, av) {
+            (UNARY_NEGATIVE, AV::Word(Kind::MachineInt, v)) => {
+                let snap = self.resume_here(st, ins, "int_overflow");
+                Some(AV::Word(Kind::MachineInt, self.b.neg_checked(v, snap)))
+            }
+            (UNARY_NEGATIVE, AV::Const(Kind::IntConst(c))) if c != i64::MIN => Some(AV::Const(Kind::IntConst(-c))),
+            (UNARY_NEGATIVE, AV::Double(v)) => Some(AV::Double(self.b.fneg(v))),
+            (UNARY_NEGATIVE, AV::Const(Kind::FloatConst(bits))) => Some(AV::Const(Kind::FloatConst(bits ^ (1 << 63)))),
+            (UNARY_INVERT, AV::Word(Kind::MachineInt, v)) => {
+                let ones = self.b.iconst(-1);
+                Some(AV::Word(Kind::MachineInt, self.b.int(IntOp::Xor, v, ones)))
+            }
+            (UNARY_POSITIVE, AV::Word(Kind::MachineInt, _) | AV::Double(_)) => Some(av),
+            (UNARY_NOT, _) => self.truth(st, ins, av, 1)?.map(|t| {
+                let one = self.b.iconst(1);
+                AV::Word(Kind::MachineBool, self.b.int(IntOp::Xor, t, one))
+            }),
+            _ => None,
+        };
+        match result {
+            Some(r) => {
+                st.depth -= 1;
+                self.push(st, r);
+                Ok(())
+            }
+            None => decline(format!("{} of a {:?}", name(ins.opcode), av.slot_kind())),
+        }
+    }
+
+    /// The truth (0 or 1) of a scalar value, or of a frame object (consuming it); `None`
+    /// when it is a compile-time constant that `static_truth` knows.
+    fn truth(&mut self, st: &State, ins: &Instr, av: AV, from_top: usize) -> Result<Option<Value>> {
+        Ok(Some(match av {
+            AV::Word(_, v) => {
+                let zero = self.b.iconst(0);
+                self.b.icmp(Cond::Ne, v, zero)
+            }
+            AV::Double(v) => {
+                let zero = self.b.fconst(0.0);
+                self.b.fcmp(Cond::Ne, v, zero)
+            }
+            AV::Const(k) => match static_truth(k) {
+                Some(t) => self.b.iconst(t as i64),
+                None => return Ok(None),
+            },
+            AV::Obj(_) => {
+                let i = self.stack_index(st, from_top);
+                let obj = self.load_slot(i);
+                self.set_prev_instr(ins.pc);
+                let t = self.b.call(helpers::truth_consume as *const () as u64, &[obj], Some(Type::I64));
+                let mut after = st.clone();
+                after.depth -= from_top;
+                let zero = self.b.iconst(0);
+                let ok = self.b.icmp(Cond::Ge, t, zero);
+                let snap = self.snapshot(&after, ExitKind::Raise, ins.pc, after.depth, "exception");
+                self.b.guard(ok, true, snap);
+                t
+            }
+            AV::Range(..) => self.b.iconst(1),
+        }))
+    }
+
+    fn pop_jump_if(&mut self, st: &mut State, ins: &Instr, jump_if: bool) -> Result<()> {
+        let av = self.top(st, 1);
+        let t = match self.truth(st, ins, av, 1)? {
+            Some(t) => t,
+            None => return decline("truth of a constant object"),
+        };
+        self.pop(st);
+        let target = ins.jump_target().unwrap();
+        let (on_true, on_false) = if jump_if { (target, ins.next) } else { (ins.next, target) };
+        self.branch(st, t, on_true, on_false)
+    }
+
+    fn pop_jump_if_none(&mut self, st: &mut State, ins: &Instr, jump_if_none: bool) -> Result<()> {
+        let av = self.pop(st);
+        let is_none = match av {
+            AV::Obj(_) => {
+                let obj = self.load_slot(self.nlocals + st.depth);
+                let none = self.b.iconst(none_ptr());
+                let is_none = self.b.icmp(Cond::Eq, obj, none);
+                self.xdecref(obj);
+                is_none
+            }
+            AV::Const(Kind::ObjConst(TypeTag::NoneType, _)) => self.b.iconst(1),
+            _ => self.b.iconst(0),
+        };
+        let target = ins.jump_target().unwrap();
+        let (on_true, on_false) = if jump_if_none { (target, ins.next) } else { (ins.next, target) };
+        self.branch(st, is_none, on_true, on_false)
+    }
+
+    /// Ends the block with a two-way branch; each edge converts the state on its own.
+    fn branch(&mut self, st: &State, cond: Value, on_true: u32, on_false: u32) -> Result<()> {
+        let (t, f) = (self.b.create_block(&[]), self.b.create_block(&[]));
+        self.b.branch(cond, t, &[], f, &[]);
+        self.b.switch_to(t);
+        self.jump_to(st, on_true)?;
+        self.b.switch_to(f);
+        self.jump_to(st, on_false)
+    }
+
+    fn for_iter(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let exhausted_target = ins.jump_target().unwrap();
+        match self.top(st, 1) {
+            AV::Range(cur, stop, step) => {
+                let more = match self.range_step_sign(step) {
+                    Some(true) => self.b.icmp(Cond::Lt, cur, stop),
+                    Some(false) => self.b.icmp(Cond::Gt, cur, stop),
+                    None => {
+                        let zero = self.b.iconst(0);
+                        let up = self.b.icmp(Cond::Gt, step, zero);
+                        let lt = self.b.icmp(Cond::Lt, cur, stop);
+                        let gt = self.b.icmp(Cond::Gt, cur, stop);
+                        self.b.select(up, lt, gt)
+                    }
+                };
+                let (body, done) = (self.b.create_block(&[]), self.b.create_block(&[]));
+                self.b.branch(more, body, &[], done, &[]);
+                self.b.switch_to(done);
+                let mut after = st.clone();
+                self.pop(&mut after);
+                self.jump_to(&after, exhausted_target)?;
+                self.b.switch_to(body);
+                let snap = self.resume_here(st, ins, "range_overflow");
+                let next = self.b.checked(CheckedOp::Add, cur, step, snap);
+                let i = self.stack_index(st, 1);
+                st.slots[i] = AV::Range(next, stop, step);
+                self.push(st, AV::Word(Kind::MachineInt, cur));
+            }
+            AV::Obj(_) => {
+                self.set_prev_instr(ins.pc);
+                let ptr = self.slot_address(self.stack_index(st, 1));
+                let zero = self.b.iconst(0);
+                let status = self.b.call(helpers::for_iter as *const () as u64, &[ptr, zero, zero], Some(Type::I64));
+                let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
+                self.b.guard(status, true, snap);
+                let two = self.b.iconst(2);
+                let ended = self.b.icmp(Cond::Eq, status, two);
+                let (body, done) = (self.b.create_block(&[]), self.b.create_block(&[]));
+                self.b.branch(ended, done, &[], body, &[]);
+                self.b.switch_to(done);
+                let mut after = st.clone();
+                self.pop(&mut after);
+                self.jump_to(&after, exhausted_target)?;
+                self.b.switch_to(body);
+                self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+                self.check_tracing(st, ins.next);
+            }
+            other => return decline(format!("FOR_ITER over {:?}", other.slot_kind())),
+        }
+        // The loop body continues in the current IR block.
+        self.emit_from_middle(st, ins.next)
+    }
+
+    /// Continues emitting at `pc` (inside a bytecode block) from the current IR block.
+    fn emit_from_middle(&mut self, st: &mut State, pc: u32) -> Result<()> {
+        if self.block_starts.contains(&pc) {
+            return self.jump_to(st, pc);
+        }
+        let mut index = self.by_start[&pc];
+        loop {
+            let ins = self.instrs[index];
+            if self.block_starts.contains(&ins.start) {
+                return self.jump_to(st, ins.start);
+            }
+            if !self.emit_instr(st, &ins)? {
+                return Ok(());
+            }
+            index += 1;
+            if index >= self.instrs.len() {
+                return decline("fell off the end of the bytecode");
+            }
+        }
+    }
+
+    /// The sign of a range step when it is a compile-time constant.
+    fn range_step_sign(&self, step: Value) -> Option<bool> {
+        self.b.constant(step).map(|c| c > 0)
+    }
+
+    fn call(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let nargs = ins.arg as usize;
+        let kwnames = self.kwnames.take();
+        let (first, callable) = (self.top(st, nargs + 2), self.top(st, nargs + 1));
+        let next = self.by_start.get(&ins.next).map(|&i| self.instrs[i]);
+        if let (AV::Obj(SlotKind::Null), AV::Const(Kind::ObjConst(_, id)), None, Some(next)) = (first, callable, kwnames, next) {
+            let is_range = self.tables.consts.get(id) == std::ptr::addr_of_mut!(ffi::PyRange_Type) as *mut PyObject;
+            let args: Vec<AV> = (1..=nargs).rev().map(|k| self.top(st, k)).collect();
+            if is_range
+                && (1..=3).contains(&nargs)
+                && args.iter().all(|a| a.is_int())
+                && next.opcode == GET_ITER
+                && !self.block_starts.contains(&next.start)
+            {
+                return self.virtual_range(st, ins, &args);
+            }
+        }
+        let kw = kwnames.map_or(0, |k| k as i64);
+        self.stack_op(st, ins, helpers::call, nargs + 2, 1, nargs as i64, kw)
+    }
+
+    /// `range(...)` followed by `GET_ITER`: a virtual iterator, never allocated.
+    fn virtual_range(&mut self, st: &mut State, ins: &Instr, args: &[AV]) -> Result<()> {
+        let vals: Vec<Value> = args.iter().map(|&a| self.int_value(a)).collect();
+        let (start, stop, step) = match vals.len() {
+            1 => (self.b.iconst(0), vals[0], self.b.iconst(1)),
+            2 => (vals[0], vals[1], self.b.iconst(1)),
+            _ => (vals[0], vals[1], vals[2]),
+        };
+        if vals.len() == 3 && self.b.constant(step).is_none_or(|c| c == 0) {
+            // range() with a zero step raises ValueError: the interpreter does it.
+            let zero = self.b.iconst(0);
+            let nonzero = self.b.icmp(Cond::Ne, step, zero);
+            let snap = self.resume_here(st, ins, "range_zero_step");
+            self.b.guard(nonzero, true, snap);
+        }
+        st.depth -= args.len() + 2;
+        self.push(st, AV::Range(start, stop, step));
+        Ok(())
+    }
+}
+
+impl AV {
+    /// The kind a value has once boxed into the frame.
+    fn slot_kind_boxed(self) -> SlotKind {
+        match self.slot_kind() {
+            SlotKind::Is(k) => SlotKind::Is(match k.type_tag() {
+                Some(t) => Kind::Exact(t),
+                None => Kind::Object,
+            }),
+            other => other,
+        }
+    }
+}
+
+const NB_ADD: u32 = 0;
+const NB_AND: u32 = 1;
+const NB_FLOOR_DIVIDE: u32 = 2;
+const NB_LSHIFT: u32 = 3;
+const NB_MULTIPLY: u32 = 5;
+const NB_REMAINDER: u32 = 6;
+const NB_OR: u32 = 7;
+const NB_RSHIFT: u32 = 9;
+const NB_SUBTRACT: u32 = 10;
+const NB_TRUE_DIVIDE: u32 = 11;
+const NB_XOR: u32 = 12;
+
+/// Offset of `ob_fval` in a float object.
+const FLOAT_VALUE_OFFSET: i32 = 16;
+
+fn slot_offset(i: usize) -> i32 {
+    cpython::OFFSET_FRAME_LOCALSPLUS + 8 * i as i32
+}
+
+fn true_ptr() -> i64 {
+    // SAFETY: the address of a static singleton.
+    unsafe { ffi::Py_True() as i64 }
+}
+
+fn false_ptr() -> i64 {
+    // SAFETY: the address of a static singleton.
+    unsafe { ffi::Py_False() as i64 }
+}
+
+fn none_ptr() -> i64 {
+    // SAFETY: the address of a static singleton.
+    unsafe { ffi::Py_None() as i64 }
+}
+
+/// Python's result of `a op b` on ints when it fits in an `i64`.
+fn fold_int(op: u32, a: i64, b: i64) -> Option<i64> {
+    match op {
+        NB_ADD => a.checked_add(b),
+        NB_SUBTRACT => a.checked_sub(b),
+        NB_MULTIPLY => a.checked_mul(b),
+        NB_AND => Some(a & b),
+        NB_OR => Some(a | b),
+        NB_XOR => Some(a ^ b),
+        NB_FLOOR_DIVIDE => {
+            let (q, r) = (a.checked_div(b)?, a.checked_rem(b)?);
+            Some(if r != 0 && (r < 0) != (b < 0) { q - 1 } else { q })
+        }
+        NB_REMAINDER => {
+            let r = a.checked_rem(b)?;
+            Some(if r != 0 && (r < 0) != (b < 0) { r + b } else { r })
+        }
+        NB_LSHIFT if (0..64).contains(&b) => {
+            let r = a.checked_shl(b as u32)?;
+            (r >> b == a).then_some(r)
+        }
+        NB_RSHIFT if b >= 0 => Some(a >> b.min(63)),
+        _ => None,
+    }
+}
+
+/// The truth of a constant kind, when known at compile time.
+fn static_truth(k: Kind) -> Option<bool> {
+    match k {
+        Kind::IntConst(c) => Some(c != 0),
+        Kind::FloatConst(bits) => Some(f64::from_bits(bits) != 0.0),
+        Kind::BoolConst(b) => Some(b),
+        Kind::ObjConst(TypeTag::NoneType, _) => Some(false),
+        _ => None,
+    }
+}
+
+/// The type tag of a live object.
+pub fn type_tag(obj: *mut PyObject) -> TypeTag {
+    // SAFETY: `obj` is a live object; comparing type pointers reads nothing else.
+    unsafe {
+        let ty = ffi::Py_TYPE(obj);
+        let is = |t: *mut ffi::PyTypeObject| ty == t;
+        if is(std::ptr::addr_of_mut!(ffi::PyLong_Type)) {
+            TypeTag::Int
+        } else if is(std::ptr::addr_of_mut!(ffi::PyFloat_Type)) {
+            TypeTag::Float
+        } else if is(std::ptr::addr_of_mut!(ffi::PyBool_Type)) {
+            TypeTag::Bool
+        } else if obj == ffi::Py_None() {
+            TypeTag::NoneType
+        } else if is(std::ptr::addr_of_mut!(ffi::PyUnicode_Type)) {
+            TypeTag::Str
+        } else if is(std::ptr::addr_of_mut!(ffi::PyTuple_Type)) {
+            TypeTag::Tuple
+        } else if is(std::ptr::addr_of_mut!(ffi::PyList_Type)) {
+            TypeTag::List
+        } else if is(std::ptr::addr_of_mut!(ffi::PyDict_Type)) {
+            TypeTag::Dict
+        } else if is(std::ptr::addr_of_mut!(ffi::PyFunction_Type)) {
+            TypeTag::Function
+        } else if is(std::ptr::addr_of_mut!(ffi::PyCFunction_Type)) {
+            TypeTag::Builtin
+        } else if is(std::ptr::addr_of_mut!(ffi::PyRange_Type)) {
+            TypeTag::Range
+        } else {
+            TypeTag::Other
+        }
+    }
+}
+
+/// Globals worth treating as constants behind an identity guard: builtins and types (which
+/// programs almost never rebind) and functions.
+fn is_specializable_global(obj: *mut PyObject) -> bool {
+    // SAFETY: `obj` is a live object.
+    unsafe {
+        matches!(type_tag(obj), TypeTag::Builtin | TypeTag::Function) || ffi::PyType_Check(obj) != 0
+    }
+}
+
+/// Builds the range iterator a virtual one stands for (called when it must exist).
+unsafe extern "C" fn materialize_range_iter(cur: i64, stop: i64, step: i64) -> *mut PyObject {
+    // SAFETY: GIL held by the compiled code's caller.
+    unsafe { helpers::range_iterator(cur, stop, step) }
+}

@@ -1,0 +1,378 @@
+//! Functions that compiled code calls: the generic paths that do what the interpreter does,
+//! through CPython's C API, when the specializer knows too little to do better.
+//!
+//! Calling convention shared by the generic stack operations ([`StackOp`]): they take a
+//! pointer to their first input in the frame's value stack, read their inputs there (owned
+//! references, consumed as the interpreter consumes them), write their outputs from the same
+//! position, and return 1 on success or 0 with an exception set — exactly the stack effect
+//! of the bytecode they implement, so a failure leaves the frame as the interpreter's own
+//! `error:` path expects.
+
+use crate::cpython::{self, ffi, ffi::PyObject};
+use std::ptr::null_mut;
+
+pub type Slots = *mut *mut PyObject;
+
+/// A generic stack operation: `(first input, oparg, auxiliary constant) -> 1 ok / 0 error`.
+pub type StackOp = unsafe extern "C" fn(Slots, i64, i64) -> i64;
+
+/// `Py_XDECREF`.
+pub unsafe extern "C" fn xdecref(obj: *mut PyObject) {
+    // SAFETY: compiled code passes NULL or an owned reference.
+    unsafe { ffi::Py_XDECREF(obj) }
+}
+
+/// `Py_INCREF`.
+pub unsafe extern "C" fn incref(obj: *mut PyObject) {
+    // SAFETY: compiled code passes a live object.
+    unsafe { ffi::Py_INCREF(obj) }
+}
+
+/// The value of an exact `int` already known (by the entry check) to fit in 60 bits.
+pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
+    // SAFETY: the version's entry check made sure `obj` is a small exact int.
+    unsafe { cpython::small_long_value(obj).unwrap_or(0) }
+}
+
+pub unsafe extern "C" fn box_int(v: i64) -> *mut PyObject {
+    // SAFETY: plain C-API call with the GIL held.
+    unsafe { ffi::PyLong_FromLongLong(v) }
+}
+
+pub unsafe extern "C" fn box_float(v: f64) -> *mut PyObject {
+    // SAFETY: plain C-API call with the GIL held.
+    unsafe { ffi::PyFloat_FromDouble(v) }
+}
+
+/// `True` or `False` (a new reference) from 0 or 1.
+pub unsafe extern "C" fn box_bool(v: i64) -> *mut PyObject {
+    // SAFETY: plain C-API call with the GIL held.
+    unsafe { ffi::PyBool_FromLong(v as std::os::raw::c_long) }
+}
+
+/// `PyObject_IsTrue` that consumes its argument (POP_JUMP_IF_*): 1, 0, or -1 on error.
+pub unsafe extern "C" fn truth_consume(obj: *mut PyObject) -> i64 {
+    // SAFETY: `obj` is an owned reference from the frame's stack.
+    unsafe {
+        let r = ffi::PyObject_IsTrue(obj);
+        ffi::Py_DECREF(obj);
+        r as i64
+    }
+}
+
+/// The `BINARY_OP` argument table (`NB_*` in `opcode.h`): the C-API function of each.
+fn binary_function(op: i64) -> Option<unsafe extern "C" fn(*mut PyObject, *mut PyObject) -> *mut PyObject> {
+    use ffi::*;
+    Some(match op {
+        0 => PyNumber_Add,
+        1 => PyNumber_And,
+        2 => PyNumber_FloorDivide,
+        3 => PyNumber_Lshift,
+        4 => PyNumber_MatrixMultiply,
+        5 => PyNumber_Multiply,
+        6 => PyNumber_Remainder,
+        7 => PyNumber_Or,
+        9 => PyNumber_Rshift,
+        10 => PyNumber_Subtract,
+        11 => PyNumber_TrueDivide,
+        12 => PyNumber_Xor,
+        13 => PyNumber_InPlaceAdd,
+        14 => PyNumber_InPlaceAnd,
+        15 => PyNumber_InPlaceFloorDivide,
+        16 => PyNumber_InPlaceLshift,
+        17 => PyNumber_InPlaceMatrixMultiply,
+        18 => PyNumber_InPlaceMultiply,
+        19 => PyNumber_InPlaceRemainder,
+        20 => PyNumber_InPlaceOr,
+        22 => PyNumber_InPlaceRshift,
+        23 => PyNumber_InPlaceSubtract,
+        24 => PyNumber_InPlaceTrueDivide,
+        25 => PyNumber_InPlaceXor,
+        _ => return None, // 8 and 21 are the powers, handled below
+    })
+}
+
+/// Stores `result` in `slots[0]` and reports success, as the stack operations do.
+unsafe fn finish(slots: Slots, result: *mut PyObject) -> i64 {
+    // SAFETY: `slots[0]` is the first input's slot, free now that the inputs are consumed.
+    unsafe {
+        *slots = result;
+    }
+    (!result.is_null()) as i64
+}
+
+/// `BINARY_OP oparg`: `[a, b] -> [a op b]`.
+pub unsafe extern "C" fn binary_op(slots: Slots, op: i64, _aux: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`.
+    unsafe {
+        let (a, b) = (*slots, *slots.add(1));
+        let result = match (op, binary_function(op)) {
+            (_, Some(f)) => f(a, b),
+            (8, None) => ffi::PyNumber_Power(a, b, ffi::Py_None()),
+            _ => ffi::PyNumber_InPlacePower(a, b, ffi::Py_None()),
+        };
+        ffi::Py_DECREF(a);
+        ffi::Py_DECREF(b);
+        finish(slots, result)
+    }
+}
+
+/// `COMPARE_OP oparg`: `[a, b] -> [a cmp b]`.
+pub unsafe extern "C" fn compare_op(slots: Slots, op: i64, _aux: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`.
+    unsafe {
+        let (a, b) = (*slots, *slots.add(1));
+        let result = ffi::PyObject_RichCompare(a, b, op as std::os::raw::c_int);
+        ffi::Py_DECREF(a);
+        ffi::Py_DECREF(b);
+        finish(slots, result)
+    }
+}
+
+/// `PRECALL n; CALL n` with `aux` the keyword-names tuple or NULL:
+/// `[NULL|method, callable|self, args...] -> [result]`.
+pub unsafe extern "C" fn call(slots: Slots, nargs: i64, kwnames: i64) -> i64 {
+    // SAFETY: `nargs + 2` owned entries (the first may be NULL) at `slots`.
+    unsafe {
+        let is_method = !(*slots).is_null();
+        let callable = if is_method { *slots } else { *slots.add(1) };
+        let args = if is_method { slots.add(1) } else { slots.add(2) };
+        let total = nargs as usize + is_method as usize;
+        let kwnames = kwnames as *mut PyObject;
+        let positional = total - if kwnames.is_null() { 0 } else { ffi::PyTuple_GET_SIZE(kwnames) as usize };
+        // `args[-1]` is a slot of ours, so callees may borrow it (PY_VECTORCALL_ARGUMENTS_OFFSET).
+        let result = ffi::PyObject_Vectorcall(
+            callable,
+            args,
+            positional | ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
+            kwnames,
+        );
+        ffi::Py_XDECREF(*slots);
+        ffi::Py_DECREF(*slots.add(1));
+        for i in 0..nargs as usize {
+            ffi::Py_DECREF(*slots.add(2 + i));
+        }
+        finish(slots, result)
+    }
+}
+
+/// `GET_ITER`: `[iterable] -> [iter(iterable)]`.
+pub unsafe extern "C" fn get_iter(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+    // SAFETY: one owned input at `slots`.
+    unsafe {
+        let obj = *slots;
+        let result = ffi::PyObject_GetIter(obj);
+        ffi::Py_DECREF(obj);
+        finish(slots, result)
+    }
+}
+
+/// `FOR_ITER`: `[it] -> [it, next]` and 1; at the end `[]` and 2; on error 0.
+pub unsafe extern "C" fn for_iter(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+    // SAFETY: one owned iterator at `slots`; `slots[1]` is free.
+    unsafe {
+        let it = *slots;
+        let next = match (*ffi::Py_TYPE(it)).tp_iternext {
+            Some(f) => f(it),
+            None => null_mut(),
+        };
+        if !next.is_null() {
+            *slots.add(1) = next;
+            return 1;
+        }
+        if !ffi::PyErr_Occurred().is_null() {
+            if ffi::PyErr_ExceptionMatches(ffi::PyExc_StopIteration) == 0 {
+                return 0;
+            }
+            ffi::PyErr_Clear();
+        }
+        ffi::Py_DECREF(it);
+        2
+    }
+}
+
+/// `BINARY_SUBSCR`: `[container, key] -> [container[key]]`.
+pub unsafe extern "C" fn binary_subscr(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`.
+    unsafe {
+        let (c, k) = (*slots, *slots.add(1));
+        let result = ffi::PyObject_GetItem(c, k);
+        ffi::Py_DECREF(c);
+        ffi::Py_DECREF(k);
+        finish(slots, result)
+    }
+}
+
+/// `STORE_SUBSCR`: `[value, container, key] -> []`.
+pub unsafe extern "C" fn store_subscr(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+    // SAFETY: three owned inputs at `slots`.
+    unsafe {
+        let (v, c, k) = (*slots, *slots.add(1), *slots.add(2));
+        let r = ffi::PyObject_SetItem(c, k, v);
+        ffi::Py_DECREF(v);
+        ffi::Py_DECREF(c);
+        ffi::Py_DECREF(k);
+        (r == 0) as i64
+    }
+}
+
+/// `LOAD_ATTR` with `aux` the name: `[obj] -> [obj.name]`.
+pub unsafe extern "C" fn load_attr(slots: Slots, _arg: i64, name: i64) -> i64 {
+    // SAFETY: one owned input at `slots`; `name` is a str kept alive by the code object.
+    unsafe {
+        let obj = *slots;
+        let result = ffi::PyObject_GetAttr(obj, name as *mut PyObject);
+        ffi::Py_DECREF(obj);
+        finish(slots, result)
+    }
+}
+
+/// `STORE_ATTR` with `aux` the name: `[value, obj] -> []`.
+pub unsafe extern "C" fn store_attr(slots: Slots, _arg: i64, name: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`.
+    unsafe {
+        let (v, obj) = (*slots, *slots.add(1));
+        let r = ffi::PyObject_SetAttr(obj, name as *mut PyObject, v);
+        ffi::Py_DECREF(v);
+        ffi::Py_DECREF(obj);
+        (r == 0) as i64
+    }
+}
+
+extern "C" {
+    fn _PyObject_GetMethod(obj: *mut PyObject, name: *mut PyObject, method: *mut *mut PyObject) -> std::os::raw::c_int;
+}
+
+/// `LOAD_METHOD` with `aux` the name: `[obj] -> [method, obj]` or `[NULL, attribute]`.
+pub unsafe extern "C" fn load_method(slots: Slots, _arg: i64, name: i64) -> i64 {
+    // SAFETY: one owned input at `slots`; `slots[1]` is free.
+    unsafe {
+        let obj = *slots;
+        let mut method = null_mut();
+        if _PyObject_GetMethod(obj, name as *mut PyObject, &mut method) != 0 {
+            *slots = method;
+            *slots.add(1) = obj;
+            return 1;
+        }
+        ffi::Py_DECREF(obj);
+        *slots = null_mut();
+        *slots.add(1) = method;
+        (!method.is_null()) as i64
+    }
+}
+
+/// `BUILD_TUPLE n`: `[items...] -> [tuple]`.
+pub unsafe extern "C" fn build_tuple(slots: Slots, n: i64, _aux: i64) -> i64 {
+    // SAFETY: `n` owned items at `slots`, whose references move into the tuple.
+    unsafe {
+        let tuple = ffi::PyTuple_New(n as isize);
+        if tuple.is_null() {
+            for i in 0..n as usize {
+                ffi::Py_DECREF(*slots.add(i));
+            }
+            return 0;
+        }
+        for i in 0..n as usize {
+            ffi::PyTuple_SET_ITEM(tuple, i as isize, *slots.add(i));
+        }
+        finish(slots, tuple)
+    }
+}
+
+/// `BUILD_LIST n`: `[items...] -> [list]`.
+pub unsafe extern "C" fn build_list(slots: Slots, n: i64, _aux: i64) -> i64 {
+    // SAFETY: `n` owned items at `slots`, whose references move into the list.
+    unsafe {
+        let list = ffi::PyList_New(n as isize);
+        if list.is_null() {
+            for i in 0..n as usize {
+                ffi::Py_DECREF(*slots.add(i));
+            }
+            return 0;
+        }
+        for i in 0..n as usize {
+            ffi::PyList_SET_ITEM(list, i as isize, *slots.add(i));
+        }
+        finish(slots, list)
+    }
+}
+
+/// Builds `iter(range(start, stop, step))`: how a virtual range iterator is materialized.
+pub unsafe fn range_iterator(start: i64, stop: i64, step: i64) -> *mut PyObject {
+    // SAFETY: C-API calls with the GIL held; every new reference is released or returned.
+    unsafe {
+        let args = [ffi::PyLong_FromLongLong(start), ffi::PyLong_FromLongLong(stop), ffi::PyLong_FromLongLong(step)];
+        let mut result = null_mut();
+        if args.iter().all(|a| !a.is_null()) {
+            let range = ffi::PyObject_Vectorcall(
+                std::ptr::addr_of_mut!(ffi::PyRange_Type) as *mut PyObject,
+                args.as_ptr(),
+                3,
+                null_mut(),
+            );
+            if !range.is_null() {
+                result = ffi::PyObject_GetIter(range);
+                ffi::Py_DECREF(range);
+            }
+        }
+        for a in args {
+            ffi::Py_XDECREF(a);
+        }
+        result
+    }
+}
+
+/// Python's float `%` (CPython's `float_rem`).
+pub extern "C" fn float_mod(a: f64, b: f64) -> f64 {
+    let m = a % b; // C fmod
+    if m != 0.0 {
+        if (b < 0.0) != (m < 0.0) {
+            m + b
+        } else {
+            m
+        }
+    } else {
+        0.0f64.copysign(b)
+    }
+}
+
+/// Python's float `//` (CPython's `_float_div_mod`, quotient part).
+pub extern "C" fn float_floor_div(a: f64, b: f64) -> f64 {
+    let m = a % b; // C fmod
+    let mut div = (a - m) / b;
+    if m != 0.0 && (b < 0.0) != (m < 0.0) {
+        div -= 1.0;
+    }
+    if div != 0.0 {
+        let floor = div.floor();
+        if div - floor > 0.5 {
+            floor + 1.0
+        } else {
+            floor
+        }
+    } else {
+        0.0f64.copysign(a / b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_mod_and_floor_div_follow_python() {
+        // Values from CPython 3.11: (a, b, a % b, a // b)
+        let cases = [
+            (7.5, 2.0, 1.5, 3.0),
+            (-7.5, 2.0, 0.5, -4.0),
+            (7.5, -2.0, -0.5, -4.0),
+            (-7.5, -2.0, -1.5, 3.0),
+            (0.0, -3.0, -0.0, -0.0),
+            (-0.0, 3.0, 0.0, -0.0),
+        ];
+        for (a, b, m, d) in cases {
+            assert_eq!(float_mod(a, b).to_bits(), f64::to_bits(m), "{a} % {b}");
+            assert_eq!(float_floor_div(a, b).to_bits(), f64::to_bits(d), "{a} // {b}");
+        }
+    }
+}

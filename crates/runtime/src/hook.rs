@@ -1,0 +1,443 @@
+//! The PEP 523 frame-evaluation hook: choosing (or compiling) a version for each call,
+//! running it on CPython's own frame, and handing the frame to the interpreter when compiled
+//! code leaves.
+//!
+//! All state here is touched only with the GIL held ([`GilCell`]).
+
+use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
+use crate::frontend::{self, CompileRequest};
+use crate::stats::{self, Stats};
+use crate::version::{CodeEntry, Version};
+use ir::{ExitKind, Kind};
+use std::cell::UnsafeCell;
+use std::os::raw::{c_int, c_void};
+use std::ptr::null_mut;
+use std::time::Instant;
+
+/// State shared by every thread, accessed only with the GIL held.
+pub struct GilCell<T>(UnsafeCell<T>);
+
+// SAFETY: every access goes through `get`, whose callers hold the GIL, which serializes them.
+unsafe impl<T> Sync for GilCell<T> {}
+
+impl<T> GilCell<T> {
+    pub const fn new(v: T) -> GilCell<T> {
+        GilCell(UnsafeCell::new(v))
+    }
+
+    /// # Safety
+    /// The GIL must be held, and the reference must not outlive a call that can release it
+    /// or re-enter psyco (so no two live `&mut` exist).
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn get(&self) -> &mut T {
+        // SAFETY: per the contract above.
+        unsafe { &mut *self.0.get() }
+    }
+}
+
+/// What the hook does with calls of code it has not compiled yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Hook not installed.
+    Off,
+    /// Compile functions that reach the threshold (`full()`), or only bound ones.
+    Compiling { all: bool },
+    /// `stop()`: compile nothing more; compiled code keeps running.
+    Stopped,
+}
+
+pub struct Options {
+    /// Calls before a function is compiled (0: at its first call).
+    pub threshold: u64,
+    pub backend: &'static dyn backend_x86::Backend,
+    /// Versions per code object before the generic version serves.
+    pub max_versions: usize,
+}
+
+pub struct Jit {
+    pub mode: Mode,
+    pub options: Options,
+    extra_index: isize,
+    /// Every code object that has an entry (for stats and for dropping code).
+    pub entries: Vec<*mut CodeEntry>,
+    pub stats: Stats,
+    /// Compiled activations currently on the C stack: code cannot be freed while > 0.
+    active_native: usize,
+    drop_pending: bool,
+}
+
+pub static JIT: GilCell<Option<Jit>> = GilCell::new(None);
+
+/// The JIT state, created on first use.
+///
+/// # Safety
+/// GIL held; see [`GilCell::get`].
+pub unsafe fn jit() -> &'static mut Jit {
+    // SAFETY: per the contract.
+    let slot = unsafe { JIT.get() };
+    slot.get_or_insert_with(|| Jit {
+        mode: Mode::Off,
+        options: Options { threshold: 0, backend: &backend_x86::DynasmBackend, max_versions: 4 },
+        // SAFETY: exported API; the index is ours for the interpreter's lifetime.
+        extra_index: unsafe { cpython::_PyEval_RequestCodeExtraIndex(free_code_entry) },
+        entries: Vec::new(),
+        stats: Stats::default(),
+        active_native: 0,
+        drop_pending: false,
+    })
+}
+
+/// Installs or removes the hook to match `mode`.
+///
+/// # Safety
+/// GIL held.
+pub unsafe fn set_mode(mode: Mode) {
+    // SAFETY: GIL held by the caller.
+    unsafe {
+        let jit = jit();
+        let interp = (*cpython::thread_state()).interp;
+        match mode {
+            Mode::Off => {
+                // Passing the default evaluator stores NULL: the interpreter runs alone again.
+                cpython::_PyInterpreterState_SetEvalFrameFunc(interp, cpython::_PyEval_EvalFrameDefault);
+                jit.drop_pending = true;
+                drop_code_if_idle(jit);
+            }
+            _ => cpython::_PyInterpreterState_SetEvalFrameFunc(interp, eval_frame),
+        }
+        jit.mode = mode;
+    }
+}
+
+/// Frees every compiled version once no compiled code is running.
+fn drop_code_if_idle(jit: &mut Jit) {
+    if !jit.drop_pending || jit.active_native > 0 {
+        return;
+    }
+    jit.drop_pending = false;
+    for &e in &jit.entries {
+        // SAFETY: registered entries are live (removed when their code object dies).
+        let entry = unsafe { &mut *e };
+        jit.stats.code_bytes_freed += entry.versions.iter().map(|v| v.bytes()).sum::<usize>();
+        entry.versions.clear();
+        entry.calls = 0;
+    }
+}
+
+unsafe extern "C" fn free_code_entry(p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: called by CPython with the GIL held when a code object dies; `p` came from
+    // `Box::into_raw` in `entry_for`.
+    unsafe {
+        let jit = jit();
+        jit.entries.retain(|&e| e as *mut c_void != p);
+        drop(Box::from_raw(p as *mut CodeEntry));
+    }
+}
+
+/// The code object's entry, created if `create`.
+unsafe fn entry_for(jit: &mut Jit, code: *mut cpython::PyCodeObject, create: bool) -> *mut CodeEntry {
+    // SAFETY: `code` is live (its frame is being evaluated).
+    unsafe {
+        let e = cpython::code_extra(code, jit.extra_index) as *mut CodeEntry;
+        if !e.is_null() || !create {
+            return e;
+        }
+        let e = Box::into_raw(Box::new(CodeEntry::new(code)));
+        if cpython::_PyCode_SetExtra(code as *mut PyObject, jit.extra_index, e as *mut c_void) != 0 {
+            ffi::PyErr_Clear();
+            drop(Box::from_raw(e));
+            return null_mut();
+        }
+        jit.entries.push(e);
+        e
+    }
+}
+
+/// Marks a code object to be compiled at its next call, whatever the threshold.
+///
+/// # Safety
+/// GIL held; `code` a live code object.
+pub unsafe fn bind_code(code: *mut cpython::PyCodeObject) -> bool {
+    // SAFETY: per the contract.
+    unsafe {
+        let jit = jit();
+        let e = entry_for(jit, code, true);
+        if e.is_null() {
+            return false;
+        }
+        (*e).bound = true;
+        true
+    }
+}
+
+/// The kind that selects a version for an argument.
+unsafe fn arg_kind(obj: *mut PyObject) -> Kind {
+    if obj.is_null() {
+        return Kind::Object;
+    }
+    // SAFETY: `obj` is a live argument of the frame.
+    unsafe {
+        match frontend::type_tag(obj) {
+            ir::TypeTag::Int => match cpython::small_long_value(obj) {
+                Some(_) => Kind::MachineInt,
+                None => Kind::Exact(ir::TypeTag::Int),
+            },
+            ir::TypeTag::Float => Kind::UnboxedFloat,
+            ir::TypeTag::Bool => Kind::MachineBool,
+            ir::TypeTag::Other => Kind::Object,
+            t => Kind::Exact(t),
+        }
+    }
+}
+
+/// Whether a version compiled for `key` accepts arguments of kinds `actual`.
+fn accepts(key: &[Kind], actual: &[Kind]) -> bool {
+    key.iter().zip(actual).all(|(k, a)| a.le(*k) || *k == Kind::Object)
+}
+
+unsafe fn run_default(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
+    // SAFETY: forwarding the hook's own arguments.
+    unsafe { cpython::_PyEval_EvalFrameDefault(ts, frame, throwflag) }
+}
+
+/// The hook itself: every Python frame CPython evaluates comes here first.
+unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
+    // SAFETY: called by CPython with the GIL held, a live thread state and frame.
+    unsafe {
+        let jit = jit();
+        let code = (*frame).f_code;
+        let fresh_call = (*frame).prev_instr == (*code).co_code_adaptive.as_mut_ptr().offset(-1);
+        let may_compile = matches!(jit.mode, Mode::Compiling { .. });
+        let e = entry_for(jit, code, may_compile && fresh_call);
+        if e.is_null()
+            || throwflag != 0
+            || !fresh_call
+            || (*frame).owner != cpython::FRAME_OWNED_BY_THREAD
+            || (*(*ts).cframe).use_tracing != 0
+            || (*(*ts).interp).eval_breaker != 0
+            || (*ts).recursion_remaining <= 1
+            || (*e).declined.is_some()
+        {
+            return run_default(ts, frame, throwflag);
+        }
+        let nargs = (*e).nargs(code);
+        let mut kinds = Vec::with_capacity(nargs);
+        for i in 0..nargs {
+            kinds.push(arg_kind(*cpython::frame_slot(frame, i)));
+        }
+        let (globals, builtins) = ((*frame).f_globals, (*frame).f_builtins);
+        let found = (*e)
+            .versions
+            .iter()
+            .position(|v| v.globals == globals && v.builtins == builtins && accepts(&v.key, &kinds));
+        let index = match found {
+            Some(i) => i,
+            None => {
+                let compile_now = match jit.mode {
+                    Mode::Compiling { all } => (all || (*e).bound) && ((*e).bound || (*e).calls >= jit.options.threshold),
+                    _ => false,
+                };
+                (*e).calls += 1;
+                if !compile_now {
+                    return run_default(ts, frame, throwflag);
+                }
+                match compile_version(jit, &mut *e, ts, frame, kinds) {
+                    Some(i) => i,
+                    None => return run_default(ts, frame, throwflag),
+                }
+            }
+        };
+        run_version(jit, e, index, ts, frame)
+    }
+}
+
+/// Compiles a version for these argument kinds (or the generic one past the cap).
+unsafe fn compile_version(
+    jit: &mut Jit,
+    e: &mut CodeEntry,
+    ts: *mut ThreadState,
+    frame: *mut InterpreterFrame,
+    mut kinds: Vec<Kind>,
+) -> Option<usize> {
+    if e.versions.len() >= jit.options.max_versions {
+        // Past the cap one generic version, keyed on nothing, serves every call.
+        kinds.iter_mut().for_each(|k| *k = Kind::Object);
+        if let Some(i) = e.versions.iter().position(|v| v.key == kinds) {
+            return Some(i);
+        }
+        if e.versions.len() > jit.options.max_versions {
+            return None;
+        }
+    }
+    let start = Instant::now();
+    // SAFETY: live frame and thread state (GIL held).
+    let req = unsafe {
+        CompileRequest {
+            code: (*frame).f_code,
+            globals: (*frame).f_globals,
+            builtins: (*frame).f_builtins,
+            eval_breaker: std::ptr::addr_of_mut!((*(*ts).interp).eval_breaker) as u64,
+            arg_kinds: kinds.clone(),
+        }
+    };
+    // SAFETY: checking the dict types of the live frame.
+    let exact_dicts = unsafe { ffi::PyDict_CheckExact(req.globals) != 0 && ffi::PyDict_CheckExact(req.builtins) != 0 };
+    let result = if exact_dicts {
+        frontend::compile(&req)
+    } else {
+        Err(frontend::Decline("globals or builtins are not dicts".into()))
+    };
+    let output = match result {
+        Ok(o) => o,
+        Err(why) => {
+            jit.stats.declined(&why.0);
+            e.declined = Some(why.0);
+            return None;
+        }
+    };
+    let code = match jit.options.backend.compile(&output.func) {
+        Ok(c) => c,
+        Err(err) => {
+            let why = format!("backend: {err}");
+            jit.stats.declined(&why);
+            e.declined = Some(why);
+            return None;
+        }
+    };
+    let elapsed = start.elapsed();
+    jit.stats.compile_ns += elapsed.as_nanos() as u64;
+    jit.stats.instructions_compiled += output.instructions as u64;
+    if e.versions.is_empty() {
+        jit.stats.functions_compiled += 1;
+    }
+    jit.stats.versions_compiled += 1;
+    let version = Version {
+        key: kinds,
+        globals: req.globals,
+        builtins: req.builtins,
+        exit_buffer: vec![0; code.exit_buffer_len()],
+        exit_counts: vec![0; output.func.snapshots.len()],
+        ir_text: ir::text::print(&output.func),
+        snapshots: output.func.snapshots,
+        code,
+        tables: output.tables,
+        entries: 0,
+    };
+    jit.stats.code_bytes += version.bytes();
+    e.versions.push(Box::new(version));
+    Some(e.versions.len() - 1)
+}
+
+/// Runs version `index` of `e` on `frame`, and finishes the call in the interpreter if the
+/// compiled code leaves.
+unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    // SAFETY: the version is boxed, so its address is stable even if the entry's list of
+    // versions grows during the call; it is not freed while `active_native > 0`.
+    unsafe {
+        let version: *mut Version = &mut *(&mut (*e).versions)[index];
+        (*version).entries += 1;
+        (*e).native_entries += 1;
+        // Link the frame for the whole activation, so that callees see it
+        // (sys._getframe, tracebacks), and count one level of recursion as the interpreter would.
+        let cframe = (*ts).cframe;
+        (*frame).previous = (*cframe).current_frame;
+        (*cframe).current_frame = frame;
+        (*ts).recursion_remaining -= 1;
+        jit.active_native += 1;
+        let args = [frame as u64, ts as u64];
+        let outcome = (*version).code.call(&args, &mut (*version).exit_buffer);
+        // Re-borrow: compiled code may have run psyco (and this function) recursively.
+        let jit = self::jit();
+        jit.active_native -= 1;
+        (*ts).recursion_remaining += 1;
+        (*(*ts).cframe).current_frame = (*frame).previous;
+        let result = if outcome.exit == 0 {
+            outcome.value as *mut PyObject
+        } else {
+            let snapshot = (outcome.exit - 1) as usize;
+            let version = &mut *version;
+            version.exit_counts[snapshot] += 1;
+            let (reason, kind) = version.exit_reason(snapshot);
+            *(*e).exits.entry(reason.to_string()).or_insert(0) += 1;
+            jit.stats.exit(reason);
+            let raise = leave(version, snapshot, frame) || kind == ExitKind::Raise;
+            run_default(ts, frame, raise as c_int)
+        };
+        drop_code_if_idle(self::jit());
+        result
+    }
+}
+
+/// Rebuilds the frame as the interpreter expects it at a snapshot. Returns true if building
+/// an object failed (an exception is then pending and the frame must take the raise path).
+unsafe fn leave(version: *mut Version, snapshot: usize, frame: *mut InterpreterFrame) -> bool {
+    // SAFETY: the version is live; the frame is the one the compiled code ran on.
+    unsafe {
+        let v = &*version;
+        let snap = &v.snapshots[snapshot];
+        let values: Vec<u64> = v.exit_buffer[..snap.exit_values().count()].to_vec();
+        let code = (*frame).f_code;
+        let nlocals = (*code).co_nlocalsplus as usize;
+        let mut failed = false;
+        let mut next = values.into_iter();
+        for entry in &snap.entries {
+            let mut word = || next.next().unwrap_or(0);
+            let obj = match entry.kind {
+                Kind::IntConst(c) => ffi::PyLong_FromLongLong(c),
+                Kind::MachineInt => ffi::PyLong_FromLongLong(word() as i64),
+                Kind::FloatConst(bits) => ffi::PyFloat_FromDouble(f64::from_bits(bits)),
+                Kind::UnboxedFloat => ffi::PyFloat_FromDouble(f64::from_bits(word())),
+                Kind::BoolConst(b) => ffi::PyBool_FromLong(b as _),
+                Kind::MachineBool => ffi::PyBool_FromLong(word() as _),
+                Kind::ObjConst(_, id) => {
+                    let o = v.tables.consts.get(id);
+                    ffi::Py_INCREF(o);
+                    o
+                }
+                Kind::VirtualRangeIter => {
+                    let (a, b, c) = (word() as i64, word() as i64, word() as i64);
+                    crate::helpers::range_iterator(a, b, c)
+                }
+                Kind::Exact(_) | Kind::Object => word() as *mut PyObject,
+                Kind::Bottom => null_mut(),
+            };
+            let obj = if obj.is_null() && entry.kind != Kind::Bottom {
+                failed = true;
+                ffi::Py_INCREF(ffi::Py_None());
+                ffi::Py_None()
+            } else {
+                obj
+            };
+            let slot = cpython::frame_slot(frame, entry.slot as usize);
+            if (entry.slot as usize) < nlocals {
+                let old = *slot;
+                *slot = obj;
+                ffi::Py_XDECREF(old);
+            } else {
+                *slot = obj;
+            }
+        }
+        (*frame).stacktop = (nlocals + snap.stack_depth as usize) as c_int;
+        let first = (*code).co_code_adaptive.as_mut_ptr();
+        (*frame).prev_instr = match snap.kind {
+            ExitKind::Resume => first.add(snap.pc as usize).offset(-1),
+            ExitKind::Raise => first.add(snap.pc as usize),
+        };
+        failed
+    }
+}
+
+/// Per-code counters for `stats()`.
+pub fn code_stats(jit: &Jit) -> Vec<stats::CodeStats> {
+    jit.entries
+        .iter()
+        .map(|&e| {
+            // SAFETY: registered entries are live; their code objects too.
+            let e = unsafe { &*e };
+            stats::CodeStats::of(e)
+        })
+        .collect()
+}

@@ -1,0 +1,65 @@
+//! Counters: what was compiled, what was declined and why, and every side exit by reason.
+//! Exits are named `<area>_<reason>` by the snapshots that take them (`int_overflow`,
+//! `eval_breaker`, `exception`, ...).
+
+use crate::version::{str_of, CodeEntry};
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+pub struct Stats {
+    pub functions_compiled: u64,
+    pub versions_compiled: u64,
+    pub instructions_compiled: u64,
+    pub compile_ns: u64,
+    /// Bytes of code and side tables ever allocated, and freed.
+    pub code_bytes: usize,
+    pub code_bytes_freed: usize,
+    pub declined: BTreeMap<String, u64>,
+    pub exits: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    pub fn declined(&mut self, why: &str) {
+        *self.declined.entry(why.to_string()).or_insert(0) += 1;
+    }
+
+    pub fn exit(&mut self, reason: &str) {
+        *self.exits.entry(reason.to_string()).or_insert(0) += 1;
+    }
+
+    pub fn exits_total(&self) -> u64 {
+        self.exits.values().sum()
+    }
+}
+
+/// One code object's counters.
+pub struct CodeStats {
+    pub name: String,
+    pub filename: String,
+    pub firstlineno: i32,
+    pub calls: u64,
+    pub native_entries: u64,
+    pub back_edges: u64,
+    pub versions: usize,
+    pub declined: Option<String>,
+    pub exits: BTreeMap<String, u64>,
+}
+
+impl CodeStats {
+    pub fn of(e: &CodeEntry) -> CodeStats {
+        // SAFETY: the entry's code object is live while the entry is registered.
+        let (name, filename, firstlineno) =
+            unsafe { (str_of((*e.code).co_qualname), str_of((*e.code).co_filename), (*e.code).co_firstlineno) };
+        CodeStats {
+            name,
+            filename,
+            firstlineno,
+            calls: e.calls,
+            native_entries: e.native_entries,
+            back_edges: e.back_edges(),
+            versions: e.versions.len(),
+            declined: e.declined.clone(),
+            exits: e.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
+    }
+}

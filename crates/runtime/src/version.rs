@@ -1,0 +1,249 @@
+//! Version caches: per code object, the compiled versions keyed by entry kinds, and the side
+//! tables each version's code points into (constants, global-lookup caches, counters).
+
+use crate::cpython::{self, ffi, ffi::PyObject};
+use crate::frontend::Decline;
+use backend_x86::CompiledCode;
+use ir::{ExitKind, Kind, Snapshot};
+use std::collections::HashMap;
+
+/// Objects a version's code refers to as constants, each held by a strong reference.
+#[derive(Default)]
+pub struct ConstPool {
+    objects: Vec<*mut PyObject>,
+}
+
+impl ConstPool {
+    /// Adds `obj` (taking a new reference) and returns its id.
+    pub fn add(&mut self, obj: *mut PyObject) -> u32 {
+        if let Some(i) = self.objects.iter().position(|&o| o == obj) {
+            return i as u32;
+        }
+        // SAFETY: `obj` is live; the pool keeps a reference until it is dropped.
+        unsafe { ffi::Py_INCREF(obj) };
+        self.objects.push(obj);
+        (self.objects.len() - 1) as u32
+    }
+
+    /// Adds a boxed int with value `v`.
+    pub fn add_int(&mut self, v: i64) -> Result<u32, Decline> {
+        // SAFETY: C-API call with the GIL held; the new reference moves into the pool.
+        self.add_new(unsafe { ffi::PyLong_FromLongLong(v) })
+    }
+
+    /// Adds a boxed float with value `v`.
+    pub fn add_float(&mut self, v: f64) -> Result<u32, Decline> {
+        // SAFETY: C-API call with the GIL held; the new reference moves into the pool.
+        self.add_new(unsafe { ffi::PyFloat_FromDouble(v) })
+    }
+
+    fn add_new(&mut self, obj: *mut PyObject) -> Result<u32, Decline> {
+        if obj.is_null() {
+            // SAFETY: clearing the pending MemoryError with the GIL held.
+            unsafe { ffi::PyErr_Clear() };
+            return Err(Decline("out of memory while compiling".into()));
+        }
+        let id = self.add(obj);
+        // SAFETY: `add` took its own reference (or found an equal pointer); drop ours.
+        unsafe { ffi::Py_DECREF(obj) };
+        Ok(id)
+    }
+
+    pub fn get(&self, id: u32) -> *mut PyObject {
+        self.objects[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+}
+
+impl Drop for ConstPool {
+    fn drop(&mut self) {
+        for &obj in &self.objects {
+            // SAFETY: versions are dropped with the GIL held; each entry is a reference we own.
+            unsafe { ffi::Py_DECREF(obj) };
+        }
+    }
+}
+
+/// A `LOAD_GLOBAL` site's cache: the value found last time and the versions of the globals
+/// and builtins dicts it was found under (any change to either dict changes its version).
+#[repr(C)]
+pub struct GlobalSite {
+    globals: *mut PyObject,
+    builtins: *mut PyObject,
+    name: *mut PyObject,
+    globals_version: u64,
+    builtins_version: u64,
+    value: *mut PyObject,
+}
+
+impl GlobalSite {
+    pub fn new(globals: *mut PyObject, builtins: *mut PyObject, name: *mut PyObject) -> GlobalSite {
+        GlobalSite { globals, builtins, name, globals_version: 0, builtins_version: 0, value: std::ptr::null_mut() }
+    }
+
+    /// The name's current value (borrowed), or NULL when it is not defined.
+    ///
+    /// # Safety
+    /// The dicts and the name must be alive (the version keeps them) and the GIL held.
+    pub unsafe fn lookup(&self) -> *mut PyObject {
+        // SAFETY: per the contract above; dict lookups with a str key cannot run Python code.
+        unsafe {
+            let hash = ffi::PyObject_Hash(self.name);
+            let v = cpython::_PyDict_GetItem_KnownHash(self.globals, self.name, hash);
+            if !v.is_null() {
+                return v;
+            }
+            cpython::_PyDict_GetItem_KnownHash(self.builtins, self.name, hash)
+        }
+    }
+}
+
+fn dict_version(dict: *mut PyObject) -> u64 {
+    // SAFETY: `dict` is a live exact dict (checked before compiling).
+    unsafe { (*(dict as *mut cpython::PyDictObject)).ma_version_tag }
+}
+
+/// `LOAD_GLOBAL` from compiled code: the cached value if neither dict changed.
+pub unsafe extern "C" fn load_global(site: *mut GlobalSite) -> *mut PyObject {
+    // SAFETY: `site` points into the side tables of the running version.
+    let site = unsafe { &mut *site };
+    let (g, b) = (dict_version(site.globals), dict_version(site.builtins));
+    if g != site.globals_version || b != site.builtins_version || site.value.is_null() {
+        // SAFETY: the version keeps the dicts and the name alive; the GIL is held.
+        site.value = unsafe { site.lookup() };
+        site.globals_version = g;
+        site.builtins_version = b;
+    }
+    site.value
+}
+
+/// Everything a version's machine code refers to besides the code itself.
+#[derive(Default)]
+pub struct SideTables {
+    pub consts: ConstPool,
+    pub sites: Vec<Box<GlobalSite>>,
+    /// Back-edges taken in compiled code (incremented by the code itself).
+    pub back_edges: Box<u64>,
+}
+
+impl SideTables {
+    pub fn add_site(&mut self, site: GlobalSite) -> *mut GlobalSite {
+        let mut boxed = Box::new(site);
+        let ptr: *mut GlobalSite = &mut *boxed;
+        self.sites.push(boxed);
+        ptr
+    }
+
+    pub fn back_edges_address(&mut self) -> *mut u64 {
+        &mut *self.back_edges
+    }
+
+    /// Bytes held, for the memory accounting.
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.consts.len() * 8
+            + self.sites.len() * std::mem::size_of::<GlobalSite>()
+    }
+}
+
+/// One compiled version of a code object.
+pub struct Version {
+    pub key: Vec<Kind>,
+    pub globals: *mut PyObject,
+    pub builtins: *mut PyObject,
+    pub code: CompiledCode,
+    pub tables: SideTables,
+    /// The IR's snapshots: how to rebuild the frame at each exit.
+    pub snapshots: Vec<Snapshot>,
+    /// Exits taken, per snapshot.
+    pub exit_counts: Vec<u64>,
+    pub entries: u64,
+    pub exit_buffer: Vec<u64>,
+    /// The IR text, kept for `dis()`-style inspection.
+    pub ir_text: String,
+}
+
+impl Version {
+    pub fn bytes(&self) -> usize {
+        self.code.code_size()
+            + self.tables.bytes()
+            + self.exit_buffer.len() * 8
+            + self.ir_text.len()
+            + self.snapshots.iter().map(|s| 64 + s.entries.len() * 48).sum::<usize>()
+    }
+
+    pub fn exit_reason(&self, snapshot: usize) -> (&str, ExitKind) {
+        let s = &self.snapshots[snapshot];
+        (&s.reason, s.kind)
+    }
+}
+
+/// What psyco keeps per code object (in its `co_extra` slot).
+pub struct CodeEntry {
+    /// The code object (borrowed: the entry dies with it).
+    pub code: *mut cpython::PyCodeObject,
+    pub calls: u64,
+    /// `bind()` asked for this code to be compiled at its next call.
+    pub bound: bool,
+    pub declined: Option<String>,
+    /// Boxed so that a running version keeps its address while the list grows.
+    pub versions: Vec<Box<Version>>,
+    /// Entries into compiled code, and exits by reason, over all versions ever held.
+    pub native_entries: u64,
+    pub exits: HashMap<String, u64>,
+    pub compile_failures: u64,
+}
+
+impl CodeEntry {
+    pub fn new(code: *mut cpython::PyCodeObject) -> CodeEntry {
+        CodeEntry {
+            code,
+            calls: 0,
+            bound: false,
+            declined: None,
+            versions: Vec::new(),
+            native_entries: 0,
+            exits: HashMap::new(),
+            compile_failures: 0,
+        }
+    }
+
+    /// Number of argument slots (the version key's length).
+    pub fn nargs(&self, code: *mut cpython::PyCodeObject) -> usize {
+        // SAFETY: `code` is this entry's live code object.
+        let c = unsafe { &*code };
+        let star = |flag| ((c.co_flags & flag) != 0) as usize;
+        (c.co_argcount + c.co_kwonlyargcount) as usize + star(cpython::CO_VARARGS) + star(cpython::CO_VARKEYWORDS)
+    }
+
+    pub fn back_edges(&self) -> u64 {
+        self.versions.iter().map(|v| *v.tables.back_edges).sum()
+    }
+}
+
+/// A Python str as a Rust String (lossy; for names in reports).
+///
+/// # Safety
+/// `s` must be a live str (or NULL).
+pub unsafe fn str_of(s: *mut PyObject) -> String {
+    if s.is_null() {
+        return String::new();
+    }
+    // SAFETY: per the contract; PyUnicode_AsUTF8AndSize returns a buffer owned by `s`.
+    unsafe {
+        let mut len = 0;
+        let p = ffi::PyUnicode_AsUTF8AndSize(s, &mut len);
+        if p.is_null() {
+            ffi::PyErr_Clear();
+            return String::from("?");
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len as usize)).into_owned()
+    }
+}
