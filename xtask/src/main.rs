@@ -1,1 +1,125 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's entry points, so that a fresh machine needs only
+//! cargo and `python3.11`.
+//!
+//! - `setup`: create `.venv` (CPython 3.11), pip-install the tools, build the extension in
+//!   release mode and install it there;
+//! - `demo`: `setup`, then run a program plain and under psyco and print the speed-up;
+//! - `test`: `setup` when needed, then every test: Rust (`cargo test`) and Python (pytest, once
+//!   per backend);
+//! - `bench [args]`: `setup` when needed, then the benchmark harness (`xtask/bench.py`).
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
+
+const PYTHON: &str = "python3.11";
+const PIP_PACKAGES: &[&str] = &["maturin>=1.5,<2", "pytest>=8"];
+
+fn main() {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = project_root();
+    env::set_current_dir(&root).expect("cannot enter the project root");
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(&root, true),
+        Some("demo") => setup(&root, false).and_then(|_| demo(&root)),
+        Some("test") => setup(&root, false).and_then(|_| test(&root)),
+        Some("bench") => setup(&root, false).and_then(|_| bench(&root, &args[1..])),
+        _ => Err("usage: cargo xtask setup|demo|test|bench [options]".to_string()),
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e}");
+        exit(1);
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn venv_python(root: &Path) -> PathBuf {
+    root.join(".venv/bin/python")
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({status})"))
+    }
+}
+
+/// The library directory of the venv's interpreter: Rust test binaries that embed Python
+/// need it on the loader path (Debian's own libpython3.11 would be found first otherwise).
+fn python_libdir(root: &Path) -> Result<String, String> {
+    let out = Command::new(venv_python(root))
+        .args(["-c", "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))"])
+        .output()
+        .map_err(|e| format!("cannot ask the venv for LIBDIR: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Environment every cargo and Python child gets: build against the venv's interpreter.
+fn python_env(cmd: &mut Command, root: &Path) -> Result<(), String> {
+    let libdir = python_libdir(root)?;
+    let ld = match env::var("LD_LIBRARY_PATH") {
+        Ok(old) if !old.is_empty() => format!("{libdir}:{old}"),
+        _ => libdir,
+    };
+    cmd.env("PYO3_PYTHON", venv_python(root)).env("LD_LIBRARY_PATH", ld).env("VIRTUAL_ENV", root.join(".venv"));
+    Ok(())
+}
+
+/// Creates the venv and installs the extension. With `force`, rebuilds even if installed.
+fn setup(root: &Path, force: bool) -> Result<(), String> {
+    let python = venv_python(root);
+    if !python.exists() {
+        run(Command::new(PYTHON).args(["-m", "venv"]).arg(root.join(".venv")))?;
+    }
+    let has_tools = Command::new(&python)
+        .args(["-c", "import maturin, pytest"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_tools {
+        run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--upgrade", "pip"]))?;
+        run(Command::new(&python).args(["-m", "pip", "install", "--quiet"]).args(PIP_PACKAGES))?;
+    }
+    let installed = Command::new(&python)
+        .args(["-c", "import psyco._psyco"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if force || !installed || env::var_os("PSYCO_REBUILD").is_some() {
+        let mut cmd = Command::new(root.join(".venv/bin/maturin"));
+        cmd.args(["develop", "--release", "--quiet", "-m", "crates/pyext/Cargo.toml"]);
+        python_env(&mut cmd, root)?;
+        run(&mut cmd)?;
+    }
+    Ok(())
+}
+
+fn demo(root: &Path) -> Result<(), String> {
+    run(Command::new(venv_python(root)).arg(root.join("xtask/demo.py")))
+}
+
+fn test(root: &Path) -> Result<(), String> {
+    // Rust: every crate, with the venv's libpython on the loader path for the runtime's tests.
+    let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.args(["test", "--workspace", "--exclude", "psyco-pyext"]);
+    python_env(&mut cargo, root)?;
+    run(&mut cargo)?;
+    // Python: the end-to-end suite once per backend. pytest exits with 5 when it collected
+    // nothing, which must fail too; any non-zero status does.
+    for backend in ["dynasm"] {
+        eprintln!("xtask: pytest with PSYCO_BACKEND={backend}");
+        let mut pytest = Command::new(venv_python(root));
+        pytest.args(["-m", "pytest", "-q", "tests"]).env("PSYCO_BACKEND", backend);
+        python_env(&mut pytest, root)?;
+        run(&mut pytest)?;
+    }
+    Ok(())
+}
+
+fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    run(Command::new(venv_python(root)).arg(root.join("xtask/bench.py")).args(args))
+}

@@ -51,6 +51,14 @@ fn is_compiled_code(code: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(unsafe { api::is_compiled(code) })
 }
 
+/// `[(entry kinds, IR text, disassembly)]` for each version of the code object.
+#[pyfunction]
+fn versions(code: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String, String)>> {
+    let code = code_ptr(code)?;
+    // SAFETY: `code` is a live code object and the GIL is held.
+    Ok(unsafe { api::versions_of(code) })
+}
+
 /// All counters as a dict (see `psyco.stats`).
 #[pyfunction]
 fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -105,6 +113,7 @@ fn _psyco(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bind_code, m)?)?;
     m.add_function(wrap_pyfunction!(is_compiled_code, m)?)?;
     m.add_function(wrap_pyfunction!(stats, m)?)?;
+    m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add("BACKENDS", backend_x86::BACKEND_NAMES.to_vec())?;
     Ok(())
 }

@@ -113,3 +113,22 @@ pub fn report() -> Report {
         codes: hook::code_stats(jit),
     }
 }
+
+/// Per version of a code object: its entry kinds, IR text and disassembly.
+///
+/// # Safety
+/// `code` must be a live code object.
+pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject) -> Vec<(String, String, String)> {
+    // SAFETY: GIL held; reading our own registry.
+    let jit = unsafe { hook::jit() };
+    jit.entries
+        .iter()
+        // SAFETY: registered entries are live.
+        .filter(|&&e| unsafe { (*e).code == code })
+        .flat_map(|&e| unsafe { (*e).versions.iter() })
+        .map(|v| {
+            let key = v.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+            (key, v.ir_text.clone(), v.code.disassemble())
+        })
+        .collect()
+}

@@ -3,11 +3,17 @@
 //!
 //! It abstractly interprets the bytecode. Every frame slot (locals, then the value stack)
 //! holds an abstract value ([`AV`]): an object stored in the frame itself, an unboxed word or
-//! double carried in an SSA value, a compile-time constant, or a virtual range iterator. Each
-//! bytecode block gets an entry state (one [`SlotKind`] per live slot); emission runs over
-//! the whole function and is repeated, joining the states that reach each block, until no
-//! entry state changes. The last round's IR is the result. Kinds only climb a finite
-//! lattice, so this ends.
+//! double carried in an SSA value, a compile-time constant, or a virtual range iterator.
+//!
+//! Block versions, as in Psyco: each bytecode block may be compiled several times, once per
+//! entry state (one [`SlotKind`] per live slot) that reaches it — so the first trip into a
+//! loop, where a local is still unbound, and the following ones, where it holds a machine
+//! integer, each get code of their own. States entering a loop head forget their constants
+//! (so that a counter does not make a version per value), and past [`MAX_BLOCK_VERSIONS`]
+//! versions of one block the last one becomes generic: it absorbs (joins) every further
+//! state. Emission runs from the entry over a worklist of (block, version) pairs and is
+//! repeated until no version's entry state changes; kinds only climb a finite lattice, so
+//! this ends. The last round's IR is the result.
 //!
 //! Representation invariants, which every exit and every call relies on:
 //! - a slot whose abstract value is `AV::Obj` holds an owned reference (or NULL) in the
@@ -117,6 +123,19 @@ struct State {
 /// A block entry state, the key of the fixpoint.
 type EntryState = (Vec<SlotKind>, usize);
 
+/// Versions of one bytecode block before the last one turns generic.
+pub const MAX_BLOCK_VERSIONS: usize = 4;
+
+/// Whether a value of kind `from` can enter a block version that expects `to`.
+fn fits(from: SlotKind, to: SlotKind) -> bool {
+    match (from, to) {
+        (_, SlotKind::MaybeNull) => true,
+        (SlotKind::Null, SlotKind::Null) => true,
+        (SlotKind::Is(a), SlotKind::Is(b)) => a.le(b),
+        _ => false,
+    }
+}
+
 /// What the runtime passes in about the call being compiled.
 pub struct CompileRequest {
     pub code: *mut PyCodeObject,
@@ -164,15 +183,20 @@ struct Frontend<'r> {
     instrs: Vec<Instr>,
     by_start: HashMap<u32, usize>,
     block_starts: BTreeSet<u32>,
+    /// Targets of backward jumps.
+    loop_heads: BTreeSet<u32>,
     nlocals: usize,
     nargs: usize,
     stacksize: usize,
-    entry_states: HashMap<u32, EntryState>,
+    /// Entry states of each block's versions.
+    entry_states: HashMap<u32, Vec<EntryState>>,
     changed: bool,
     tables: SideTables,
     // Per round:
     b: Builder,
-    ir_blocks: HashMap<u32, Block>,
+    ir_blocks: HashMap<(u32, usize), Block>,
+    /// (block, version) pairs reached this round and not yet emitted.
+    worklist: Vec<(u32, usize)>,
     frame: Value,
     tstate: Value,
     /// The `KW_NAMES` constant waiting for the next `CALL`.
@@ -222,10 +246,14 @@ impl<'r> Frontend<'r> {
         let instrs = bytecode::decode(&units);
         let by_start = instrs.iter().enumerate().map(|(i, ins)| (ins.start, i)).collect();
         let mut block_starts = BTreeSet::from([0]);
+        let mut loop_heads = BTreeSet::new();
         for ins in &instrs {
             if let Some(t) = ins.jump_target() {
                 block_starts.insert(t);
                 block_starts.insert(ins.next);
+                if t <= ins.start {
+                    loop_heads.insert(t);
+                }
             }
             if !ins.falls_through() {
                 block_starts.insert(ins.next);
@@ -237,6 +265,7 @@ impl<'r> Frontend<'r> {
             instrs,
             by_start,
             block_starts,
+            loop_heads,
             nlocals,
             nargs,
             stacksize,
@@ -245,6 +274,7 @@ impl<'r> Frontend<'r> {
             tables: SideTables::default(),
             b: Builder::new("", 2),
             ir_blocks: HashMap::new(),
+            worklist: Vec::new(),
             frame: Value(0),
             tstate: Value(0),
             kwnames: None,
@@ -267,16 +297,15 @@ impl<'r> Frontend<'r> {
         self.b.switch_to(entry);
         self.frame = self.b.param(0);
         self.tstate = self.b.param(1);
+        self.worklist.clear();
         let state = self.entry_state()?;
         self.emit_from(0, state)?;
-        let starts: Vec<u32> = self.block_starts.iter().copied().filter(|&s| s != 0).collect();
-        for start in starts {
-            if let Some(entry) = self.entry_states.get(&start).cloned() {
-                let block = self.ir_block(start, &entry);
-                self.b.switch_to(block);
-                let state = self.state_from_params(block, &entry);
-                self.emit_from(start, state)?;
-            }
+        while let Some((start, version)) = self.worklist.pop() {
+            let entry = self.entry_states[&start][version].clone();
+            let block = self.ir_blocks[&(start, version)];
+            self.b.switch_to(block);
+            let state = self.state_from_params(block, &entry);
+            self.emit_from(start, state)?;
         }
         let b = std::mem::replace(&mut self.b, Builder::new("", 2));
         // Blocks created for targets whose state changed this round may be unterminated;
@@ -310,9 +339,10 @@ impl<'r> Frontend<'r> {
         Ok(State { slots, depth: 0 })
     }
 
-    /// The IR block for the bytecode block at `start`, created with parameters for `entry`.
-    fn ir_block(&mut self, start: u32, entry: &EntryState) -> Block {
-        if let Some(&b) = self.ir_blocks.get(&start) {
+    /// The IR block for version `version` of the bytecode block at `start`, created (and
+    /// queued for emission) with parameters for `entry` on first use in this round.
+    fn ir_block(&mut self, start: u32, version: usize, entry: &EntryState) -> Block {
+        if let Some(&b) = self.ir_blocks.get(&(start, version)) {
             return b;
         }
         let mut types = Vec::new();
@@ -327,7 +357,8 @@ impl<'r> Frontend<'r> {
             }
         }
         let block = self.b.create_block(&types);
-        self.ir_blocks.insert(start, block);
+        self.ir_blocks.insert((start, version), block);
+        self.worklist.push((start, version));
         block
     }
 
@@ -357,24 +388,43 @@ impl<'r> Frontend<'r> {
     /// the state to the target's entry representation.
     fn jump_to(&mut self, st: &State, target: u32) -> Result<()> {
         let live = self.nlocals + st.depth;
-        let incoming: Vec<SlotKind> = st.slots[..live].iter().map(|av| av.slot_kind()).collect();
-        let joined = match self.entry_states.get(&target) {
-            None => (incoming, st.depth),
-            Some((kinds, depth)) => {
-                if *depth != st.depth {
-                    return decline("stack depth differs at a join");
-                }
-                (kinds.iter().zip(&incoming).map(|(a, b)| a.join(*b)).collect(), st.depth)
+        let generalize = self.loop_heads.contains(&target);
+        let incoming: Vec<SlotKind> = st.slots[..live]
+            .iter()
+            .map(|av| match av.slot_kind() {
+                SlotKind::Is(k) if generalize => SlotKind::Is(k.generalize()),
+                sk => sk,
+            })
+            .collect();
+        let versions = self.entry_states.entry(target).or_default();
+        if versions.iter().any(|(_, depth)| *depth != st.depth) {
+            return decline("stack depth differs at a join");
+        }
+        let fitting = versions
+            .iter()
+            .position(|(kinds, _)| *kinds == incoming)
+            .or_else(|| versions.iter().position(|(kinds, _)| kinds.iter().zip(&incoming).all(|(k, i)| fits(*i, *k))));
+        let version = match fitting {
+            Some(v) => v,
+            None if versions.len() < MAX_BLOCK_VERSIONS => {
+                // A new version: nothing emitted so far depends on it.
+                versions.push((incoming, st.depth));
+                versions.len() - 1
+            }
+            None => {
+                // The last version is the generic one: it absorbs every further state. Code
+                // already emitted for it is then stale, so the round is redone; end the
+                // block so that the builder stays consistent.
+                let last = versions.len() - 1;
+                let joined = versions[last].0.iter().zip(&incoming).map(|(a, b)| a.join(*b)).collect();
+                versions[last].0 = joined;
+                self.changed = true;
+                let dead = self.b.iconst(0);
+                self.b.ret(dead);
+                return Ok(());
             }
         };
-        if self.entry_states.get(&target) != Some(&joined) {
-            self.entry_states.insert(target, joined);
-            self.changed = true;
-            // This round is discarded; end the block so that the builder stays consistent.
-            let dead = self.b.iconst(0);
-            self.b.ret(dead);
-            return Ok(());
-        }
+        let joined = versions[version].clone();
         let mut st = st.clone();
         let mut args = Vec::new();
         for i in 0..live {
@@ -386,7 +436,7 @@ impl<'r> Frontend<'r> {
                 _ => self.store_in_frame(&mut st, i)?,
             }
         }
-        let block = self.ir_block(target, &joined);
+        let block = self.ir_block(target, version, &joined);
         self.b.jump(block, &args);
         Ok(())
     }
