@@ -10,6 +10,10 @@
 //! Registers: `r12` holds the argument pointer and `rbx` the exit-buffer pointer for the
 //! whole activation (both callee-saved, so calls keep them); `rax`, `rcx`, `rdx`, `xmm0`
 //! and `xmm1` are scratch.
+//!
+//! Peepholes that matter in loops: an integer compare used only by the branch or guard that
+//! follows it becomes `cmp` + `jcc` (no 0/1 materialized); constants that fit in 32 bits are
+//! immediate operands; division and remainder by a constant become a multiplication.
 
 use crate::{Backend, CompileError, CompiledCode};
 use dynasmrt::{dynasm, x64::Assembler, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi};
@@ -54,6 +58,57 @@ struct Codegen<'f> {
     block_labels: Vec<DynamicLabel>,
     exit_labels: Vec<Option<DynamicLabel>>,
     epilogue: DynamicLabel,
+    /// Values defined by `IConst`.
+    consts: HashMap<Value, i64>,
+    /// Compares that are emitted as part of the branch or guard that uses them.
+    fused: HashMap<Value, (Cond, Value, Value)>,
+}
+
+/// How often each value is used (by instructions, terminators and snapshots).
+fn use_counts(f: &Function) -> HashMap<Value, usize> {
+    let mut uses = HashMap::new();
+    let mut count = |v: Value| *uses.entry(v).or_insert(0) += 1;
+    for b in f.block_ids() {
+        let data = f.block(b);
+        for &v in &data.insts {
+            f.inst(v).op.operands().into_iter().for_each(&mut count);
+        }
+        data.term.operands().into_iter().for_each(&mut count);
+    }
+    for s in &f.snapshots {
+        s.exit_values().for_each(&mut count);
+    }
+    uses
+}
+
+/// Integer compares used once, by the branch ending their block or a guard right after them.
+fn fusable_compares(f: &Function) -> HashMap<Value, (Cond, Value, Value)> {
+    let uses = use_counts(f);
+    let mut fused = HashMap::new();
+    for b in f.block_ids() {
+        let data = f.block(b);
+        let mut candidates = Vec::new();
+        for (i, &v) in data.insts.iter().enumerate() {
+            if let Op::Guard { cond, .. } = f.inst(v).op {
+                if i > 0 && data.insts[i - 1] == cond {
+                    candidates.push(cond);
+                }
+            }
+        }
+        if let (Terminator::Branch { cond, .. }, Some(&last)) = (&data.term, data.insts.last()) {
+            if *cond == last {
+                candidates.push(last);
+            }
+        }
+        for v in candidates {
+            if let Op::ICmp(c, a, b) = f.inst(v).op {
+                if uses.get(&v) == Some(&1) {
+                    fused.insert(v, (c, a, b));
+                }
+            }
+        }
+    }
+    fused
 }
 
 impl<'f> Codegen<'f> {
@@ -72,7 +127,28 @@ impl<'f> Codegen<'f> {
         let block_labels = f.blocks.iter().map(|_| ops.new_dynamic_label()).collect();
         let epilogue = ops.new_dynamic_label();
         let entry = ops.offset();
-        Ok(Codegen { f, ops, entry, slots, frame_size, block_labels, exit_labels: vec![None; f.snapshots.len()], epilogue })
+        let consts = f
+            .insts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inst)| match inst.op {
+                Op::IConst(c) => Some((Value(i as u32), c)),
+                _ => None,
+            })
+            .collect();
+        let fused = fusable_compares(f);
+        Ok(Codegen {
+            f,
+            ops,
+            entry,
+            slots,
+            frame_size,
+            block_labels,
+            exit_labels: vec![None; f.snapshots.len()],
+            epilogue,
+            consts,
+            fused,
+        })
     }
 
     fn slot(&self, v: Value) -> Result<i32, CompileError> {
@@ -87,6 +163,40 @@ impl<'f> Codegen<'f> {
         let l = self.ops.new_dynamic_label();
         self.exit_labels[s.0 as usize] = Some(l);
         l
+    }
+
+    /// The value of `v` if it is a constant that fits an immediate operand.
+    fn imm32(&self, v: Value) -> Option<i32> {
+        self.consts.get(&v).and_then(|&c| i32::try_from(c).ok())
+    }
+
+    /// `cmp a, b` (setting the flags for a signed or unsigned condition).
+    fn emit_compare(&mut self, a: Value, b: Value) -> Result<(), CompileError> {
+        self.load_rcx(a)?;
+        match self.imm32(b) {
+            Some(imm) => asm!(self.ops; cmp rcx, imm),
+            None => {
+                let ob = self.slot(b)?;
+                asm!(self.ops; cmp rcx, QWORD [rbp + ob]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Jumps to `target` if `cond` holds for the flags of the last `cmp`.
+    fn emit_jcc(&mut self, cond: Cond, target: DynamicLabel) {
+        match cond {
+            Cond::Eq => asm!(self.ops; je =>target),
+            Cond::Ne => asm!(self.ops; jne =>target),
+            Cond::Lt => asm!(self.ops; jl =>target),
+            Cond::Le => asm!(self.ops; jle =>target),
+            Cond::Gt => asm!(self.ops; jg =>target),
+            Cond::Ge => asm!(self.ops; jge =>target),
+            Cond::ULt => asm!(self.ops; jb =>target),
+            Cond::ULe => asm!(self.ops; jbe =>target),
+            Cond::UGt => asm!(self.ops; ja =>target),
+            Cond::UGe => asm!(self.ops; jae =>target),
+        }
     }
 
     fn load_rax(&mut self, v: Value) -> Result<(), CompileError> {
@@ -149,8 +259,13 @@ impl<'f> Codegen<'f> {
             Terminator::Jump(call) => self.emit_edge(call)?,
             Terminator::Branch { cond, then, otherwise } => {
                 let then_edge = self.ops.new_dynamic_label();
-                self.load_rax(*cond)?;
-                asm!(self.ops; test rax, rax; jnz =>then_edge);
+                if let Some(&(c, a, b)) = self.fused.get(cond) {
+                    self.emit_compare(a, b)?;
+                    self.emit_jcc(c, then_edge);
+                } else {
+                    self.load_rax(*cond)?;
+                    asm!(self.ops; test rax, rax; jnz =>then_edge);
+                }
                 self.emit_edge(otherwise)?;
                 asm!(self.ops; =>then_edge);
                 self.emit_edge(then)?;
@@ -180,9 +295,16 @@ impl<'f> Codegen<'f> {
             .into_iter()
             .filter(|(from, to)| from != to)
             .collect();
-        if moves.len() == 1 {
-            let (from, to) = moves[0];
-            asm!(self.ops; mov rax, QWORD [rbp + from]; mov QWORD [rbp + to], rax);
+        // Scratch registers hold every source before any destination is written, which makes
+        // the parallel copy safe whatever the overlap; long copies go through the stack.
+        const SCRATCH: [u8; 9] = [0, 1, 2, 6, 7, 8, 9, 10, 11];
+        if moves.len() <= SCRATCH.len() {
+            for (&(from, _), &r) in moves.iter().zip(&SCRATCH) {
+                asm!(self.ops; mov Rq(r), QWORD [rbp + from]);
+            }
+            for (&(_, to), &r) in moves.iter().zip(&SCRATCH) {
+                asm!(self.ops; mov QWORD [rbp + to], Rq(r));
+            }
         } else {
             for &(from, _) in &moves {
                 asm!(self.ops; push QWORD [rbp + from]);
@@ -235,6 +357,20 @@ impl<'f> Codegen<'f> {
                     Mem::U8 => asm!(self.ops; mov BYTE [rcx + off], al),
                 }
             }
+            Op::Int(op, a, b) if self.imm32(b).is_some() && !matches!(op, IntOp::Shl | IntOp::Sar) => {
+                let imm = self.imm32(b).unwrap();
+                self.load_rax(a)?;
+                match op {
+                    IntOp::Add => asm!(self.ops; add rax, imm),
+                    IntOp::Sub => asm!(self.ops; sub rax, imm),
+                    IntOp::Mul => asm!(self.ops; imul rax, rax, imm),
+                    IntOp::And => asm!(self.ops; and rax, imm),
+                    IntOp::Or => asm!(self.ops; or rax, imm),
+                    IntOp::Xor => asm!(self.ops; xor rax, imm),
+                    IntOp::Shl | IntOp::Sar => unreachable!("excluded by the match guard"),
+                }
+                self.store_rax(v)?;
+            }
             Op::Int(op, a, b) => {
                 self.load_rax(a)?;
                 self.load_rcx(b)?;
@@ -247,6 +383,24 @@ impl<'f> Codegen<'f> {
                     IntOp::Xor => asm!(self.ops; xor rax, rcx),
                     IntOp::Shl => asm!(self.ops; shl rax, cl),
                     IntOp::Sar => asm!(self.ops; sar rax, cl),
+                }
+                self.store_rax(v)?;
+            }
+            Op::Checked(op @ (CheckedOp::FloorDiv | CheckedOp::Mod), a, b, _)
+                if self.consts.get(&b).is_some_and(|&d| d >= 2) =>
+            {
+                let d = self.consts[&b];
+                self.emit_divide_by_constant(op, a, d)?;
+                self.store_rax(v)?;
+            }
+            Op::Checked(op @ (CheckedOp::Add | CheckedOp::Sub | CheckedOp::Mul), a, b, s) if self.imm32(b).is_some() => {
+                let exit = self.exit_label(s);
+                let imm = self.imm32(b).unwrap();
+                self.load_rax(a)?;
+                match op {
+                    CheckedOp::Add => asm!(self.ops; add rax, imm; jo =>exit),
+                    CheckedOp::Sub => asm!(self.ops; sub rax, imm; jo =>exit),
+                    _ => asm!(self.ops; imul rax, rax, imm; jo =>exit),
                 }
                 self.store_rax(v)?;
             }
@@ -334,10 +488,10 @@ impl<'f> Codegen<'f> {
                 let (oa, ov) = (self.slot(a)?, self.slot(v)?);
                 asm!(self.ops; cvtsi2sd xmm0, QWORD [rbp + oa]; movsd QWORD [rbp + ov], xmm0);
             }
+            Op::ICmp(..) if self.fused.contains_key(&v) => {}
             Op::ICmp(cond, a, b) => {
-                self.load_rcx(a)?;
-                let ob = self.slot(b)?;
-                asm!(self.ops; xor eax, eax; cmp rcx, QWORD [rbp + ob]);
+                asm!(self.ops; xor eax, eax);
+                self.emit_compare(a, b)?;
                 match cond {
                     Cond::Eq => asm!(self.ops; sete al),
                     Cond::Ne => asm!(self.ops; setne al),
@@ -387,6 +541,12 @@ impl<'f> Codegen<'f> {
                     None => {}
                 }
             }
+            Op::Guard { cond, expect, snapshot } if self.fused.contains_key(&cond) => {
+                let exit = self.exit_label(snapshot);
+                let (c, a, b) = self.fused[&cond];
+                self.emit_compare(a, b)?;
+                self.emit_jcc(if expect { negate(c) } else { c }, exit);
+            }
             Op::Guard { cond, expect, snapshot } => {
                 let exit = self.exit_label(snapshot);
                 let oc = self.slot(cond)?;
@@ -397,6 +557,40 @@ impl<'f> Codegen<'f> {
                     asm!(self.ops; jne =>exit);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Python's `a // d` or `a % d` (into rax) for a constant `d >= 2`, by multiplying with
+    /// the divisor's magic number (Hacker's Delight 10-1) instead of dividing.
+    fn emit_divide_by_constant(&mut self, op: CheckedOp, a: Value, d: i64) -> Result<(), CompileError> {
+        let (magic, shift) = signed_magic(d);
+        let oa = self.slot(a)?;
+        let shift = shift as i8;
+        asm!(self.ops
+            ; mov rax, QWORD magic
+            ; imul QWORD [rbp + oa]          // rdx:rax = a * magic
+        );
+        if magic < 0 {
+            asm!(self.ops; add rdx, QWORD [rbp + oa]);
+        }
+        asm!(self.ops
+            ; sar rdx, shift
+            ; mov rax, QWORD [rbp + oa]
+            ; shr rax, 63
+            ; add rdx, rax                   // rdx = a / d, truncated
+            ; mov rcx, QWORD d
+            ; imul rcx, rdx
+            ; mov rax, QWORD [rbp + oa]
+            ; sub rax, rcx                   // rax = a % d, truncated (sign of a)
+            // Floor: a negative remainder moves the quotient down and the remainder up.
+            ; test rax, rax
+            ; jns >floored
+        );
+        if op == CheckedOp::FloorDiv {
+            asm!(self.ops; sub rdx, 1; floored: ; mov rax, rdx);
+        } else {
+            asm!(self.ops; mov rcx, QWORD d; add rax, rcx; floored:);
         }
         Ok(())
     }
@@ -442,4 +636,52 @@ impl<'f> Codegen<'f> {
         }
         Ok(())
     }
+}
+
+/// The condition that holds exactly when `c` does not (integer compares).
+fn negate(c: Cond) -> Cond {
+    match c {
+        Cond::Eq => Cond::Ne,
+        Cond::Ne => Cond::Eq,
+        Cond::Lt => Cond::Ge,
+        Cond::Le => Cond::Gt,
+        Cond::Gt => Cond::Le,
+        Cond::Ge => Cond::Lt,
+        Cond::ULt => Cond::UGe,
+        Cond::ULe => Cond::UGt,
+        Cond::UGt => Cond::ULe,
+        Cond::UGe => Cond::ULt,
+    }
+}
+
+/// The magic multiplier and shift for signed division by `d >= 2` (Hacker's Delight,
+/// figure 10-1, for 64-bit words): `a / d == ((mulhi(a, m) [+ a if m < 0]) >> s) + (a < 0)`.
+fn signed_magic(d: i64) -> (i64, u32) {
+    debug_assert!(d >= 2);
+    let two63: u64 = 1 << 63;
+    let ad = d as u64;
+    let anc = two63 - 1 - two63 % ad;
+    let mut p = 63u32;
+    let (mut q1, mut r1) = (two63 / anc, two63 % anc);
+    let (mut q2, mut r2) = (two63 / ad, two63 % ad);
+    loop {
+        p += 1;
+        q1 = q1.wrapping_mul(2);
+        r1 = r1.wrapping_mul(2);
+        if r1 >= anc {
+            q1 = q1.wrapping_add(1);
+            r1 -= anc;
+        }
+        q2 = q2.wrapping_mul(2);
+        r2 = r2.wrapping_mul(2);
+        if r2 >= ad {
+            q2 = q2.wrapping_add(1);
+            r2 -= ad;
+        }
+        let delta = ad - r2;
+        if !(q1 < delta || (q1 == delta && r1 == 0)) {
+            break;
+        }
+    }
+    (q2.wrapping_add(1) as i64, p - 64)
 }
