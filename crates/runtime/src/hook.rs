@@ -193,6 +193,10 @@ unsafe fn arg_kind(obj: *mut PyObject) -> Kind {
     }
 }
 
+/// Functions with more argument slots than this run interpreted (their key would not fit
+/// the hook's stack buffer).
+const MAX_KEYED_ARGS: usize = 16;
+
 /// Whether a version compiled for `key` accepts arguments of kinds `actual`.
 fn accepts(key: &[Kind], actual: &[Kind]) -> bool {
     key.iter().zip(actual).all(|(k, a)| a.le(*k) || *k == Kind::Object)
@@ -224,15 +228,23 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
             return run_default(ts, frame, throwflag);
         }
         let nargs = (*e).nargs(code);
-        let mut kinds = Vec::with_capacity(nargs);
-        for i in 0..nargs {
-            kinds.push(arg_kind(*cpython::frame_slot(frame, i)));
+        if nargs > MAX_KEYED_ARGS {
+            let why = format!("more than {MAX_KEYED_ARGS} arguments");
+            jit.stats.declined(&why);
+            (*e).declined = Some(why);
+            return run_default(ts, frame, throwflag);
         }
+        // On the stack: this runs for every call.
+        let mut key = [Kind::Object; MAX_KEYED_ARGS];
+        for (i, k) in key.iter_mut().enumerate().take(nargs) {
+            *k = arg_kind(*cpython::frame_slot(frame, i));
+        }
+        let kinds = &key[..nargs];
         let (globals, builtins) = ((*frame).f_globals, (*frame).f_builtins);
         let found = (*e)
             .versions
             .iter()
-            .position(|v| v.globals == globals && v.builtins == builtins && accepts(&v.key, &kinds));
+            .position(|v| v.globals == globals && v.builtins == builtins && accepts(&v.key, kinds));
         let index = match found {
             Some(i) => i,
             None => {
@@ -244,7 +256,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
                 if !compile_now {
                     return run_default(ts, frame, throwflag);
                 }
-                match compile_version(jit, &mut *e, ts, frame, kinds) {
+                match compile_version(jit, &mut *e, ts, frame, kinds.to_vec()) {
                     Some(i) => i,
                     None => return run_default(ts, frame, throwflag),
                 }
