@@ -118,6 +118,9 @@ impl AV {
 struct State {
     slots: Vec<AV>,
     depth: usize,
+    /// Per local: whether its frame slot already holds a box of its current unboxed value
+    /// (so that callees, which may look at the frame, see it without boxing it again).
+    synced: Vec<bool>,
 }
 
 /// A block entry state, the key of the fixpoint.
@@ -336,7 +339,8 @@ impl<'r> Frontend<'r> {
                 k => return decline(format!("internal: entry kind {k}")),
             };
         }
-        Ok(State { slots, depth: 0 })
+        let synced = (0..self.nlocals).map(|i| i < self.nargs).collect();
+        Ok(State { slots, depth: 0, synced })
     }
 
     /// The IR block for version `version` of the bytecode block at `start`, created (and
@@ -381,7 +385,7 @@ impl<'r> Frontend<'r> {
                 other => AV::Obj(other),
             };
         }
-        State { slots, depth: entry.1 }
+        State { slots, depth: entry.1, synced: vec![false; self.nlocals] }
     }
 
     /// Ends the current IR block with a jump to the bytecode block at `target`, converting
@@ -610,12 +614,31 @@ impl<'r> Frontend<'r> {
         self.b.guard(tracing, false, snap);
     }
 
+    /// Before a call-out that may run Python code: make the frame show every local's current
+    /// value (callees may look at it: `sys._getframe().f_back.f_locals`, debuggers). Unboxed
+    /// locals stay unboxed; their frame slots get a box of the current value.
+    fn sync_locals(&mut self, st: &mut State) -> Result<()> {
+        for i in 0..self.nlocals {
+            if matches!(st.slots[i], AV::Obj(_)) || st.synced[i] {
+                continue;
+            }
+            let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, "box_failed");
+            let obj = self.boxed(st.slots[i], snap)?;
+            let old = self.load_slot(i);
+            self.store_slot(i, obj);
+            self.xdecref(old);
+            st.synced[i] = true;
+        }
+        Ok(())
+    }
+
     /// Calls a generic stack operation on the top `n_in` values, leaving `n_out` objects.
     fn stack_op(&mut self, st: &mut State, ins: &Instr, op: StackOp, n_in: usize, n_out: usize, arg: i64, aux: i64) -> Result<()> {
         for k in (1..=n_in).rev() {
             let i = self.stack_index(st, k);
             self.store_in_frame(st, i)?;
         }
+        self.sync_locals(st)?;
         self.set_prev_instr(ins.pc);
         let base = st.depth - n_in;
         let ptr = self.slot_address(self.nlocals + base);
@@ -689,6 +712,7 @@ impl<'r> Frontend<'r> {
                     _ => {}
                 }
                 st.slots[i] = av;
+                st.synced[i] = false;
             }
             POP_TOP => {
                 if let AV::Obj(_) = self.pop(st) {
@@ -843,12 +867,6 @@ impl<'r> Frontend<'r> {
 
     fn load_global(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
         let name = self.name((ins.arg >> 1) as usize) as *mut PyObject;
-        if ins.arg & 1 != 0 {
-            let top = self.nlocals + st.depth;
-            let zero = self.b.iconst(0);
-            self.store_slot(top, zero);
-            self.push(st, AV::Obj(SlotKind::Null));
-        }
         let site = GlobalSite::new(self.req.globals, self.req.builtins, name);
         // SAFETY: `site` holds live dicts and a str name (GIL held).
         let now = unsafe { site.lookup() };
@@ -865,14 +883,27 @@ impl<'r> Frontend<'r> {
             let same = self.b.icmp(Cond::Eq, value, expected);
             let snap = self.resume_here(st, ins, "global_changed");
             self.b.guard(same, true, snap);
+            self.push_null_for_call(st, ins);
             self.push(st, AV::Const(kind));
         } else {
+            self.push_null_for_call(st, ins);
             self.incref(value);
             let top = self.nlocals + st.depth;
             self.store_slot(top, value);
             self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
         }
         Ok(())
+    }
+
+    /// `LOAD_GLOBAL` with the low bit set pushes a NULL below the value (after its guards,
+    /// whose snapshots resume *at* the instruction, with its inputs only).
+    fn push_null_for_call(&mut self, st: &mut State, ins: &Instr) {
+        if ins.arg & 1 != 0 {
+            let top = self.nlocals + st.depth;
+            let zero = self.b.iconst(0);
+            self.store_slot(top, zero);
+            self.push(st, AV::Obj(SlotKind::Null));
+        }
     }
 
     /// The word value of an int-like abstract value.
@@ -1046,6 +1077,9 @@ impl<'r> Frontend<'r> {
                 self.push(st, r);
                 Ok(())
             }
+            None if ins.opcode != UNARY_NOT => {
+                self.stack_op(st, ins, helpers::unary_op, 1, 1, ins.opcode as i64, 0)
+            }
             None => decline(format!("{} of a {:?}", name(ins.opcode), av.slot_kind())),
         }
     }
@@ -1067,6 +1101,8 @@ impl<'r> Frontend<'r> {
                 None => return Ok(None),
             },
             AV::Obj(_) => {
+                let mut synced = st.clone();
+                self.sync_locals(&mut synced)?;
                 let i = self.stack_index(st, from_top);
                 let obj = self.load_slot(i);
                 self.set_prev_instr(ins.pc);
@@ -1152,6 +1188,7 @@ impl<'r> Frontend<'r> {
                 self.push(st, AV::Word(Kind::MachineInt, cur));
             }
             AV::Obj(_) => {
+                self.sync_locals(st)?;
                 self.set_prev_instr(ins.pc);
                 let ptr = self.slot_address(self.stack_index(st, 1));
                 let zero = self.b.iconst(0);

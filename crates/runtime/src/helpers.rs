@@ -117,6 +117,23 @@ pub unsafe extern "C" fn binary_op(slots: Slots, op: i64, _aux: i64) -> i64 {
     }
 }
 
+/// `UNARY_NEGATIVE`, `UNARY_POSITIVE`, `UNARY_INVERT` (the opcode is the argument):
+/// `[a] -> [op a]`.
+pub unsafe extern "C" fn unary_op(slots: Slots, opcode: i64, _aux: i64) -> i64 {
+    use crate::opcodes::{UNARY_INVERT, UNARY_NEGATIVE};
+    // SAFETY: one owned input at `slots`.
+    unsafe {
+        let a = *slots;
+        let result = match opcode as u8 {
+            UNARY_NEGATIVE => ffi::PyNumber_Negative(a),
+            UNARY_INVERT => ffi::PyNumber_Invert(a),
+            _ => ffi::PyNumber_Positive(a),
+        };
+        ffi::Py_DECREF(a);
+        finish(slots, result)
+    }
+}
+
 /// `COMPARE_OP oparg`: `[a, b] -> [a cmp b]`.
 pub unsafe extern "C" fn compare_op(slots: Slots, op: i64, _aux: i64) -> i64 {
     // SAFETY: two owned inputs at `slots`.

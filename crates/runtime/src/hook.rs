@@ -207,10 +207,50 @@ unsafe fn run_default(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwf
     unsafe { cpython::_PyEval_EvalFrameDefault(ts, frame, throwflag) }
 }
 
+/// C stack kept free below the guard: enough for the interpreter to raise and unwind.
+const C_STACK_MARGIN: usize = 256 * 1024;
+
+thread_local! {
+    /// Lowest stack address this thread may reach before the guard trips (0: not known yet).
+    static STACK_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// This thread's stack limit, from the bounds pthread reports.
+fn stack_limit() -> usize {
+    STACK_LIMIT.with(|limit| {
+        if limit.get() == 0 {
+            // SAFETY: plain pthread queries on the current thread with a local attr object.
+            let low = unsafe {
+                let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+                let (mut addr, mut size) = (null_mut(), 0usize);
+                let ok = libc::pthread_getattr_np(libc::pthread_self(), &mut attr) == 0
+                    && libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+                libc::pthread_attr_destroy(&mut attr);
+                if ok { addr as usize } else { 1 }
+            };
+            limit.set(low + C_STACK_MARGIN);
+        }
+        limit.get()
+    })
+}
+
+/// Whether the C stack is nearly exhausted. With the hook installed every Python call is a
+/// C call (3.11 stops inlining them), so deep recursion with a raised recursion limit would
+/// overflow the C stack: psyco raises RecursionError instead.
+#[inline]
+fn c_stack_exhausted() -> bool {
+    let marker = 0u8;
+    (std::ptr::addr_of!(marker) as usize) < stack_limit()
+}
+
 /// The hook itself: every Python frame CPython evaluates comes here first.
 unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
     // SAFETY: called by CPython with the GIL held, a live thread state and frame.
     unsafe {
+        if c_stack_exhausted() {
+            ffi::PyErr_SetString(ffi::PyExc_RecursionError, c"maximum recursion depth exceeded".as_ptr());
+            return null_mut();
+        }
         let jit = jit();
         let code = (*frame).f_code;
         let fresh_call = (*frame).prev_instr == (*code).co_code_adaptive.as_mut_ptr().offset(-1);
@@ -222,7 +262,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
             || (*frame).owner != cpython::FRAME_OWNED_BY_THREAD
             || (*(*ts).cframe).use_tracing != 0
             || (*(*ts).interp).eval_breaker != 0
-            || (*ts).recursion_remaining <= 1
+            || (*ts).recursion_remaining <= 0
             || (*e).declined.is_some()
         {
             return run_default(ts, frame, throwflag);
@@ -394,6 +434,10 @@ unsafe fn leave(version: *mut Version, snapshot: usize, frame: *mut InterpreterF
         let code = (*frame).f_code;
         let nlocals = (*code).co_nlocalsplus as usize;
         let mut failed = false;
+        // Building objects (a range iterator calls `range()`) must not see the exception a
+        // raise exit carries: set it aside meanwhile.
+        let (mut ty, mut value, mut tb) = (null_mut(), null_mut(), null_mut());
+        ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
         let mut next = values.into_iter();
         for entry in &snap.entries {
             let mut word = || next.next().unwrap_or(0);
@@ -431,6 +475,15 @@ unsafe fn leave(version: *mut Version, snapshot: usize, frame: *mut InterpreterF
             } else {
                 *slot = obj;
             }
+        }
+        if failed {
+            // The failure's own exception (MemoryError) wins, as it would have in the
+            // interpreter had it happened first.
+            ffi::Py_XDECREF(ty);
+            ffi::Py_XDECREF(value);
+            ffi::Py_XDECREF(tb);
+        } else {
+            ffi::PyErr_Restore(ty, value, tb);
         }
         (*frame).stacktop = (nlocals + snap.stack_depth as usize) as c_int;
         let first = (*code).co_code_adaptive.as_mut_ptr();

@@ -1,0 +1,237 @@
+"""The public API of the psyco package and its entry points.
+
+* the ImportError guard of psyco/__init__.py, under a faked sys.version_info or
+  sys.implementation (the extension must not even be loaded);
+* full(backend=...) / PSYCO_BACKEND validation, bind() argument checking, bind() alone;
+* disable(): compiled code dropped, functions still correct;
+* stop(): compiled functions stay compiled, new ones are not compiled;
+* `python -m psyco script.py args`: argv passed, functions compiled;
+* PSYCO_THRESHOLD: "how many calls make a function hot (0 = first call)" -- with
+  threshold t the first t calls run interpreted and call t+1 runs compiled.
+"""
+
+import textwrap
+
+import pytest
+
+from conftest import PYTHON, new_workdir, run_cmd, run_py
+
+# Looks up a function's entry in psyco.stats()['codes'] (empty dict if psyco never saw it).
+ENTRY_HELPER = """
+import psyco
+
+def entry(f):
+    c = f.__code__
+    return psyco.stats()["codes"].get(f"{c.co_filename}:{c.co_firstlineno}:{c.co_qualname}", {})
+"""
+
+
+def run_ok(code, **kwargs):
+    """Runs a plain program (which drives psyco itself); it must exit 0."""
+    proc = run_py(ENTRY_HELPER + textwrap.dedent(code), psyco=False, **kwargs)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    return proc.stdout.splitlines()
+
+
+FAKE_PYTHONS = {
+    "3.12": "sys.version_info = (3, 12, 0, 'final', 0); sys.version = '3.12.0 (fake)'",
+    "3.10": "sys.version_info = (3, 10, 13, 'final', 0); sys.version = '3.10.13 (fake)'",
+    "2.7": "sys.version_info = (2, 7, 18, 'final', 0); sys.version = '2.7.18 (fake)'",
+    "pypy": (
+        "impl = types.SimpleNamespace(**vars(sys.implementation)); impl.name = 'pypy'; "
+        "sys.implementation = impl"
+    ),
+}
+
+
+@pytest.mark.parametrize("fake", sorted(FAKE_PYTHONS))
+def test_import_guard_rejects_other_pythons(fake):
+    proc = run_py(
+        f"""
+        import sys, types
+        {FAKE_PYTHONS[fake]}
+        try:
+            import psyco
+        except ImportError as e:
+            print("ImportError:", e)
+        else:
+            print("imported")
+        print("extension loaded:", "psyco._psyco" in sys.modules)
+        """,
+        psyco=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.splitlines()
+    assert first.startswith("ImportError:") and "3.11" in first, proc.stdout
+    assert second == "extension loaded: False"
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_unknown_backend_is_a_value_error_naming_the_valid_ones(how):
+    call = "psyco.full(backend='nope')" if how == "argument" else "psyco.full()"
+    env = {"PSYCO_BACKEND": "nope"} if how == "environment" else None
+    out = run_ok(
+        f"""
+        try:
+            {call}
+        except ValueError as e:
+            print("ValueError", e)
+        print(",".join(psyco.BACKENDS))
+        """,
+        env=env,
+    )
+    assert out[0].startswith("ValueError") and "'nope'" in out[0], out
+    backends = out[1].split(",")
+    assert backends and all(b in out[0] for b in backends), out
+
+
+@pytest.mark.parametrize("arg", ["42", "'f'", "None", "len"])
+def test_bind_rejects_non_functions(arg):
+    out = run_ok(
+        f"""
+        try:
+            psyco.bind({arg})
+        except TypeError as e:
+            print("TypeError", e)
+        """
+    )
+    assert out and out[0].startswith("TypeError"), out
+
+
+def test_bind_compiles_only_the_bound_function():
+    out = run_ok(
+        """
+        def bound(n):
+            t = 0
+            for i in range(n):
+                t += i
+            return t
+
+        def other(n):
+            return n + 1
+
+        class C:
+            def method(self, n):
+                return n * 2
+
+        psyco.bind(bound)
+        psyco.bind(C().method)
+        print(bound(10), other(1), C().method(4), bound(10))
+        print(psyco.is_compiled(bound), psyco.is_compiled(other), psyco.is_compiled(C.method))
+        """
+    )
+    assert out == ["45 2 8 45", "True False True"]
+
+
+def test_disable_drops_compiled_code_and_keeps_results_right():
+    out = run_ok(
+        """
+        psyco.full()
+
+        def f(n):
+            t = 0
+            for i in range(n):
+                t += i * i
+            return t
+
+        expected = sum([i * i for i in range(1000)])
+        print(f(1000) == expected, psyco.is_compiled(f))
+        psyco.disable()
+        print(psyco.is_compiled(f))
+        print(f(1000) == expected, f(5), f(2**5))
+        print(psyco.is_compiled(f))
+        """
+    )
+    assert out == ["True True", "False", f"True 30 {sum(i * i for i in range(32))}", "False"]
+
+
+def test_stop_keeps_compiled_functions_and_compiles_nothing_new():
+    out = run_ok(
+        """
+        psyco.full()
+
+        def old(n):
+            t = 0
+            for i in range(n):
+                t += i
+            return t
+
+        def new(n):
+            t = 0
+            for i in range(n):
+                t += 2 * i
+            return t
+
+        print(old(10), psyco.is_compiled(old))
+        before = entry(old)["native_entries"]
+        psyco.stop()
+        print(old(10), new(10), old(20), new(20))
+        print(psyco.is_compiled(old), entry(old)["native_entries"] - before)
+        print(psyco.is_compiled(new), entry(new).get("native_entries", 0))
+        """
+    )
+    assert out == ["45 True", "45 90 190 380", "True 2", "False 0"]
+
+
+def test_python_m_psyco_runs_script_with_argv_and_compiles():
+    script = new_workdir() / "script.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            import psyco
+
+            def work(n):
+                t = 0
+                for i in range(n):
+                    t += i
+                return t
+
+            print(sys.argv[1:], __name__)
+            print(work(100))
+            print(psyco.is_compiled(work), psyco.stats()["functions_compiled"] > 0)
+            """
+        )
+    )
+    proc = run_cmd([PYTHON, "-m", "psyco", str(script), "arg1", "--flag"], timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["['arg1', '--flag'] __main__", "4950", "True True"]
+
+
+def test_python_m_psyco_without_script_prints_usage():
+    proc = run_cmd([PYTHON, "-m", "psyco"], timeout=60)
+    assert proc.returncode == 2
+    assert "usage" in proc.stderr
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 3])
+def test_threshold_counts_calls_before_compiling(threshold):
+    out = run_ok(
+        """
+        psyco.full()
+
+        def f(x):
+            return x + 1
+
+        for k in range(1, 7):
+            f(k)
+            print(k, psyco.is_compiled(f), entry(f).get("native_entries", 0))
+        """,
+        env={"PSYCO_THRESHOLD": str(threshold)},
+    )
+    expected = [f"{k} {k > threshold} {max(0, k - threshold)}" for k in range(1, 7)]
+    assert out == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1.5"])
+def test_bad_threshold_is_a_value_error(value):
+    out = run_ok(
+        """
+        try:
+            psyco.full()
+        except ValueError as e:
+            print("ValueError", e)
+        """,
+        env={"PSYCO_THRESHOLD": value},
+    )
+    assert out == [f"ValueError PSYCO_THRESHOLD must be a non-negative integer, not {value!r}"]
