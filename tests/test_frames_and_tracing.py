@@ -121,3 +121,28 @@ def test_settrace_switched_on_from_compiled_loop():
         compiled=["loop"],
     )
     assert "('loop', 'line'" in plain.stdout and "('square', 'call'" in plain.stdout
+
+
+def test_frame_object_that_outlives_the_call():
+    """A callee keeps its own frame object after returning (through psyco's direct call
+    path): its locals, line, and its caller's frame and line are CPython's."""
+    assert_same_as_cpython(
+        """
+        import sys
+        saved = []
+        def callee(x):
+            saved.append(sys._getframe())
+            return x + 1
+        def caller(n):
+            t = 0
+            for i in range(n):
+                t += callee(i)
+            return t
+        print(caller(5))
+        f = saved[-1]
+        print(f.f_code.co_name, sorted(f.f_locals), f.f_lineno)
+        print(f.f_back.f_code.co_name, f.f_back.f_lineno, sorted(f.f_back.f_locals.items()))
+        print(len({id(s) for s in saved}))
+        """,
+        compiled=["callee", "caller"],
+    )

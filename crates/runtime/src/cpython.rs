@@ -129,7 +129,59 @@ pub struct ThreadState {
     pub tracing: c_int,
     pub tracing_what: c_int,
     pub cframe: *mut CFrame,
+    pub _middle: [u8; 232],
+    pub datastack_chunk: *mut StackChunk,
+    pub datastack_top: *mut *mut PyObject,
+    pub datastack_limit: *mut *mut PyObject,
 }
+const _: () = assert!(offset_of!(ThreadState, datastack_chunk) == 296);
+const _: () = assert!(offset_of!(ThreadState, datastack_top) == 304);
+const _: () = assert!(offset_of!(ThreadState, datastack_limit) == 312);
+
+/// `_PyStackChunk`: a piece of the per-thread stack that holds interpreter frames.
+#[repr(C)]
+pub struct StackChunk {
+    pub previous: *mut StackChunk,
+    pub size: usize,
+    pub top: usize,
+    pub data: [*mut PyObject; 1],
+}
+
+/// Words of a frame before `localsplus` (`FRAME_SPECIALS_SIZE`).
+pub const FRAME_SPECIALS_SIZE: usize = 9;
+pub const FRAME_OWNED_BY_FRAME_OBJECT: c_char = 2;
+
+/// `PyFunctionObject`, up to `func_closure`.
+#[repr(C)]
+pub struct PyFunctionObject {
+    pub ob_base: PyObject,
+    pub func_globals: *mut PyObject,
+    pub func_builtins: *mut PyObject,
+    pub func_name: *mut PyObject,
+    pub func_qualname: *mut PyObject,
+    pub func_code: *mut PyObject,
+    pub func_defaults: *mut PyObject,
+    pub func_kwdefaults: *mut PyObject,
+    pub func_closure: *mut PyObject,
+}
+const _: () = assert!(offset_of!(PyFunctionObject, func_code) == 48);
+const _: () = assert!(offset_of!(PyFunctionObject, func_closure) == 72);
+
+/// `PyFrameObject`.
+#[repr(C)]
+pub struct PyFrameObject {
+    pub ob_base: PyObject,
+    pub f_back: *mut PyObject,
+    pub f_frame: *mut InterpreterFrame,
+    pub f_trace: *mut PyObject,
+    pub f_lineno: c_int,
+    pub f_trace_lines: c_char,
+    pub f_trace_opcodes: c_char,
+    pub f_fast_as_locals: c_char,
+    pub _f_frame_data: [*mut PyObject; 1],
+}
+const _: () = assert!(offset_of!(PyFrameObject, f_frame) == 24);
+const _: () = assert!(offset_of!(PyFrameObject, _f_frame_data) == 48);
 const _: () = assert!(offset_of!(ThreadState, interp) == 16);
 const _: () = assert!(offset_of!(ThreadState, recursion_remaining) == 32);
 const _: () = assert!(offset_of!(ThreadState, cframe) == 56);

@@ -792,6 +792,8 @@ impl<'r> Frontend<'r> {
                 self.store_in_frame(st, top)?;
                 self.pop(st);
                 let v = self.load_slot(top);
+                // A frame object that outlives the call reports the line of its return.
+                self.set_prev_instr(ins.pc);
                 self.b.ret(v);
                 return Ok(false);
             }
@@ -1254,6 +1256,12 @@ impl<'r> Frontend<'r> {
                 && !self.block_starts.contains(&next.start)
             {
                 return self.virtual_range(st, ins, &args);
+            }
+        }
+        if let (AV::Obj(SlotKind::Null), AV::Const(Kind::ObjConst(TypeTag::Function, id)), None) = (first, callable, kwnames) {
+            // SAFETY: the pool keeps the function alive.
+            if unsafe { crate::calls::can_call_directly(self.tables.consts.get(id), nargs) } {
+                return self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, 0);
             }
         }
         let kw = kwnames.map_or(0, |k| k as i64);

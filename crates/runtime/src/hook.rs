@@ -306,6 +306,22 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
     }
 }
 
+/// `_PyEval_EvalFrame` for a frame pushed by psyco itself: through the hook while psyco is
+/// installed, else straight to the interpreter.
+///
+/// # Safety
+/// GIL held; `frame` a fresh, initialized frame on the thread's frame stack.
+pub unsafe fn evaluate(ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    // SAFETY: per the contract.
+    unsafe {
+        if jit().mode == Mode::Off {
+            cpython::_PyEval_EvalFrameDefault(ts, frame, 0)
+        } else {
+            eval_frame(ts, frame, 0)
+        }
+    }
+}
+
 /// Compiles a version for these argument kinds (or the generic one past the cap).
 unsafe fn compile_version(
     jit: &mut Jit,

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod bytecode;
+pub mod calls;
 pub mod cpython;
 pub mod frontend;
 pub mod helpers;

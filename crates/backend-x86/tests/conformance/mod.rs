@@ -8,8 +8,8 @@
 
 use backend_x86::{Backend, CompiledCode};
 use ir::{
-    Block, Builder, CheckedOp, Cond, ExitKind, FloatOp, Function, IntOp, Kind, Mem, Outcome, SnapshotEntry,
-    SnapshotId, Type, Value,
+    Block, Builder, CheckedOp, Cond, ExitKind, FloatOp, Function, IntOp, Kind, Mem, Outcome, SnapshotEntry, SnapshotId,
+    Type, Value,
 };
 
 /// Instantiates the suite for one backend: `conformance_suite!(dynasm, backend_x86::DynasmBackend);`.
@@ -47,9 +47,8 @@ const POISON: u64 = 0xdead_beef_dead_beef;
 /// Verifies `f`, then compiles it.
 fn compile(backend: &dyn Backend, f: &Function) -> CompiledCode {
     ir::verify::verify(f).unwrap_or_else(|e| panic!("{} does not verify: {e}", f.name));
-    let code = backend
-        .compile(f)
-        .unwrap_or_else(|e| panic!("the {} backend cannot compile {}: {e}", backend.name(), f.name));
+    let code =
+        backend.compile(f).unwrap_or_else(|e| panic!("the {} backend cannot compile {}: {e}", backend.name(), f.name));
     assert_eq!(code.exit_buffer_len(), f.exit_buffer_len(), "exit buffer length of {}", f.name);
     code
 }
@@ -186,49 +185,19 @@ impl Harness {
 // Operands and expected results
 // ---------------------------------------------------------------------------------------------
 
+/// Integer operands: small, shift counts around 64, and the edges of 32 and 64 bits.
+#[rustfmt::skip]
 const INTS: [i64; 23] = [
-    0,
-    1,
-    -1,
-    2,
-    -2,
-    3,
-    7,
-    -7,
-    62,
-    63,
-    64,
-    65,
-    1000,
-    i32::MAX as i64,
-    i32::MIN as i64,
-    u32::MAX as i64,
-    1 << 32,
-    -(1 << 32),
-    1 << 62,
-    i64::MAX,
-    i64::MIN,
-    i64::MIN + 1,
-    0x1234_5678_9abc_def0,
+    0, 1, -1, 2, -2, 3, 7, -7, 62, 63, 64, 65, 1000,
+    i32::MAX as i64, i32::MIN as i64, u32::MAX as i64, 1 << 32, -(1 << 32), 1 << 62,
+    i64::MAX, i64::MIN, i64::MIN + 1, 0x1234_5678_9abc_def0,
 ];
 
+/// Double operands: signed zeros, subnormals, extremes, infinities and NaNs of both signs.
+#[rustfmt::skip]
 const FLOATS: [f64; 16] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    2.5,
-    -3.75,
-    0.1,
-    1e300,
-    -1e300,
-    f64::MIN_POSITIVE,
-    5e-324,
-    f64::MAX,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-    -f64::NAN,
+    0.0, -0.0, 1.0, -1.0, 2.5, -3.75, 0.1, 1e300, -1e300,
+    f64::MIN_POSITIVE, 5e-324, f64::MAX, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN,
 ];
 
 /// The ordered float conditions (unsigned ones apply to integers only).
@@ -305,7 +274,11 @@ fn check_binary(
     let with_constant = |k: u64, others: &[u64], right: bool| {
         let code = Harness::new(backend, what, &[ty], |b, v, s| {
             let c = constant(b, ty, k);
-            if right { op(b, v[0], c, s) } else { op(b, c, v[0], s) }
+            if right {
+                op(b, v[0], c, s)
+            } else {
+                op(b, c, v[0], s)
+            }
         });
         for &x in others {
             let (a, b) = if right { (x, k) } else { (k, x) };
@@ -358,7 +331,8 @@ fn check_unary(
 
 pub fn params(backend: &dyn Backend) {
     const ARITY: u32 = 12;
-    let args: Vec<u64> = (0..ARITY as u64).map(|i| 0x0101_0101_0101_0101u64.wrapping_mul(i + 1) ^ (i << 63)).collect();
+    let args: Vec<u64> =
+        (0..ARITY as u64).map(|i| 0x0101_0101_0101_0101u64.wrapping_mul(i + 1) ^ ((i % 2) << 63)).collect();
     for i in 0..ARITY {
         let code = word_fn(backend, "param", ARITY, |_, p| p[i as usize]);
         assert_eq!(returned(&code, &args), args[i as usize], "param {i}");
@@ -510,17 +484,20 @@ pub fn checked_ops(backend: &dyn Backend) {
         (Shl, M, 1, None),
         (Shl, -5, 3, Some(-40)),
     ];
+    // Divisors that take other paths to a quotient (multiplying by a magic number, shifting).
+    let divisors = [5, 6, 10, 100, 641, 1 << 40, 1_000_000_007, i64::MAX / 3, -3, -10, -(1 << 40)];
     for op in CHECKED_OPS {
-        let cases: Vec<_> = cases
-            .iter()
-            .filter(|c| c.0 == op)
-            .map(|&(_, a, b, r)| (a as u64, b as u64, r.map(|r| r as u64)))
-            .collect();
+        let mut values = INTS.to_vec();
+        if matches!(op, FloorDiv | Mod) {
+            values.extend(divisors);
+        }
+        let cases: Vec<_> =
+            cases.iter().filter(|c| c.0 == op).map(|&(_, a, b, r)| (a as u64, b as u64, r.map(|r| r as u64))).collect();
         check_binary(
             backend,
             &format!("checked {op:?}"),
             I64,
-            &int_bits(&INTS),
+            &int_bits(&values),
             &cases,
             |b, x, y, s| b.checked(op, x, y, s),
             |x, y| checked_reference(op, x as i64, y as i64).map(|r| r as u64),
@@ -529,9 +506,76 @@ pub fn checked_ops(backend: &dyn Backend) {
 }
 
 pub fn neg_checked(backend: &dyn Backend) {
-    check_unary(backend, "neg_checked", I64, &int_bits(&INTS), |b, x, s| b.neg_checked(x, s), |x| {
-        (x as i64).checked_neg().map(|r| r as u64)
-    });
+    check_unary(
+        backend,
+        "neg_checked",
+        I64,
+        &int_bits(&INTS),
+        |b, x, s| b.neg_checked(x, s),
+        |x| (x as i64).checked_neg().map(|r| r as u64),
+    );
+}
+
+/// How a compare's result is consumed: as a value, or by a branch or a guard right after it
+/// (which backends may fuse with the compare).
+#[derive(Clone, Copy, Debug)]
+enum CompareUse {
+    Value,
+    Branch,
+    Guard { expect: bool },
+}
+
+const COMPARE_USES: [CompareUse; 4] =
+    [CompareUse::Value, CompareUse::Branch, CompareUse::Guard { expect: true }, CompareUse::Guard { expect: false }];
+
+impl CompareUse {
+    /// Consumes `c`: the result is `c` itself, `c` recovered from the branch taken, or 1 after
+    /// a guard that passed.
+    fn build(self, b: &mut Builder, c: Value, s: SnapshotId) -> Value {
+        match self {
+            CompareUse::Value => c,
+            CompareUse::Branch => {
+                let (yes, no, join) = (b.create_block(&[]), b.create_block(&[]), b.create_block(&[I64]));
+                b.branch(c, yes, &[], no, &[]);
+                for (block, r) in [(yes, 1), (no, 0)] {
+                    b.switch_to(block);
+                    let r = b.iconst(r);
+                    b.jump(join, &[r]);
+                }
+                b.switch_to(join);
+                let [r] = block_params(b, join);
+                r
+            }
+            CompareUse::Guard { expect } => {
+                b.guard(c, expect, s);
+                b.iconst(1)
+            }
+        }
+    }
+
+    /// The result [`CompareUse::build`] gives when the compare is `holds` (`None`: an exit).
+    fn expected(self, holds: bool) -> Option<u64> {
+        match self {
+            CompareUse::Value | CompareUse::Branch => Some(holds as u64),
+            CompareUse::Guard { expect } => (holds == expect).then_some(1),
+        }
+    }
+}
+
+fn icmp_reference(cond: Cond, x: u64, y: u64) -> bool {
+    let (sx, sy) = (x as i64, y as i64);
+    match cond {
+        Cond::Eq => x == y,
+        Cond::Ne => x != y,
+        Cond::Lt => sx < sy,
+        Cond::Le => sx <= sy,
+        Cond::Gt => sx > sy,
+        Cond::Ge => sx >= sy,
+        Cond::ULt => x < y,
+        Cond::ULe => x <= y,
+        Cond::UGt => x > y,
+        Cond::UGe => x >= y,
+    }
 }
 
 pub fn icmp(backend: &dyn Backend) {
@@ -549,31 +593,25 @@ pub fn icmp(backend: &dyn Backend) {
         (Ne, 5, 5, false),
     ];
     for cond in INT_CONDS {
-        let cases: Vec<_> =
-            cases.iter().filter(|c| c.0 == cond).map(|&(_, a, b, r)| (a as u64, b as u64, Some(r as u64))).collect();
-        check_binary(
-            backend,
-            &format!("icmp {cond:?}"),
-            I64,
-            &int_bits(&INTS),
-            &cases,
-            |b, x, y, _| b.icmp(cond, x, y),
-            |x, y| {
-                let (sx, sy) = (x as i64, y as i64);
-                Some(match cond {
-                    Eq => x == y,
-                    Ne => x != y,
-                    Lt => sx < sy,
-                    Le => sx <= sy,
-                    Gt => sx > sy,
-                    Ge => sx >= sy,
-                    ULt => x < y,
-                    ULe => x <= y,
-                    UGt => x > y,
-                    UGe => x >= y,
-                } as u64)
-            },
-        );
+        for how in COMPARE_USES {
+            let cases: Vec<_> = cases
+                .iter()
+                .filter(|c| c.0 == cond)
+                .map(|&(_, a, b, holds)| (a as u64, b as u64, how.expected(holds)))
+                .collect();
+            check_binary(
+                backend,
+                &format!("icmp {cond:?} used as {how:?}"),
+                I64,
+                &int_bits(&INTS),
+                &cases,
+                |b, x, y, s| {
+                    let c = b.icmp(cond, x, y);
+                    how.build(b, c, s)
+                },
+                |x, y| how.expected(icmp_reference(cond, x, y)),
+            );
+        }
     }
 }
 
@@ -637,9 +675,14 @@ pub fn fneg(backend: &dyn Backend) {
 pub fn int_to_float(backend: &dyn Backend) {
     let mut values = INTS.to_vec();
     values.extend([1 << 53, (1 << 53) + 1, (1 << 53) + 3, -(1 << 53) - 1, i64::MAX - 511]);
-    check_unary(backend, "int_to_float", I64, &int_bits(&values), |b, x, _| b.int_to_float(x), |x| {
-        Some((x as i64 as f64).to_bits())
-    });
+    check_unary(
+        backend,
+        "int_to_float",
+        I64,
+        &int_bits(&values),
+        |b, x, _| b.int_to_float(x),
+        |x| Some((x as i64 as f64).to_bits()),
+    );
 }
 
 pub fn fcmp(backend: &dyn Backend) {
@@ -648,7 +691,9 @@ pub fn fcmp(backend: &dyn Backend) {
     // Every ordered condition is false with a NaN operand; `Ne` is true.
     let mut cases: Vec<(Cond, f64, f64, bool)> = FLOAT_CONDS
         .iter()
-        .flat_map(|&c| [(c, nan, 1.0, c == Ne), (c, 1.0, nan, c == Ne), (c, nan, nan, c == Ne), (c, -nan, nan, c == Ne)])
+        .flat_map(|&c| {
+            [(c, nan, 1.0, c == Ne), (c, 1.0, nan, c == Ne), (c, nan, nan, c == Ne), (c, -nan, nan, c == Ne)]
+        })
         .collect();
     cases.extend([
         (Eq, 0.0, -0.0, true),
@@ -658,31 +703,37 @@ pub fn fcmp(backend: &dyn Backend) {
         (Gt, 5e-324, 0.0, true),
     ]);
     for cond in FLOAT_CONDS {
-        let cases: Vec<_> = cases
-            .iter()
-            .filter(|c| c.0 == cond)
-            .map(|&(_, a, b, r)| (a.to_bits(), b.to_bits(), Some(r as u64)))
-            .collect();
-        check_binary(
-            backend,
-            &format!("fcmp {cond:?}"),
-            F64,
-            &float_bits(&FLOATS),
-            &cases,
-            |b, x, y, _| b.fcmp(cond, x, y),
-            |x, y| {
-                let (x, y) = (f64::from_bits(x), f64::from_bits(y));
-                Some(match cond {
-                    Eq => x == y,
-                    Ne => x != y,
-                    Lt => x < y,
-                    Le => x <= y,
-                    Gt => x > y,
-                    Ge => x >= y,
-                    _ => unreachable!("unsigned float compare"),
-                } as u64)
-            },
-        );
+        for how in COMPARE_USES {
+            let cases: Vec<_> = cases
+                .iter()
+                .filter(|c| c.0 == cond)
+                .map(|&(_, a, b, holds)| (a.to_bits(), b.to_bits(), how.expected(holds)))
+                .collect();
+            check_binary(
+                backend,
+                &format!("fcmp {cond:?} used as {how:?}"),
+                F64,
+                &float_bits(&FLOATS),
+                &cases,
+                |b, x, y, s| {
+                    let c = b.fcmp(cond, x, y);
+                    how.build(b, c, s)
+                },
+                |x, y| how.expected(fcmp_reference(cond, f64::from_bits(x), f64::from_bits(y))),
+            );
+        }
+    }
+}
+
+fn fcmp_reference(cond: Cond, x: f64, y: f64) -> bool {
+    match cond {
+        Cond::Eq => x == y,
+        Cond::Ne => x != y,
+        Cond::Lt => x < y,
+        Cond::Le => x <= y,
+        Cond::Gt => x > y,
+        Cond::Ge => x >= y,
+        _ => unreachable!("unsigned float compare"),
     }
 }
 
@@ -860,7 +911,11 @@ extern "sysv64" fn interleaved(
 }
 
 extern "sysv64" fn pick(x: f64, a: u64, y: f64, b: u64) -> u64 {
-    if x < y { a } else { b }
+    if x < y {
+        a
+    } else {
+        b
+    }
 }
 
 extern "sysv64" fn write_word(p: *mut u64, v: u64) {
@@ -869,6 +924,7 @@ extern "sysv64" fn write_word(p: *mut u64, v: u64) {
 }
 
 /// Overwrites every caller-saved register, as any C helper may.
+#[rustfmt::skip]
 extern "sysv64" fn clobber_caller_saved() {
     // SAFETY: writes only registers that the System V ABI lets a callee clobber.
     unsafe {
@@ -884,11 +940,11 @@ extern "sysv64" fn clobber_caller_saved() {
     }
 }
 
-/// 0 if the caller kept the stack 16-byte aligned at the call, 8 if not.
+/// 0 if the caller kept the stack 16-byte aligned at the call (so `rsp + 8` is aligned on
+/// entry), 8 if not. Naked, so that it reads the stack pointer the call left.
+#[unsafe(naked)]
 extern "sysv64" fn stack_misalignment() -> u64 {
-    // A `u128` is 16-byte aligned, and the compiler places it assuming an aligned stack.
-    let local = 0u128;
-    std::hint::black_box(&local) as *const u128 as u64 % 16
+    std::arch::naked_asm!("lea rax, [rsp + 8]", "and rax, 15", "ret")
 }
 
 pub fn word_calls(backend: &dyn Backend) {
@@ -911,7 +967,9 @@ pub fn word_calls(backend: &dyn Backend) {
 pub fn double_calls(backend: &dyn Backend) {
     type Reference = fn(&[u64]) -> u64;
     let cases: [(&str, u64, Vec<Type>, Type, Reference); 4] = [
-        ("mix2", mix2 as *const () as u64, vec![F64; 2], F64, |v| mix2(f64::from_bits(v[0]), f64::from_bits(v[1])).to_bits()),
+        ("mix2", mix2 as *const () as u64, vec![F64; 2], F64, |v| {
+            mix2(f64::from_bits(v[0]), f64::from_bits(v[1])).to_bits()
+        }),
         ("doubles8", doubles8 as *const () as u64, vec![F64; 8], F64, |v| {
             let x: Vec<f64> = v.iter().map(|&b| f64::from_bits(b)).collect();
             doubles8(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]).to_bits()
@@ -934,13 +992,16 @@ pub fn double_calls(backend: &dyn Backend) {
     for (name, target, operands, ret, reference) in cases {
         let code = Harness::new(backend, name, &operands, |b, v, _| b.call(target, v, Some(ret)));
         for seed in 0..4u64 {
-            // Doubles 1.5, -2.25, ... and words that differ per argument and per run.
+            // Doubles ±(i + 1.5) and words that differ per argument and per run.
             let args: Vec<u64> = operands
                 .iter()
                 .enumerate()
-                .map(|(i, ty)| match ty {
-                    F64 => (((i as f64) + 1.5) * if (i as u64 + seed) % 2 == 0 { 1.0 } else { -1.0 }).to_bits(),
-                    I64 => weigh(&[i as u64, seed]),
+                .map(|(i, ty)| {
+                    let sign = if (i as u64 + seed).is_multiple_of(2) { 1.0 } else { -1.0 };
+                    match ty {
+                        F64 => ((i as f64 + 1.5) * sign).to_bits(),
+                        I64 => weigh(&[i as u64, seed]),
+                    }
                 })
                 .collect();
             let (got, want) = (code.run(&args), Some(reference(&args)));
@@ -1202,39 +1263,47 @@ pub fn loop_fib(backend: &dyn Backend) {
 }
 
 pub fn parallel_copies(backend: &dyn Backend) {
-    // head(v0, v1, v2, n) jumps to head(v[p0], v[p1], v[p2], n - 1) n times, then returns
-    // v0 * 10000 + v1 * 100 + v2: the block arguments are one parallel copy.
-    let permutations: [[usize; 3]; 6] = [[0, 1, 2], [1, 0, 2], [1, 2, 0], [2, 0, 1], [1, 1, 0], [0, 0, 0]];
+    // head(v.., n) jumps to head(v[perm[0]], v[perm[1]], .., n - 1) n times, then returns the
+    // v as base-16 digits: the block arguments are one parallel copy (swaps, cycles,
+    // duplications; wide ones too).
+    let rotate12: Vec<usize> = (1..12).chain([0]).collect();
+    let reverse12: Vec<usize> = (0..12).rev().collect();
+    let permutations: [&[usize]; 8] =
+        [&[0, 1, 2], &[1, 0, 2], &[1, 2, 0], &[2, 0, 1], &[1, 1, 0], &[0, 0, 0], &rotate12, &reverse12];
     for perm in permutations {
-        let f = function("permute", 4, |b| {
-            let [x, y, z, n] = [0, 1, 2, 3].map(|i| b.param(i));
-            let head = b.create_block(&[I64, I64, I64, I64]);
+        let width = perm.len();
+        let f = function("permute", width as u32 + 1, |b| {
+            let params: Vec<Value> = (0..=width as u32).map(|i| b.param(i)).collect();
+            let head = b.create_block(&vec![I64; width + 1]);
             let done = b.create_block(&[]);
-            b.jump(head, &[x, y, z, n]);
+            b.jump(head, &params);
             b.switch_to(head);
-            let [v0, v1, v2, k] = block_params(b, head);
-            let v = [v0, v1, v2];
-            let zero = b.iconst(0);
+            let (v, k) = {
+                let p = b.block_params(head);
+                (p[..width].to_vec(), p[width])
+            };
+            let (zero, one, sixteen) = (b.iconst(0), b.iconst(1), b.iconst(16));
             let finished = b.icmp(Cond::Eq, k, zero);
-            let one = b.iconst(1);
             let k1 = b.int(IntOp::Sub, k, one);
-            b.branch(finished, done, &[], head, &[v[perm[0]], v[perm[1]], v[perm[2]], k1]);
+            let args: Vec<Value> = perm.iter().map(|&i| v[i]).chain([k1]).collect();
+            b.branch(finished, done, &[], head, &args);
             b.switch_to(done);
-            let (hundred, ten_thousand) = (b.iconst(100), b.iconst(10_000));
-            let a = b.int(IntOp::Mul, v0, ten_thousand);
-            let m = b.int(IntOp::Mul, v1, hundred);
-            let s = b.int(IntOp::Add, a, m);
-            let r = b.int(IntOp::Add, s, v2);
-            b.ret(r);
+            let digits = v.iter().skip(1).fold(v[0], |acc, &d| {
+                let shifted = b.int(IntOp::Mul, acc, sixteen);
+                b.int(IntOp::Add, shifted, d)
+            });
+            b.ret(digits);
         });
         let code = compile(backend, &f);
-        for n in 0..6u64 {
-            let mut v = [1u64, 2, 3];
+        for n in 0..14u64 {
+            let start: Vec<u64> = (1..=width as u64).collect();
+            let mut v = start.clone();
             for _ in 0..n {
-                v = perm.map(|i| v[i]);
+                v = perm.iter().map(|&i| v[i]).collect();
             }
-            let want = v[0] * 10_000 + v[1] * 100 + v[2];
-            assert_eq!(returned(&code, &[1, 2, 3, n]), want, "permutation {perm:?} {n} times");
+            let want = v.iter().fold(0, |acc, &d| acc * 16 + d);
+            let args: Vec<u64> = start.into_iter().chain([n]).collect();
+            assert_eq!(returned(&code, &args), want, "permutation {perm:?} {n} times");
         }
     }
 }

@@ -1,0 +1,154 @@
+//! Calling Python functions from compiled code without the generic call machinery: the
+//! callee's frame is pushed on the thread's frame stack and evaluated through psyco's own
+//! hook (which runs a compiled version or the interpreter), then cleared and popped, as
+//! CPython's `_PyEval_Vector` would — minus the `PyObject_Vectorcall` dispatch layers.
+//!
+//! `_PyEvalFramePushAndInit`, `_PyFrame_Clear` and `take_ownership` are hidden in 3.11's
+//! libpython; this module re-implements them from `Include/internal/pycore_frame.h` and
+//! `Python/frame.c` (3.11.7).
+
+use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, PyCodeObject, PyFrameObject, PyFunctionObject, ThreadState};
+use crate::helpers::{self, Slots};
+use std::ptr::null_mut;
+
+/// Whether calls of `func` with `nargs` positional arguments can take the direct path: a
+/// plain function whose code takes exactly these positional arguments.
+///
+/// # Safety
+/// `func` must be a live object.
+pub unsafe fn can_call_directly(func: *mut PyObject, nargs: usize) -> bool {
+    // SAFETY: reading fields of a live function and its code.
+    unsafe {
+        if ffi::Py_TYPE(func) != std::ptr::addr_of_mut!(ffi::PyFunction_Type) {
+            return false;
+        }
+        let code = (*(func as *mut PyFunctionObject)).func_code as *mut PyCodeObject;
+        let c = &*code;
+        let special = cpython::CO_VARARGS | cpython::CO_VARKEYWORDS | cpython::CO_GENERATOR
+            | cpython::CO_COROUTINE | cpython::CO_ITERABLE_COROUTINE | cpython::CO_ASYNC_GENERATOR;
+        c.co_flags & special == 0 && c.co_kwonlyargcount == 0 && c.co_argcount as usize == nargs
+    }
+}
+
+/// `[NULL, func, args...] -> [result]` for a function that `can_call_directly` accepted at
+/// compile time (the caller's identity guard keeps it the same function).
+pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, _aux: i64) -> i64 {
+    // SAFETY: `nargs + 2` owned entries at `slots`; the GIL is held.
+    unsafe {
+        let ts = cpython::thread_state();
+        let func = *slots.add(1);
+        let code = (*(func as *mut PyFunctionObject)).func_code as *mut PyCodeObject;
+        let nlocals = (*code).co_nlocalsplus as usize;
+        let size = nlocals + (*code).co_stacksize as usize + cpython::FRAME_SPECIALS_SIZE;
+        let frame = match push_frame(ts, size) {
+            Some(f) => f,
+            None => return helpers::call(slots, nargs, 0),
+        };
+        // _PyFrame_InitializeSpecials: the frame owns the references to the function (the
+        // slot's reference moves in) and the code.
+        ffi::Py_INCREF(code as *mut PyObject);
+        let f = &mut *frame;
+        f.f_func = func;
+        f.f_code = code;
+        f.f_builtins = (*(func as *mut PyFunctionObject)).func_builtins;
+        f.f_globals = (*(func as *mut PyFunctionObject)).func_globals;
+        f.f_locals = null_mut();
+        f.stacktop = nlocals as i32;
+        f.frame_obj = null_mut();
+        f.prev_instr = (*code).co_code_adaptive.as_mut_ptr().offset(-1);
+        f.is_entry = false;
+        f.owner = cpython::FRAME_OWNED_BY_THREAD;
+        for i in 0..nlocals {
+            *cpython::frame_slot(frame, i) = if i < nargs as usize { *slots.add(2 + i) } else { null_mut() };
+        }
+        let result = crate::hook::evaluate(ts, frame);
+        clear_frame(frame);
+        (*ts).datastack_top = frame as *mut *mut PyObject;
+        *slots = result;
+        (!result.is_null()) as i64
+    }
+}
+
+/// Room for a frame of `size` words in the current chunk of the thread's frame stack, or
+/// `None` (the generic call path then allocates a new chunk).
+unsafe fn push_frame(ts: *mut ThreadState, size: usize) -> Option<*mut InterpreterFrame> {
+    // SAFETY: the thread state's frame-stack pointers are valid while the GIL is held.
+    unsafe {
+        let base = (*ts).datastack_top;
+        let chunk = (*ts).datastack_chunk;
+        if base.is_null() || chunk.is_null() || base == (*chunk).data.as_mut_ptr() {
+            // (A frame at the very start of a chunk must free the chunk when popped.)
+            return None;
+        }
+        let top = base.add(size);
+        if top >= (*ts).datastack_limit {
+            return None;
+        }
+        (*ts).datastack_top = top;
+        Some(base as *mut InterpreterFrame)
+    }
+}
+
+/// `_PyFrame_Clear`: releases the frame's references, or hands the frame's data to its frame
+/// object when something else still holds that object.
+unsafe fn clear_frame(frame: *mut InterpreterFrame) {
+    // SAFETY: `frame` is a thread-owned frame that finished executing.
+    unsafe {
+        let f = &mut *frame;
+        if !f.frame_obj.is_null() {
+            let obj = f.frame_obj;
+            f.frame_obj = null_mut();
+            if ffi::Py_REFCNT(obj) > 1 {
+                take_ownership(obj as *mut PyFrameObject, frame);
+                ffi::Py_DECREF(obj);
+                return;
+            }
+            ffi::Py_DECREF(obj);
+        }
+        for i in 0..f.stacktop as usize {
+            ffi::Py_XDECREF(*cpython::frame_slot(frame, i));
+        }
+        ffi::Py_XDECREF(f.f_locals);
+        ffi::Py_DECREF(f.f_func);
+        ffi::Py_DECREF(f.f_code as *mut PyObject);
+    }
+}
+
+/// `take_ownership` (Python/frame.c): copies the frame into its frame object, which outlives
+/// the call, and links the object to its caller's frame object.
+unsafe fn take_ownership(obj: *mut PyFrameObject, frame: *mut InterpreterFrame) {
+    // SAFETY: `obj` is the frame's live frame object, whose `_f_frame_data` has room for the
+    // frame (CPython sized it from the same code object).
+    unsafe {
+        let words = cpython::FRAME_SPECIALS_SIZE + (*frame).stacktop as usize;
+        let data = (*obj)._f_frame_data.as_mut_ptr() as *mut InterpreterFrame;
+        std::ptr::copy_nonoverlapping(frame as *const u8, data as *mut u8, words * 8);
+        (*obj).f_frame = data;
+        (*data).owner = cpython::FRAME_OWNED_BY_FRAME_OBJECT;
+        let code = (*data).f_code;
+        let first_traceable = (*code).co_code_adaptive.as_mut_ptr().add((*code)._co_firsttraceable as usize);
+        if (*data).prev_instr < first_traceable {
+            (*data).prev_instr = first_traceable;
+        }
+        // The caller is the thread's current frame again (the callee was unlinked): its
+        // frame object, created if needed, becomes f_back.
+        let prev = (*data).previous;
+        if !prev.is_null() && (*obj).f_back.is_null() {
+            let back = if !(*prev).frame_obj.is_null() {
+                (*prev).frame_obj
+            } else {
+                ffi::PyEval_GetFrame() as *mut PyObject
+            };
+            if back.is_null() {
+                ffi::PyErr_Clear();
+            } else {
+                ffi::Py_INCREF(back);
+                (*obj).f_back = back;
+            }
+            (*data).previous = null_mut();
+        }
+        if ffi::PyObject_GC_IsTracked(obj as *mut PyObject) == 0 {
+            ffi::PyObject_GC_Track(obj as *mut std::ffi::c_void);
+        }
+    }
+}
