@@ -72,10 +72,19 @@ pub static JIT: GilCell<Option<Jit>> = GilCell::new(None);
 ///
 /// # Safety
 /// GIL held; see [`GilCell::get`].
+#[inline]
 pub unsafe fn jit() -> &'static mut Jit {
     // SAFETY: per the contract.
     let slot = unsafe { JIT.get() };
-    slot.get_or_insert_with(|| Jit {
+    match slot {
+        Some(jit) => jit,
+        None => init_jit(slot),
+    }
+}
+
+#[cold]
+fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
+    slot.insert(Jit {
         mode: Mode::Off,
         options: Options { threshold: 0, backend: &backend_x86::DynasmBackend, max_versions: 4 },
         // SAFETY: exported API; the index is ours for the interpreter's lifetime.
@@ -110,10 +119,15 @@ pub unsafe fn set_mode(mode: Mode) {
 }
 
 /// Frees every compiled version once no compiled code is running.
+#[inline]
 fn drop_code_if_idle(jit: &mut Jit) {
-    if !jit.drop_pending || jit.active_native > 0 {
-        return;
+    if jit.drop_pending && jit.active_native == 0 {
+        drop_code(jit);
     }
+}
+
+#[cold]
+fn drop_code(jit: &mut Jit) {
     jit.drop_pending = false;
     for &e in &jit.entries {
         // SAFETY: registered entries are live (removed when their code object dies).
@@ -198,8 +212,9 @@ unsafe fn arg_kind(obj: *mut PyObject) -> Kind {
 const MAX_KEYED_ARGS: usize = 16;
 
 /// Whether a version compiled for `key` accepts arguments of kinds `actual`.
+#[inline]
 fn accepts(key: &[Kind], actual: &[Kind]) -> bool {
-    key.iter().zip(actual).all(|(k, a)| a.le(*k) || *k == Kind::Object)
+    key.iter().zip(actual).all(|(k, a)| k == a || *k == Kind::Object || a.le(*k))
 }
 
 unsafe fn run_default(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
@@ -281,10 +296,16 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
         }
         let kinds = &key[..nargs];
         let (globals, builtins) = ((*frame).f_globals, (*frame).f_builtins);
-        let found = (*e)
-            .versions
-            .iter()
-            .position(|v| v.globals == globals && v.builtins == builtins && accepts(&v.key, kinds));
+        let entry = &mut *e;
+        let matches = |v: &Version| v.globals == globals && v.builtins == builtins && accepts(&v.key, kinds);
+        let last = entry.last_used;
+        let found = match entry.versions.get(last) {
+            Some(v) if matches(v) => Some(last),
+            _ => entry.versions.iter().position(|v| matches(v)),
+        };
+        if let Some(i) = found {
+            entry.last_used = i;
+        }
         let index = match found {
             Some(i) => i,
             None => {

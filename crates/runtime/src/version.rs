@@ -195,6 +195,8 @@ pub struct CodeEntry {
     pub declined: Option<String>,
     /// Boxed so that a running version keeps its address while the list grows.
     pub versions: Vec<Box<Version>>,
+    /// The version the last call ran (tried first: most call sites are monomorphic).
+    pub last_used: usize,
     /// Entries into compiled code, and exits by reason, over all versions ever held.
     pub native_entries: u64,
     pub exits: HashMap<String, u64>,
@@ -209,6 +211,7 @@ impl CodeEntry {
             bound: false,
             declined: None,
             versions: Vec::new(),
+            last_used: 0,
             native_entries: 0,
             exits: HashMap::new(),
             compile_failures: 0,
