@@ -44,11 +44,7 @@ print(json.dumps({"results": results, "warm": warm, "steady": steady}))
 # free variables' -- closures, including comprehensions that close over locals).
 DECLINED_FOR_NOW = {
     "generators": "generators are declined for now ('generator or coroutine')",
-    "closures": "closures are declined for now ('cell or free variables')",
-    "queens": "the nested `place` closure is declined for now ('cell or free variables')",
-    "sieve": "primes_upto's list comprehension closes over `flags` ('cell or free variables')",
     "matmul": "matmul's list comprehension closes over `p` ('cell or free variables')",
-    "nbody": "advance's list comprehension closes over `bodies` ('cell or free variables')",
 }
 
 _runs = {}
@@ -100,11 +96,7 @@ def test_checks_results(path):
 
 # Programs none of whose code runs compiled yet: each hot function is declined for a
 # reason psyco.stats() names. Strict, so the list must shrink as soon as one compiles.
-NOTHING_COMPILED_YET = {
-    "exceptions": "bench/parse use RAISE_VARARGS, BUILD_MAP and MAKE_FUNCTION (not compiled yet)",
-    "generators": "generator functions and comprehensions over closures are declined for now",
-    "sieve": "BUILD_SLICE in bench and a closure in primes_upto are declined for now",
-}
+NOTHING_COMPILED_YET: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -28,18 +28,31 @@ from conftest import (
 
 SIGNAL_DEADLINE = 0.5  # seconds from SIGINT to KeyboardInterrupt
 
-SPIN = """
+HEADER = """
 import os, signal, sys, threading, time, traceback
 import psyco
+"""
 
+# The two shapes of loop back-edge: JUMP_BACKWARD, and the conditional
+# POP_JUMP_BACKWARD_IF_TRUE that closes a `while cond:` loop.
+SPINS = {
+    "while_true": """
 def spin():
     i = 0
     while True:
         i += 1
     return i
-"""
+""",
+    "while_condition": """
+def spin():
+    i = 0
+    while i >= 0:
+        i += 1
+    return i
+""",
+}
 
-TIMER_THREAD_PROGRAM = SPIN + """
+TIMER_THREAD_PROGRAM = """
 sent = []
 
 def fire():
@@ -57,7 +70,7 @@ except KeyboardInterrupt:
 print("compiled", psyco.is_compiled(spin))
 """
 
-PARENT_SIGNAL_PROGRAM = SPIN + """
+PARENT_SIGNAL_PROGRAM = """
 print("spinning", flush=True)
 try:
     spin()
@@ -75,8 +88,9 @@ def assert_interrupted_in_spin(stdout, stderr):
     assert "compiled True" in stdout, f"spin() was not compiled: {stdout}"
 
 
-def test_sigint_from_timer_thread_interrupts_compiled_loop():
-    proc = run_py(TIMER_THREAD_PROGRAM, psyco=True, timeout=10)
+@pytest.mark.parametrize("loop", sorted(SPINS))
+def test_sigint_from_timer_thread_interrupts_compiled_loop(loop):
+    proc = run_py(HEADER + SPINS[loop] + TIMER_THREAD_PROGRAM, psyco=True, timeout=10)
     assert_not_crashed(proc)
     assert_interrupted_in_spin(proc.stdout, proc.stderr)
     elapsed = float(re.search(r"KeyboardInterrupt after ([\d.]+)", proc.stdout).group(1))
@@ -85,8 +99,9 @@ def test_sigint_from_timer_thread_interrupts_compiled_loop():
     assert proc.codes["spin"]["native_entries"] > 0
 
 
-def test_sigint_from_parent_interrupts_compiled_loop():
-    prog = write_program(PARENT_SIGNAL_PROGRAM, psyco=True)
+@pytest.mark.parametrize("loop", sorted(SPINS))
+def test_sigint_from_parent_interrupts_compiled_loop(loop):
+    prog = write_program(HEADER + SPINS[loop] + PARENT_SIGNAL_PROGRAM, psyco=True)
     env = child_env({STATS_ENV: str(prog.with_name("stats.json"))})
     child = subprocess.Popen([PYTHON, str(prog)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -163,9 +163,27 @@ pub struct PyFunctionObject {
     pub func_defaults: *mut PyObject,
     pub func_kwdefaults: *mut PyObject,
     pub func_closure: *mut PyObject,
+    pub func_doc: *mut PyObject,
+    pub func_dict: *mut PyObject,
+    pub func_weakreflist: *mut PyObject,
+    pub func_module: *mut PyObject,
+    pub func_annotations: *mut PyObject,
 }
 const _: () = assert!(offset_of!(PyFunctionObject, func_code) == 48);
 const _: () = assert!(offset_of!(PyFunctionObject, func_closure) == 72);
+const _: () = assert!(offset_of!(PyFunctionObject, func_annotations) == 112);
+
+/// `PyCellObject`.
+#[repr(C)]
+pub struct PyCellObject {
+    pub ob_base: PyObject,
+    pub ob_ref: *mut PyObject,
+}
+pub const OFFSET_CELL_REF: i32 = offset_of!(PyCellObject, ob_ref) as i32;
+
+/// `_PyLocals_Kind` bits of `co_localspluskinds`.
+pub const CO_FAST_CELL: u8 = 0x40;
+pub const CO_FAST_FREE: u8 = 0x80;
 
 /// `PyFrameObject`.
 #[repr(C)]

@@ -191,6 +191,8 @@ struct Frontend<'r> {
     nlocals: usize,
     nargs: usize,
     stacksize: usize,
+    /// Slots holding cells (cell and free variables): always objects.
+    cell_slots: Vec<bool>,
     /// Entry states of each block's versions.
     entry_states: HashMap<u32, Vec<EntryState>>,
     changed: bool,
@@ -212,7 +214,7 @@ impl<'r> Frontend<'r> {
     fn new(req: &'r CompileRequest) -> Result<Frontend<'r>> {
         let code = req.code;
         // SAFETY: `code` is the live code object of the frame being compiled (GIL held).
-        let (flags, nlocals, nargs, stacksize, cells, units) = unsafe {
+        let (flags, nlocals, nargs, stacksize, cell_slots, units) = unsafe {
             let c = &*code;
             let bytes = cpython::PyCode_GetCode(code);
             if bytes.is_null() {
@@ -224,6 +226,9 @@ impl<'r> Frontend<'r> {
             let units: Vec<u16> =
                 std::slice::from_raw_parts(ptr, len).chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
             ffi::Py_DECREF(bytes);
+            let kinds = c.co_localspluskinds;
+            let kinds = std::slice::from_raw_parts(ffi::PyBytes_AsString(kinds) as *const u8, ffi::PyBytes_Size(kinds) as usize);
+            let cell_slots: Vec<bool> = kinds.iter().map(|k| k & (cpython::CO_FAST_CELL | cpython::CO_FAST_FREE) != 0).collect();
             let nargs = c.co_argcount
                 + c.co_kwonlyargcount
                 + ((c.co_flags & cpython::CO_VARARGS) != 0) as i32
@@ -233,15 +238,12 @@ impl<'r> Frontend<'r> {
                 c.co_nlocalsplus as usize,
                 nargs as usize,
                 c.co_stacksize as usize,
-                c.co_ncellvars + c.co_nfreevars,
+                cell_slots,
                 units,
             )
         };
         if flags & FLAGS_DECLINED != 0 {
             return decline("generator or coroutine");
-        }
-        if cells != 0 {
-            return decline("cell or free variables");
         }
         if req.arg_kinds.len() != nargs {
             return decline("internal: argument kinds do not match the code");
@@ -272,6 +274,7 @@ impl<'r> Frontend<'r> {
             nlocals,
             nargs,
             stacksize,
+            cell_slots,
             entry_states: HashMap::new(),
             changed: false,
             tables: SideTables::default(),
@@ -323,7 +326,7 @@ impl<'r> Frontend<'r> {
     fn entry_state(&mut self) -> Result<State> {
         let mut slots = vec![AV::Obj(SlotKind::Null); self.nlocals + self.stacksize];
         for i in 0..self.nargs {
-            let kind = self.req.arg_kinds[i];
+            let kind = if self.cell_slots[i] { Kind::Object } else { self.req.arg_kinds[i] };
             let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
             slots[i] = match kind {
                 Kind::MachineInt => {
@@ -769,7 +772,8 @@ impl<'r> Frontend<'r> {
             }
             JUMP_BACKWARD | JUMP_BACKWARD_NO_INTERRUPT => {
                 if ins.opcode == JUMP_BACKWARD {
-                    self.back_edge(st, ins);
+                    // Resume at the jump itself: the interpreter's JUMP_BACKWARD checks.
+                    self.back_edge(st, ins.start);
                 }
                 self.jump_to(st, ins.jump_target().unwrap())?;
                 return Ok(false);
@@ -816,9 +820,183 @@ impl<'r> Frontend<'r> {
             }
             BUILD_TUPLE => self.stack_op(st, ins, helpers::build_tuple, ins.arg as usize, 1, ins.arg as i64, 0)?,
             BUILD_LIST => self.stack_op(st, ins, helpers::build_list, ins.arg as usize, 1, ins.arg as i64, 0)?,
-            op => return decline(format!("unsupported opcode {}", name(op))),
+            MAKE_CELL => {
+                let i = ins.arg as usize;
+                self.store_in_frame(st, i)?;
+                let ptr = self.slot_address(i);
+                let ok = self.b.call(helpers::make_cell as *const () as u64, &[ptr], Some(Type::I64));
+                let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
+                self.b.guard(ok, true, snap);
+                st.slots[i] = AV::Obj(SlotKind::Is(Kind::Object));
+            }
+            COPY_FREE_VARS => {
+                let n = self.b.iconst(ins.arg as i64);
+                self.b.call(helpers::copy_free_vars as *const () as u64, &[self.frame, n], None);
+                let first = self.nlocals - ins.arg as usize;
+                for slot in &mut st.slots[first..self.nlocals] {
+                    *slot = AV::Obj(SlotKind::Is(Kind::Object));
+                }
+            }
+            LOAD_CLOSURE => {
+                let cell = self.load_slot(ins.arg as usize);
+                self.incref(cell);
+                let top = self.nlocals + st.depth;
+                self.store_slot(top, cell);
+                self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+            }
+            LOAD_DEREF => {
+                let cell = self.load_slot(ins.arg as usize);
+                let value = self.b.load(Mem::I64, cell, cpython::OFFSET_CELL_REF);
+                // An empty cell raises NameError: the interpreter words it.
+                let snap = self.resume_here(st, ins, "unbound_free_variable");
+                self.b.guard(value, true, snap);
+                self.incref(value);
+                let top = self.nlocals + st.depth;
+                self.store_slot(top, value);
+                self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+            }
+            STORE_DEREF => {
+                let top = self.stack_index(st, 1);
+                self.store_in_frame(st, top)?;
+                self.pop(st);
+                let value = self.load_slot(top);
+                let cell = self.load_slot(ins.arg as usize);
+                self.b.call(helpers::store_deref as *const () as u64, &[cell, value], None);
+            }
+            MAKE_FUNCTION => {
+                let n_in = 1 + (ins.arg & 0xF).count_ones() as usize;
+                let globals = self.req.globals as i64;
+                self.stack_op(st, ins, helpers::make_function, n_in, 1, ins.arg as i64, globals)?;
+            }
+            CONTAINS_OP => self.stack_op(st, ins, helpers::contains_op, 2, 1, ins.arg as i64, 0)?,
+            IS_OP => self.is_op(st, ins)?,
+            UNPACK_SEQUENCE => {
+                let n = ins.arg as usize;
+                self.stack_op(st, ins, helpers::unpack_sequence, 1, n, n as i64, 0)?;
+            }
+            BUILD_MAP => self.stack_op(st, ins, helpers::build_map, 2 * ins.arg as usize, 1, ins.arg as i64, 0)?,
+            BUILD_CONST_KEY_MAP => {
+                self.stack_op(st, ins, helpers::build_const_key_map, ins.arg as usize + 1, 1, ins.arg as i64, 0)?
+            }
+            BUILD_SLICE => self.stack_op(st, ins, helpers::build_slice, ins.arg as usize, 1, ins.arg as i64, 0)?,
+            BUILD_STRING => self.stack_op(st, ins, helpers::build_string, ins.arg as usize, 1, ins.arg as i64, 0)?,
+            FORMAT_VALUE => {
+                let n_in = if ins.arg & 4 != 0 { 2 } else { 1 };
+                self.stack_op(st, ins, helpers::format_value, n_in, 1, ins.arg as i64, 0)?
+            }
+            LIST_APPEND | SET_ADD | MAP_ADD => {
+                // The container sits below the inputs; it is an object in the frame.
+                let n_in = if ins.opcode == MAP_ADD { 2 } else { 1 };
+                if !matches!(self.top(st, n_in + ins.arg as usize), AV::Obj(_)) {
+                    return decline("internal: comprehension container is not an object");
+                }
+                let (op, aux): (StackOp, i64) = match ins.opcode {
+                    MAP_ADD => (helpers::map_add, 0),
+                    SET_ADD => (helpers::collection_add, 1),
+                    _ => (helpers::collection_add, 0),
+                };
+                self.stack_op(st, ins, op, n_in, 0, ins.arg as i64, aux)?;
+            }
+            JUMP_IF_FALSE_OR_POP | JUMP_IF_TRUE_OR_POP => {
+                self.jump_if_or_pop(st, ins, ins.opcode == JUMP_IF_TRUE_OR_POP)?;
+                return Ok(false);
+            }
+            op => {
+                // Everything else is done by the interpreter: leave just before it. (Raising
+                // ends the compiled activation anyway; other rare opcodes take the rest of
+                // the call with them, and the reason is counted.)
+                let reason = match op {
+                    RAISE_VARARGS | RERAISE => "raise".to_string(),
+                    _ => format!("unsupported_{}", name(op).to_lowercase()),
+                };
+                let snap = self.resume_here(st, ins, &reason);
+                self.b.exit(snap);
+                return Ok(false);
+            }
         }
         Ok(true)
+    }
+
+    /// `IS_OP`: identity of two objects; scalars are never identical to non-number constants.
+    fn is_op(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let (a, b) = (self.top(st, 2), self.top(st, 1));
+        let pointer = |av: AV| matches!(av, AV::Obj(_) | AV::Const(Kind::ObjConst(..)));
+        let non_number_const = |av: AV| matches!(av, AV::Const(Kind::ObjConst(t, _)) if !matches!(t, TypeTag::Int | TypeTag::Float | TypeTag::Bool));
+        let result = if pointer(a) && pointer(b) {
+            let mut ptrs = Vec::new();
+            for (k, av) in [(2, a), (1, b)] {
+                ptrs.push(match av {
+                    AV::Obj(_) => {
+                        let i = self.stack_index(st, k);
+                        self.load_slot(i)
+                    }
+                    AV::Const(Kind::ObjConst(_, id)) => self.b.iconst(self.tables.consts.get(id) as i64),
+                    _ => unreachable!(),
+                });
+            }
+            let same = self.b.icmp(Cond::Eq, ptrs[0], ptrs[1]);
+            for (av, p) in [(a, ptrs[0]), (b, ptrs[1])] {
+                if let AV::Obj(_) = av {
+                    self.xdecref(p);
+                }
+            }
+            same
+        } else if (non_number_const(a) && !pointer(b)) || (non_number_const(b) && !pointer(a)) {
+            self.b.iconst(0)
+        } else {
+            return self.stack_op(st, ins, helpers::is_op, 2, 1, ins.arg as i64, 0);
+        };
+        let result = if ins.arg == 1 {
+            let one = self.b.iconst(1);
+            self.b.int(IntOp::Xor, result, one)
+        } else {
+            result
+        };
+        st.depth -= 2;
+        self.push(st, AV::Word(Kind::MachineBool, result));
+        Ok(())
+    }
+
+    /// `JUMP_IF_FALSE_OR_POP` / `JUMP_IF_TRUE_OR_POP`: jump keeping the value, or pop it.
+    fn jump_if_or_pop(&mut self, st: &mut State, ins: &Instr, jump_if: bool) -> Result<()> {
+        let av = self.top(st, 1);
+        let t = match av {
+            AV::Obj(_) => {
+                let mut synced = st.clone();
+                self.sync_locals(&mut synced)?;
+                let obj = self.load_slot(self.stack_index(st, 1));
+                self.set_prev_instr(ins.pc);
+                let t = self.b.call(helpers::truth as *const () as u64, &[obj], Some(Type::I64));
+                let zero = self.b.iconst(0);
+                let ok = self.b.icmp(Cond::Ge, t, zero);
+                let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
+                self.b.guard(ok, true, snap);
+                t
+            }
+            other => {
+                // Scalars and constants: `truth` does not consume them.
+                match self.truth(st, ins, other, 1)? {
+                    Some(t) => t,
+                    None => return decline("truth of a constant object"),
+                }
+            }
+        };
+        let target = ins.jump_target().unwrap();
+        let (keep, pop) = (self.b.create_block(&[]), self.b.create_block(&[]));
+        if jump_if {
+            self.b.branch(t, keep, &[], pop, &[]);
+        } else {
+            self.b.branch(t, pop, &[], keep, &[]);
+        }
+        self.b.switch_to(keep);
+        self.jump_to(st, target)?;
+        self.b.switch_to(pop);
+        let mut popped = st.clone();
+        if let AV::Obj(_) = self.pop(&mut popped) {
+            let obj = self.load_slot(self.nlocals + popped.depth);
+            self.xdecref(obj);
+        }
+        self.jump_to(&popped, ins.next)
     }
 
     fn name(&self, i: usize) -> i64 {
@@ -853,9 +1031,9 @@ impl<'r> Frontend<'r> {
         }
     }
 
-    fn back_edge(&mut self, st: &State, ins: &Instr) {
-        // Count the back-edge for stats, then leave when the eval breaker is set: the
-        // interpreter's JUMP_BACKWARD handles signals, pending calls and the GIL.
+    /// Counts a back-edge for stats, then leaves (resuming at `resume_at`) when the eval
+    /// breaker is set: the interpreter handles signals, pending calls and the GIL there.
+    fn back_edge(&mut self, st: &State, resume_at: u32) {
         let counter = self.b.iconst(self.tables.back_edges_address() as i64);
         let n = self.b.load(Mem::I64, counter, 0);
         let one = self.b.iconst(1);
@@ -863,7 +1041,7 @@ impl<'r> Frontend<'r> {
         self.b.store(Mem::I64, counter, 0, n1);
         let breaker_addr = self.b.iconst(self.req.eval_breaker as i64);
         let breaker = self.b.load(Mem::I32, breaker_addr, 0);
-        let snap = self.resume_here(st, ins, "eval_breaker");
+        let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, "eval_breaker");
         self.b.guard(breaker, false, snap);
     }
 
@@ -1130,7 +1308,7 @@ impl<'r> Frontend<'r> {
         self.pop(st);
         let target = ins.jump_target().unwrap();
         let (on_true, on_false) = if jump_if { (target, ins.next) } else { (ins.next, target) };
-        self.branch(st, t, on_true, on_false)
+        self.branch(st, ins, t, on_true, on_false)
     }
 
     fn pop_jump_if_none(&mut self, st: &mut State, ins: &Instr, jump_if_none: bool) -> Result<()> {
@@ -1148,17 +1326,23 @@ impl<'r> Frontend<'r> {
         };
         let target = ins.jump_target().unwrap();
         let (on_true, on_false) = if jump_if_none { (target, ins.next) } else { (ins.next, target) };
-        self.branch(st, is_none, on_true, on_false)
+        self.branch(st, ins, is_none, on_true, on_false)
     }
 
     /// Ends the block with a two-way branch; each edge converts the state on its own.
-    fn branch(&mut self, st: &State, cond: Value, on_true: u32, on_false: u32) -> Result<()> {
+    /// A backward edge (`POP_JUMP_BACKWARD_IF_*`, which check the eval breaker in the
+    /// interpreter too) resumes at its target if it must leave.
+    fn branch(&mut self, st: &State, ins: &Instr, cond: Value, on_true: u32, on_false: u32) -> Result<()> {
         let (t, f) = (self.b.create_block(&[]), self.b.create_block(&[]));
         self.b.branch(cond, t, &[], f, &[]);
-        self.b.switch_to(t);
-        self.jump_to(st, on_true)?;
-        self.b.switch_to(f);
-        self.jump_to(st, on_false)
+        for (block, target) in [(t, on_true), (f, on_false)] {
+            self.b.switch_to(block);
+            if target <= ins.start {
+                self.back_edge(st, target);
+            }
+            self.jump_to(st, target)?;
+        }
+        Ok(())
     }
 
     fn for_iter(&mut self, st: &mut State, ins: &Instr) -> Result<()> {

@@ -314,6 +314,318 @@ pub unsafe extern "C" fn build_list(slots: Slots, n: i64, _aux: i64) -> i64 {
     }
 }
 
+/// `CONTAINS_OP oparg`: `[item, container] -> [bool]` (`not in` when oparg is 1).
+pub unsafe extern "C" fn contains_op(slots: Slots, invert: i64, _aux: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`.
+    unsafe {
+        let (item, container) = (*slots, *slots.add(1));
+        let r = ffi::PySequence_Contains(container, item);
+        ffi::Py_DECREF(item);
+        ffi::Py_DECREF(container);
+        if r < 0 {
+            return 0;
+        }
+        finish(slots, ffi::PyBool_FromLong(((r != 0) as i64 ^ invert) as _))
+    }
+}
+
+/// `IS_OP oparg`: `[a, b] -> [bool]` (`is not` when oparg is 1).
+pub unsafe extern "C" fn is_op(slots: Slots, invert: i64, _aux: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`.
+    unsafe {
+        let (a, b) = (*slots, *slots.add(1));
+        let same = (a == b) as i64;
+        ffi::Py_DECREF(a);
+        ffi::Py_DECREF(b);
+        finish(slots, ffi::PyBool_FromLong((same ^ invert) as _))
+    }
+}
+
+/// `UNPACK_SEQUENCE n`: `[seq] -> [item n-1, ..., item 0]`, with the interpreter's errors.
+pub unsafe extern "C" fn unpack_sequence(slots: Slots, n: i64, _aux: i64) -> i64 {
+    // SAFETY: one owned input at `slots`; `n` slots from `slots` are free for the outputs.
+    unsafe {
+        let seq = *slots;
+        let n = n as usize;
+        let exact = ffi::Py_TYPE(seq) == std::ptr::addr_of_mut!(ffi::PyTuple_Type)
+            || ffi::Py_TYPE(seq) == std::ptr::addr_of_mut!(ffi::PyList_Type);
+        if exact && ffi::PySequence_Size(seq) as usize == n {
+            for i in 0..n {
+                let item = ffi::PySequence_Fast_GET_ITEM(seq, i as isize);
+                ffi::Py_INCREF(item);
+                *slots.add(n - 1 - i) = item;
+            }
+            ffi::Py_DECREF(seq);
+            return 1;
+        }
+        let it = ffi::PyObject_GetIter(seq);
+        if it.is_null() {
+            let ty = ffi::Py_TYPE(seq);
+            if ffi::PyErr_ExceptionMatches(ffi::PyExc_TypeError) != 0 && (*ty).tp_iter.is_none() && ffi::PySequence_Check(seq) == 0 {
+                let name = std::ffi::CStr::from_ptr((*ty).tp_name).to_string_lossy();
+                set_error(ffi::PyExc_TypeError, &format!("cannot unpack non-iterable {name} object"));
+            }
+            ffi::Py_DECREF(seq);
+            return 0;
+        }
+        ffi::Py_DECREF(seq);
+        let mut got = 0;
+        let mut ok = true;
+        while got < n {
+            let item = ffi::PyIter_Next(it);
+            if item.is_null() {
+                if ffi::PyErr_Occurred().is_null() {
+                    set_error(ffi::PyExc_ValueError, &format!("not enough values to unpack (expected {n}, got {got})"));
+                }
+                ok = false;
+                break;
+            }
+            *slots.add(n - 1 - got) = item;
+            got += 1;
+        }
+        if ok {
+            let extra = ffi::PyIter_Next(it);
+            if !extra.is_null() {
+                ffi::Py_DECREF(extra);
+                set_error(ffi::PyExc_ValueError, &format!("too many values to unpack (expected {n})"));
+                ok = false;
+            } else if !ffi::PyErr_Occurred().is_null() {
+                ok = false;
+            }
+        }
+        ffi::Py_DECREF(it);
+        if !ok {
+            for i in 0..got {
+                ffi::Py_DECREF(*slots.add(n - 1 - i));
+            }
+        }
+        ok as i64
+    }
+}
+
+unsafe fn set_error(kind: *mut PyObject, message: &str) {
+    let text = std::ffi::CString::new(message).unwrap_or_default();
+    // SAFETY: C-API call with the GIL held.
+    unsafe { ffi::PyErr_SetString(kind, text.as_ptr()) }
+}
+
+/// `BUILD_MAP n`: `[k1, v1, ..., kn, vn] -> [dict]`.
+pub unsafe extern "C" fn build_map(slots: Slots, n: i64, _aux: i64) -> i64 {
+    // SAFETY: `2n` owned inputs at `slots`.
+    unsafe {
+        let n = n as usize;
+        let mut dict = ffi::PyDict_New();
+        for i in 0..n {
+            if !dict.is_null() && ffi::PyDict_SetItem(dict, *slots.add(2 * i), *slots.add(2 * i + 1)) != 0 {
+                ffi::Py_DECREF(dict);
+                dict = null_mut();
+            }
+        }
+        for i in 0..2 * n {
+            ffi::Py_DECREF(*slots.add(i));
+        }
+        finish(slots, dict)
+    }
+}
+
+/// `BUILD_CONST_KEY_MAP n`: `[v1, ..., vn, keys] -> [dict]`.
+pub unsafe extern "C" fn build_const_key_map(slots: Slots, n: i64, _aux: i64) -> i64 {
+    // SAFETY: `n + 1` owned inputs at `slots`; the last is a tuple of `n` keys.
+    unsafe {
+        let n = n as usize;
+        let keys = *slots.add(n);
+        let mut dict = ffi::PyDict_New();
+        for i in 0..n {
+            if !dict.is_null() && ffi::PyDict_SetItem(dict, ffi::PyTuple_GET_ITEM(keys, i as isize), *slots.add(i)) != 0 {
+                ffi::Py_DECREF(dict);
+                dict = null_mut();
+            }
+        }
+        for i in 0..=n {
+            ffi::Py_DECREF(*slots.add(i));
+        }
+        finish(slots, dict)
+    }
+}
+
+/// `BUILD_SLICE n`: `[start, stop(, step)] -> [slice]`.
+pub unsafe extern "C" fn build_slice(slots: Slots, n: i64, _aux: i64) -> i64 {
+    // SAFETY: `n` (2 or 3) owned inputs at `slots`.
+    unsafe {
+        let step = if n == 3 { *slots.add(2) } else { null_mut() };
+        let slice = ffi::PySlice_New(*slots, *slots.add(1), step);
+        for i in 0..n as usize {
+            ffi::Py_DECREF(*slots.add(i));
+        }
+        finish(slots, slice)
+    }
+}
+
+/// `LIST_APPEND i` / `SET_ADD i`: `[v] -> []`, adding `v` to the container `i` below it.
+pub unsafe extern "C" fn collection_add(slots: Slots, depth: i64, is_set: i64) -> i64 {
+    // SAFETY: one owned input at `slots`; the container is a live object `depth` slots below.
+    unsafe {
+        let v = *slots;
+        let container = *slots.sub(depth as usize);
+        let r = if is_set != 0 { ffi::PySet_Add(container, v) } else { ffi::PyList_Append(container, v) };
+        ffi::Py_DECREF(v);
+        (r == 0) as i64
+    }
+}
+
+/// `MAP_ADD i`: `[key, value] -> []`, into the dict `i` slots below the key.
+pub unsafe extern "C" fn map_add(slots: Slots, depth: i64, _aux: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`; the dict is live `depth` slots below the key.
+    unsafe {
+        let (k, v) = (*slots, *slots.add(1));
+        let r = ffi::PyDict_SetItem(*slots.sub(depth as usize), k, v);
+        ffi::Py_DECREF(k);
+        ffi::Py_DECREF(v);
+        (r == 0) as i64
+    }
+}
+
+/// `FORMAT_VALUE oparg`: `[value(, spec)] -> [str]`.
+pub unsafe extern "C" fn format_value(slots: Slots, oparg: i64, _aux: i64) -> i64 {
+    // SAFETY: one or two owned inputs at `slots`.
+    unsafe {
+        let spec = if oparg & 4 != 0 { *slots.add(1) } else { null_mut() };
+        let mut value = *slots;
+        let convert: Option<unsafe extern "C" fn(*mut PyObject) -> *mut PyObject> = match oparg & 3 {
+            1 => Some(ffi::PyObject_Str),
+            2 => Some(ffi::PyObject_Repr),
+            3 => Some(ffi::PyObject_ASCII),
+            _ => None,
+        };
+        if let Some(f) = convert {
+            let converted = f(value);
+            ffi::Py_DECREF(value);
+            if converted.is_null() {
+                ffi::Py_XDECREF(spec);
+                return 0;
+            }
+            value = converted;
+        }
+        let result = if ffi::PyUnicode_CheckExact(value) != 0 && spec.is_null() {
+            value
+        } else {
+            let r = ffi::PyObject_Format(value, spec);
+            ffi::Py_DECREF(value);
+            ffi::Py_XDECREF(spec);
+            r
+        };
+        finish(slots, result)
+    }
+}
+
+extern "C" {
+    fn _PyUnicode_JoinArray(separator: *mut PyObject, items: *const *mut PyObject, n: isize) -> *mut PyObject;
+}
+
+/// `BUILD_STRING n`: `[s1, ..., sn] -> [s1 + ... + sn]`.
+pub unsafe extern "C" fn build_string(slots: Slots, n: i64, _aux: i64) -> i64 {
+    // SAFETY: `n` owned str inputs at `slots`.
+    unsafe {
+        let empty = ffi::PyUnicode_FromStringAndSize(null_mut(), 0);
+        let result = if empty.is_null() { null_mut() } else { _PyUnicode_JoinArray(empty, slots, n as isize) };
+        ffi::Py_XDECREF(empty);
+        for i in 0..n as usize {
+            ffi::Py_DECREF(*slots.add(i));
+        }
+        finish(slots, result)
+    }
+}
+
+/// `MAKE_FUNCTION flags`: `[(closure), (annotations), (kwdefaults), (defaults), code] ->
+/// [function]`, with `aux` the globals dict.
+pub unsafe extern "C" fn make_function(slots: Slots, flags: i64, globals: i64) -> i64 {
+    // SAFETY: `1 + popcount(flags & 0xF)` owned inputs at `slots`, the code object last.
+    unsafe {
+        let extras = (flags & 0xF).count_ones() as usize;
+        let code = *slots.add(extras);
+        let func = ffi::PyFunction_New(code, globals as *mut PyObject);
+        ffi::Py_DECREF(code);
+        // Inputs sit in stack order: closure deepest, defaults nearest the code.
+        let mut next = extras;
+        let mut take = |bit: i64| {
+            if flags & bit != 0 {
+                next -= 1;
+                Some(*slots.add(extras - 1 - next))
+            } else {
+                None
+            }
+        };
+        let (closure, annotations, kwdefaults, defaults) = (take(8), take(4), take(2), take(1));
+        if func.is_null() {
+            for obj in [closure, annotations, kwdefaults, defaults].into_iter().flatten() {
+                ffi::Py_DECREF(obj);
+            }
+            return 0;
+        }
+        let f = func as *mut cpython::PyFunctionObject;
+        // The interpreter stores the references directly (the fields were NULL).
+        if let Some(c) = closure {
+            (*f).func_closure = c;
+        }
+        if let Some(a) = annotations {
+            (*f).func_annotations = a;
+        }
+        if let Some(k) = kwdefaults {
+            (*f).func_kwdefaults = k;
+        }
+        if let Some(d) = defaults {
+            (*f).func_defaults = d;
+        }
+        finish(slots, func)
+    }
+}
+
+/// `MAKE_CELL`: wraps the value of a local slot in a new cell (1 ok, 0 error).
+pub unsafe extern "C" fn make_cell(slot: Slots) -> i64 {
+    // SAFETY: `slot` is a local slot of the running frame, holding NULL or an owned value.
+    unsafe {
+        let cell = ffi::PyCell_New(*slot);
+        if cell.is_null() {
+            return 0;
+        }
+        ffi::Py_XDECREF(*slot);
+        *slot = cell;
+        1
+    }
+}
+
+/// `COPY_FREE_VARS n`: the function's closure cells into the frame's free-variable slots.
+pub unsafe extern "C" fn copy_free_vars(frame: *mut cpython::InterpreterFrame, n: i64) {
+    // SAFETY: the running frame's function has a closure tuple of at least `n` cells.
+    unsafe {
+        let code = (*frame).f_code;
+        let closure = (*((*frame).f_func as *mut cpython::PyFunctionObject)).func_closure;
+        let offset = ((*code).co_nlocals + (*code).co_nplaincellvars) as usize;
+        for i in 0..n as usize {
+            let cell = ffi::PyTuple_GET_ITEM(closure, i as isize);
+            ffi::Py_INCREF(cell);
+            *cpython::frame_slot(frame, offset + i) = cell;
+        }
+    }
+}
+
+/// `STORE_DEREF`: `cell.contents = value`, consuming `value`.
+pub unsafe extern "C" fn store_deref(cell: *mut PyObject, value: *mut PyObject) {
+    // SAFETY: `cell` is a live cell; `value` an owned reference that moves into it.
+    unsafe {
+        let contents = cell as *mut cpython::PyCellObject;
+        let old = (*contents).ob_ref;
+        (*contents).ob_ref = value;
+        ffi::Py_XDECREF(old);
+    }
+}
+
+/// `PyObject_IsTrue` without consuming (`JUMP_IF_*_OR_POP`): 1, 0, or -1 on error.
+pub unsafe extern "C" fn truth(obj: *mut PyObject) -> i64 {
+    // SAFETY: `obj` is a live object.
+    unsafe { ffi::PyObject_IsTrue(obj) as i64 }
+}
+
 /// Builds `iter(range(start, stop, step))`: how a virtual range iterator is materialized.
 pub unsafe fn range_iterator(start: i64, stop: i64, step: i64) -> *mut PyObject {
     // SAFETY: C-API calls with the GIL held; every new reference is released or returned.
