@@ -54,11 +54,14 @@ def pytest_report_header(config):
 
 
 def child_env(extra=None):
-    """The environment of a test program: ours, minus PSYCO_THRESHOLD, plus `extra`."""
+    """The environment of a test program: ours, minus PSYCO_THRESHOLD, plus `extra`.
+    Test programs compile everything they can (PSYCO_DECLINE_GENERIC=0), so that the
+    compiled paths are what the comparisons exercise."""
     env = dict(os.environ)
     env.pop("PSYCO_THRESHOLD", None)
     env.pop(STATS_ENV, None)
     env["PYTHONHASHSEED"] = "0"
+    env["PSYCO_DECLINE_GENERIC"] = "0"
     env.update(extra or {})
     return env
 

@@ -235,3 +235,42 @@ def test_bad_threshold_is_a_value_error(value):
         env={"PSYCO_THRESHOLD": value},
     )
     assert out == [f"ValueError PSYCO_THRESHOLD must be a non-negative integer, not {value!r}"]
+
+
+def test_mostly_generic_code_is_left_to_the_interpreter_unless_bound():
+    """By default, code made mostly of generic object operations (which CPython 3.11's own
+    specialized instructions run faster) is declined with a named reason; bind() compiles it
+    anyway. Results are the same either way."""
+    lines = run_ok(
+        """
+        import psyco
+        psyco.full()
+
+        class P:
+            __slots__ = ("x", "y")
+            def __init__(self, x, y):
+                self.x, self.y = x, y
+
+        def norm2(ps):
+            total = P(0.0, 0.0)
+            for p in ps:
+                total.x += p.x * p.x
+                total.y += p.y * p.y
+            return total.x + total.y
+
+        norm2_bound = type(norm2)(norm2.__code__.replace(), globals(), "norm2_bound")
+        ps = [P(i * 0.5, i * 0.25) for i in range(100)]
+        print(norm2(ps), entry(norm2).get("declined"), psyco.is_compiled(norm2))
+        psyco.bind(norm2_bound)
+        print(norm2_bound(ps), psyco.is_compiled(norm2_bound))
+        """,
+        env={"PSYCO_DECLINE_GENERIC": "1"},
+    )
+    expected = 0.0
+    tx = ty = 0.0
+    for i in range(100):
+        tx += (i * 0.5) * (i * 0.5)
+        ty += (i * 0.25) * (i * 0.25)
+    expected = tx + ty
+    assert lines[0] == f"{expected} mostly generic operations (the interpreter is faster) False"
+    assert lines[1] == f"{expected} True"

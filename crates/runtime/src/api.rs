@@ -19,6 +19,9 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     if let Some(t) = threshold {
         jit.options.threshold = t;
     }
+    // PSYCO_DECLINE_GENERIC=0 compiles code even where the interpreter would run it faster
+    // (used to exercise compiled paths in tests and in the CPython test-suite gate).
+    jit.options.decline_generic = std::env::var("PSYCO_DECLINE_GENERIC").map_or(true, |v| v != "0");
     let all = all || matches!(jit.mode, Mode::Compiling { all: true });
     // SAFETY: GIL held.
     unsafe { hook::set_mode(Mode::Compiling { all }) };

@@ -148,6 +148,8 @@ pub struct CompileRequest {
     pub eval_breaker: u64,
     /// Kinds of the arguments (the version key).
     pub arg_kinds: Vec<Kind>,
+    /// Decline code made mostly of generic operations ([`MOSTLY_GENERIC`]).
+    pub decline_generic: bool,
 }
 
 /// The result: the IR and the side tables its constants point into.
@@ -168,12 +170,21 @@ pub fn compile(req: &CompileRequest) -> Result<Output> {
             if let Err(e) = ir::verify::verify(&func) {
                 return decline(format!("internal: IR does not verify: {e}"));
             }
+            // Generic operations through the C API are slower than the interpreter's own
+            // specialized instructions (3.11 quickens attribute access, float arithmetic,
+            // subscripts...): code made mostly of them stays interpreted.
+            if req.decline_generic && fe.generic_ops > 2 * fe.native_ops + 4 {
+                return decline(MOSTLY_GENERIC);
+            }
             let instructions = fe.instrs.len();
             return Ok(Output { func, tables: std::mem::take(&mut fe.tables), instructions });
         }
     }
     decline("no fixpoint for block kinds")
 }
+
+/// The reason given for code that would run slower compiled (see [`compile`]).
+pub const MOSTLY_GENERIC: &str = "mostly generic operations (the interpreter is faster)";
 
 const FLAGS_DECLINED: i32 = cpython::CO_GENERATOR
     | cpython::CO_COROUTINE
@@ -208,6 +219,10 @@ struct Frontend<'r> {
     kwnames: Option<*mut PyObject>,
     /// The instruction being emitted (where a failure to box raises).
     current_pc: u32,
+    /// This round's operations that the interpreter would specialize but we emit through
+    /// the generic C API, and operations we specialize (unboxed arithmetic, virtual ranges).
+    generic_ops: usize,
+    native_ops: usize,
 }
 
 impl<'r> Frontend<'r> {
@@ -285,6 +300,8 @@ impl<'r> Frontend<'r> {
             tstate: Value(0),
             kwnames: None,
             current_pc: 0,
+            generic_ops: 0,
+            native_ops: 0,
         };
         fe.tables.consts = ConstPool::default();
         Ok(fe)
@@ -304,6 +321,7 @@ impl<'r> Frontend<'r> {
         self.frame = self.b.param(0);
         self.tstate = self.b.param(1);
         self.worklist.clear();
+        (self.generic_ops, self.native_ops) = (0, 0);
         let state = self.entry_state()?;
         self.emit_from(0, state)?;
         while let Some((start, version)) = self.worklist.pop() {
@@ -642,6 +660,12 @@ impl<'r> Frontend<'r> {
             self.store_in_frame(st, i)?;
         }
         self.sync_locals(st)?;
+        if matches!(
+            ins.opcode,
+            BINARY_OP | COMPARE_OP | LOAD_ATTR | STORE_ATTR | LOAD_METHOD | BINARY_SUBSCR | STORE_SUBSCR | UNPACK_SEQUENCE
+        ) {
+            self.generic_ops += 1;
+        }
         self.set_prev_instr(ins.pc);
         let base = st.depth - n_in;
         let ptr = self.slot_address(self.nlocals + base);
@@ -1111,6 +1135,7 @@ impl<'r> Frontend<'r> {
         let op = if ins.arg >= 13 { ins.arg - 13 } else { ins.arg };
         if lhs.is_int() && rhs.is_int() {
             if let Some(result) = self.int_binary(st, ins, op, lhs, rhs)? {
+                self.native_ops += 1;
                 st.depth -= 2;
                 self.push(st, result);
                 return Ok(());
@@ -1141,6 +1166,7 @@ impl<'r> Frontend<'r> {
                         self.b.call(f as *const () as u64, &[a, b], Some(Type::F64))
                     }
                 };
+                self.native_ops += 1;
                 st.depth -= 2;
                 self.push(st, AV::Double(r));
                 return Ok(());
@@ -1225,6 +1251,7 @@ impl<'r> Frontend<'r> {
         } else {
             return self.stack_op(st, ins, helpers::compare_op, 2, 1, ins.arg as i64, 0);
         };
+        self.native_ops += 1;
         st.depth -= 2;
         self.push(st, AV::Word(Kind::MachineBool, result));
         Ok(())
@@ -1349,6 +1376,7 @@ impl<'r> Frontend<'r> {
         let exhausted_target = ins.jump_target().unwrap();
         match self.top(st, 1) {
             AV::Range(cur, stop, step) => {
+                self.native_ops += 1;
                 let more = match self.range_step_sign(step) {
                     Some(true) => self.b.icmp(Cond::Lt, cur, stop),
                     Some(false) => self.b.icmp(Cond::Gt, cur, stop),
@@ -1374,6 +1402,7 @@ impl<'r> Frontend<'r> {
                 self.push(st, AV::Word(Kind::MachineInt, cur));
             }
             AV::Obj(_) => {
+                self.generic_ops += 1;
                 self.sync_locals(st)?;
                 self.set_prev_instr(ins.pc);
                 let ptr = self.slot_address(self.stack_index(st, 1));

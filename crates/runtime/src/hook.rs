@@ -52,6 +52,8 @@ pub struct Options {
     pub backend: &'static dyn backend_x86::Backend,
     /// Versions per code object before the generic version serves.
     pub max_versions: usize,
+    /// Leave code that is mostly generic operations to the interpreter (unless bound).
+    pub decline_generic: bool,
 }
 
 pub struct Jit {
@@ -86,7 +88,7 @@ pub unsafe fn jit() -> &'static mut Jit {
 fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
     slot.insert(Jit {
         mode: Mode::Off,
-        options: Options { threshold: 0, backend: &backend_x86::DynasmBackend, max_versions: 4 },
+        options: Options { threshold: 0, backend: &backend_x86::DynasmBackend, max_versions: 4, decline_generic: true },
         // SAFETY: exported API; the index is ours for the interpreter's lifetime.
         extra_index: unsafe { cpython::_PyEval_RequestCodeExtraIndex(free_code_entry) },
         entries: Vec::new(),
@@ -370,6 +372,7 @@ unsafe fn compile_version(
             builtins: (*frame).f_builtins,
             eval_breaker: std::ptr::addr_of_mut!((*(*ts).interp).eval_breaker) as u64,
             arg_kinds: kinds.clone(),
+            decline_generic: jit.options.decline_generic && !e.bound,
         }
     };
     // SAFETY: checking the dict types of the live frame.
