@@ -9,6 +9,7 @@
 
 pub mod disasm;
 pub mod dynasm;
+pub mod regalloc;
 
 use ir::{Function, Outcome};
 use std::fmt;

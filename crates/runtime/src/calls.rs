@@ -9,7 +9,27 @@
 
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, PyCodeObject, PyFrameObject, PyFunctionObject, ThreadState};
 use crate::helpers::{self, Slots};
+use crate::version::CodeEntry;
+use ir::Kind;
 use std::ptr::null_mut;
+
+/// A call site of a known Python function, remembering which compiled version of the callee
+/// its calls run, so that later calls skip the hook's version selection.
+pub struct DirectSite {
+    /// Kinds the caller's code guarantees for the arguments.
+    pub key: Vec<Kind>,
+    /// The callee's code entry and version index, valid while `generation` is the JIT's.
+    pub entry: *mut CodeEntry,
+    pub version: usize,
+    /// 0: not resolved yet.
+    pub generation: u64,
+}
+
+impl DirectSite {
+    pub fn new(key: Vec<Kind>) -> DirectSite {
+        DirectSite { key, entry: null_mut(), version: 0, generation: 0 }
+    }
+}
 
 /// Whether calls of `func` with `nargs` positional arguments can take the direct path: a
 /// plain function whose code takes exactly these positional arguments.
@@ -31,8 +51,9 @@ pub unsafe fn can_call_directly(func: *mut PyObject, nargs: usize) -> bool {
 }
 
 /// `[NULL, func, args...] -> [result]` for a function that `can_call_directly` accepted at
-/// compile time (the caller's identity guard keeps it the same function).
-pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, _aux: i64) -> i64 {
+/// compile time (the caller's identity guard keeps it the same function); `site` is the
+/// call site's [`DirectSite`].
+pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, site: i64) -> i64 {
     // SAFETY: `nargs + 2` owned entries at `slots`; the GIL is held.
     unsafe {
         let ts = cpython::thread_state();
@@ -61,7 +82,7 @@ pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, _aux: i64) -> i
         for i in 0..nlocals {
             *cpython::frame_slot(frame, i) = if i < nargs as usize { *slots.add(2 + i) } else { null_mut() };
         }
-        let result = crate::hook::evaluate(ts, frame);
+        let result = crate::hook::run_direct(ts, frame, site as *mut DirectSite);
         clear_frame(frame);
         (*ts).datastack_top = frame as *mut *mut PyObject;
         *slots = result;

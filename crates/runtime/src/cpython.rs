@@ -17,6 +17,7 @@ use std::os::raw::{c_char, c_int, c_void};
 
 pub use pyo3_ffi as ffi;
 
+
 /// `_PyInterpreterFrame` (Include/internal/pycore_frame.h).
 #[repr(C)]
 pub struct InterpreterFrame {
@@ -296,6 +297,27 @@ pub unsafe fn small_long_value(obj: *mut PyObject) -> Option<i64> {
             _ => return None,
         };
         Some(if size < 0 { -magnitude } else { magnitude })
+    }
+}
+
+/// The value of an exact `int` if it fits in an `i64`.
+///
+/// # Safety
+/// `obj` must be an exact `int`.
+#[inline]
+pub unsafe fn long_value(obj: *mut PyObject) -> Option<i64> {
+    // SAFETY: per the contract; the slow path is the C API's own conversion.
+    unsafe {
+        if let Some(v) = small_long_value(obj) {
+            return Some(v);
+        }
+        let mut overflow = 0;
+        let v = ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+        if overflow != 0 || (v == -1 && !ffi::PyErr_Occurred().is_null()) {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        Some(v)
     }
 }
 

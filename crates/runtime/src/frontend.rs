@@ -1474,7 +1474,9 @@ impl<'r> Frontend<'r> {
         if let (AV::Obj(SlotKind::Null), AV::Const(Kind::ObjConst(TypeTag::Function, id)), None) = (first, callable, kwnames) {
             // SAFETY: the pool keeps the function alive.
             if unsafe { crate::calls::can_call_directly(self.tables.consts.get(id), nargs) } {
-                return self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, 0);
+                let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();
+                let site = self.tables.add_direct_site(crate::calls::DirectSite::new(key)) as i64;
+                return self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site);
             }
         }
         let kw = kwnames.map_or(0, |k| k as i64);
@@ -1503,6 +1505,20 @@ impl<'r> Frontend<'r> {
 }
 
 impl AV {
+    /// The kind the hook would give this value as an argument (see `hook::arg_kind`).
+    fn static_kind(self) -> Kind {
+        let kind = match self.slot_kind() {
+            SlotKind::Is(k) => k,
+            _ => Kind::Object,
+        };
+        match kind {
+            Kind::IntConst(_) | Kind::FloatConst(_) | Kind::BoolConst(_) => kind.generalize(),
+            Kind::MachineInt | Kind::MachineBool | Kind::UnboxedFloat => kind,
+            Kind::ObjConst(t, _) | Kind::Exact(t) if !matches!(t, TypeTag::Other | TypeTag::RangeIter) => Kind::Exact(t),
+            _ => Kind::Object,
+        }
+    }
+
     /// The kind a value has once boxed into the frame.
     fn slot_kind_boxed(self) -> SlotKind {
         match self.slot_kind() {

@@ -28,10 +28,10 @@ pub unsafe extern "C" fn incref(obj: *mut PyObject) {
     unsafe { ffi::Py_INCREF(obj) }
 }
 
-/// The value of an exact `int` already known (by the entry check) to fit in 60 bits.
+/// The value of an exact `int` already known (by the version's key) to fit in an `i64`.
 pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
-    // SAFETY: the version's entry check made sure `obj` is a small exact int.
-    unsafe { cpython::small_long_value(obj).unwrap_or(0) }
+    // SAFETY: the version's key made sure `obj` is an exact int that fits.
+    unsafe { cpython::long_value(obj).unwrap_or(0) }
 }
 
 pub unsafe extern "C" fn box_int(v: i64) -> *mut PyObject {

@@ -65,6 +65,9 @@ pub struct Jit {
     pub stats: Stats,
     /// Compiled activations currently on the C stack: code cannot be freed while > 0.
     active_native: usize,
+    /// Incremented whenever compiled code is dropped: caches of versions (call sites)
+    /// are valid only for the generation they were made in.
+    pub generation: u64,
     drop_pending: bool,
 }
 
@@ -94,6 +97,7 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
         entries: Vec::new(),
         stats: Stats::default(),
         active_native: 0,
+        generation: 1,
         drop_pending: false,
     })
 }
@@ -131,6 +135,7 @@ fn drop_code_if_idle(jit: &mut Jit) {
 #[cold]
 fn drop_code(jit: &mut Jit) {
     jit.drop_pending = false;
+    jit.generation += 1;
     for &e in &jit.entries {
         // SAFETY: registered entries are live (removed when their code object dies).
         let entry = unsafe { &mut *e };
@@ -197,7 +202,7 @@ unsafe fn arg_kind(obj: *mut PyObject) -> Kind {
     // SAFETY: `obj` is a live argument of the frame.
     unsafe {
         match frontend::type_tag(obj) {
-            ir::TypeTag::Int => match cpython::small_long_value(obj) {
+            ir::TypeTag::Int => match cpython::long_value(obj) {
                 Some(_) => Kind::MachineInt,
                 None => Kind::Exact(ir::TypeTag::Int),
             },
@@ -326,6 +331,43 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
             }
         };
         run_version(jit, e, index, ts, frame)
+    }
+}
+
+/// Runs a frame pushed by a direct call site: the version the site cached if it is still
+/// valid and nothing asks for the interpreter, else through the hook (then caching the
+/// version that calls with the site's kinds select).
+///
+/// # Safety
+/// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live.
+pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut crate::calls::DirectSite) -> *mut PyObject {
+    // SAFETY: per the contract.
+    unsafe {
+        let jit = jit();
+        let s = &mut *site;
+        if s.generation == jit.generation
+            && jit.mode != Mode::Off
+            && (*(*ts).cframe).use_tracing == 0
+            && (*(*ts).interp).eval_breaker == 0
+            && (*ts).recursion_remaining > 0
+            && !c_stack_exhausted()
+        {
+            return run_version(jit, s.entry, s.version, ts, frame);
+        }
+        let (code, globals, builtins) = ((*frame).f_code, (*frame).f_globals, (*frame).f_builtins);
+        let result = evaluate(ts, frame);
+        let jit = self::jit();
+        let e = entry_for(jit, code, false);
+        if !e.is_null() {
+            let found = (*e)
+                .versions
+                .iter()
+                .position(|v| v.globals == globals && v.builtins == builtins && accepts(&v.key, &s.key));
+            if let Some(i) = found {
+                (s.entry, s.version, s.generation) = (e, i, jit.generation);
+            }
+        }
+        result
     }
 }
 

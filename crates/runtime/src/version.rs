@@ -129,6 +129,7 @@ pub unsafe extern "C" fn load_global(site: *mut GlobalSite) -> *mut PyObject {
 pub struct SideTables {
     pub consts: ConstPool,
     pub sites: Vec<Box<GlobalSite>>,
+    pub direct_sites: Vec<Box<crate::calls::DirectSite>>,
     /// Back-edges taken in compiled code (incremented by the code itself).
     pub back_edges: Box<u64>,
 }
@@ -141,6 +142,13 @@ impl SideTables {
         ptr
     }
 
+    pub fn add_direct_site(&mut self, site: crate::calls::DirectSite) -> *mut crate::calls::DirectSite {
+        let mut boxed = Box::new(site);
+        let ptr: *mut crate::calls::DirectSite = &mut *boxed;
+        self.direct_sites.push(boxed);
+        ptr
+    }
+
     pub fn back_edges_address(&mut self) -> *mut u64 {
         &mut *self.back_edges
     }
@@ -150,6 +158,7 @@ impl SideTables {
         std::mem::size_of::<Self>()
             + self.consts.len() * 8
             + self.sites.len() * std::mem::size_of::<GlobalSite>()
+            + self.direct_sites.iter().map(|s| std::mem::size_of_val(&**s) + s.key.len() * 16).sum::<usize>()
     }
 }
 
