@@ -229,6 +229,10 @@ unsafe fn run_default(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwf
     unsafe { cpython::_PyEval_EvalFrameDefault(ts, frame, throwflag) }
 }
 
+/// Python call depth below which the C stack is not checked (each level through the hook
+/// costs at most a few hundred bytes of it; threads have megabytes).
+const SHALLOW_DEPTH: i32 = 2000;
+
 /// C stack kept free below the guard: enough for the interpreter to raise and unwind.
 const C_STACK_MARGIN: usize = 256 * 1024;
 
@@ -269,12 +273,18 @@ fn c_stack_exhausted() -> bool {
 unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
     // SAFETY: called by CPython with the GIL held, a live thread state and frame.
     unsafe {
-        if c_stack_exhausted() {
+        // The C stack only runs short in deep recursion: check it only there.
+        if (*ts).recursion_limit - (*ts).recursion_remaining > SHALLOW_DEPTH && c_stack_exhausted() {
             ffi::PyErr_SetString(ffi::PyExc_RecursionError, c"maximum recursion depth exceeded".as_ptr());
             return null_mut();
         }
         let jit = jit();
         let code = (*frame).f_code;
+        // The most common case first: code psyco declined runs in the interpreter.
+        let known = cpython::code_extra(code, jit.extra_index) as *mut CodeEntry;
+        if !known.is_null() && (*known).declined.is_some() {
+            return run_default(ts, frame, throwflag);
+        }
         let fresh_call = (*frame).prev_instr == (*code).co_code_adaptive.as_mut_ptr().offset(-1);
         let may_compile = matches!(jit.mode, Mode::Compiling { .. });
         let e = entry_for(jit, code, may_compile && fresh_call);
