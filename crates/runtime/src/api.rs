@@ -117,21 +117,37 @@ pub fn report() -> Report {
     }
 }
 
-/// Per version of a code object: its entry kinds, IR text and disassembly.
+/// Per version of a code object: its entry kinds, IR text and disassembly. The IR is not
+/// kept with the code (memory): it is rebuilt here, as the front end made it.
 ///
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject) -> Vec<(String, String, String)> {
     // SAFETY: GIL held; reading our own registry.
     let jit = unsafe { hook::jit() };
-    jit.entries
-        .iter()
+    let mut out = Vec::new();
+    for &e in &jit.entries {
         // SAFETY: registered entries are live.
-        .filter(|&&e| unsafe { (*e).code == code })
-        .flat_map(|&e| unsafe { (*e).versions.iter() })
-        .map(|v| {
+        let entry = unsafe { &*e };
+        if entry.code != code {
+            continue;
+        }
+        for v in &entry.versions {
             let key = v.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
-            (key, v.ir_text.clone(), v.code.disassemble())
-        })
-        .collect()
+            let req = crate::frontend::CompileRequest {
+                code,
+                globals: v.globals,
+                builtins: v.builtins,
+                eval_breaker: v.eval_breaker,
+                arg_kinds: v.key.clone(),
+                decline_generic: v.decline_generic,
+            };
+            let ir = match crate::frontend::compile(&req) {
+                Ok(output) => ir::text::print(&output.func),
+                Err(why) => format!("; IR not rebuilt: {}", why.0),
+            };
+            out.push((key, ir, v.code.disassemble()));
+        }
+    }
+    out
 }

@@ -224,6 +224,7 @@ pub struct PyDictObject {
     pub ma_values: *mut c_void,
 }
 const _: () = assert!(offset_of!(PyDictObject, ma_version_tag) == 24);
+pub const OFFSET_DICT_VERSION: i32 = offset_of!(PyDictObject, ma_version_tag) as i32;
 
 /// `PyLongObject` with its first two digits.
 #[repr(C)]
@@ -321,6 +322,23 @@ pub unsafe fn long_value(obj: *mut PyObject) -> Option<i64> {
     }
 }
 
+extern "C" {
+    static _PyRuntime: u8;
+}
+
+/// Offset of the cached small ints (`-5..=256`, each a 32-byte `PyLongObject`) in
+/// `_PyRuntime` (`global_objects.singletons.small_ints`).
+const SMALL_INTS_OFFSET: usize = 680;
+pub const SMALL_INT_MIN: i64 = -5;
+pub const SMALL_INT_COUNT: i64 = 262;
+pub const SMALL_INT_SIZE: i64 = 32;
+
+/// Address of the cached `int` object for -5 (the first of the small ints).
+pub fn small_ints() -> usize {
+    // Taking the address of an extern static reads nothing, so it needs no `unsafe`.
+    std::ptr::addr_of!(_PyRuntime) as usize + SMALL_INTS_OFFSET
+}
+
 /// Checks at import that the mirrors agree with the running interpreter on a few canaries.
 pub fn check_layout() -> Result<(), String> {
     // SAFETY: called with the GIL held; reads the thread state and its interpreter.
@@ -331,6 +349,15 @@ pub fn check_layout() -> Result<(), String> {
         }
         if (*ts).recursion_limit <= 0 || (*ts).recursion_remaining > (*ts).recursion_limit {
             return Err("recursion counters do not match CPython 3.11's layout".into());
+        }
+        // Compiled code boxes small ints by address: the cache must be where we think.
+        for v in [SMALL_INT_MIN, 0, 256] {
+            let obj = ffi::PyLong_FromLongLong(v);
+            let expected = small_ints() + ((v - SMALL_INT_MIN) * SMALL_INT_SIZE) as usize;
+            ffi::Py_XDECREF(obj);
+            if obj as usize != expected {
+                return Err("the small-int cache is not where CPython 3.11.7 keeps it".into());
+            }
         }
         if pyo3_ffi::Py_Version & 0xFFFF_0000 != 0x030B_0000 {
             return Err(format!("built for CPython 3.11, running {:#x}", pyo3_ffi::Py_Version));

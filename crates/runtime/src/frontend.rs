@@ -553,8 +553,31 @@ impl<'r> Frontend<'r> {
     /// fails (out of memory).
     fn boxed(&mut self, av: AV, on_failure: SnapshotId) -> Result<Value> {
         let obj = match av {
-            AV::Word(Kind::MachineBool, v) => self.b.call(helpers::box_bool as *const () as u64, &[v], Some(Type::I64)),
-            AV::Word(_, v) => self.b.call(helpers::box_int as *const () as u64, &[v], Some(Type::I64)),
+            AV::Word(Kind::MachineBool, v) => {
+                let (t, f) = (self.b.iconst(true_ptr()), self.b.iconst(false_ptr()));
+                let obj = self.b.select(v, t, f);
+                self.incref(obj);
+                return Ok(obj);
+            }
+            AV::Word(_, v) => {
+                // Small ints are cached objects: take one by address, as CPython does.
+                let min = self.b.iconst(-cpython::SMALL_INT_MIN);
+                let index = self.b.int(IntOp::Add, v, min);
+                let count = self.b.iconst(cpython::SMALL_INT_COUNT);
+                let cached = self.b.icmp(Cond::ULt, index, count);
+                self.diamond(
+                    cached,
+                    |fe| {
+                        let shift = fe.b.iconst(cpython::SMALL_INT_SIZE.trailing_zeros() as i64);
+                        let offset = fe.b.int(IntOp::Shl, index, shift);
+                        let base = fe.b.iconst(cpython::small_ints() as i64);
+                        let obj = fe.b.int(IntOp::Add, base, offset);
+                        fe.incref(obj);
+                        obj
+                    },
+                    |fe| fe.b.call(helpers::box_int as *const () as u64, &[v], Some(Type::I64)),
+                )
+            }
             AV::Double(v) => self.b.call(helpers::box_float as *const () as u64, &[v], Some(Type::I64)),
             AV::Const(Kind::IntConst(c)) => {
                 let id = self.tables.consts.add_int(c)?;
@@ -578,6 +601,21 @@ impl<'r> Frontend<'r> {
         };
         self.b.guard(obj, true, on_failure);
         Ok(obj)
+    }
+
+    /// `if cond { fast } else { slow }` as a value, inside one instruction (the abstract
+    /// state does not change across it).
+    fn diamond(&mut self, cond: Value, fast: impl FnOnce(&mut Self) -> Value, slow: impl FnOnce(&mut Self) -> Value) -> Value {
+        let (then, otherwise, join) = (self.b.create_block(&[]), self.b.create_block(&[]), self.b.create_block(&[Type::I64]));
+        self.b.branch(cond, then, &[], otherwise, &[]);
+        self.b.switch_to(then);
+        let a = fast(self);
+        self.b.jump(join, &[a]);
+        self.b.switch_to(otherwise);
+        let b = slow(self);
+        self.b.jump(join, &[b]);
+        self.b.switch_to(join);
+        self.b.block_params(join)[0]
     }
 
     /// Makes slot `i` hold its value in the frame (boxing it if needed).
@@ -1077,7 +1115,20 @@ impl<'r> Frontend<'r> {
         let site_addr = self.tables.add_site(site);
         let snap = self.resume_here(st, ins, "global_missing");
         let addr = self.b.iconst(site_addr as i64);
-        let value = self.b.call(crate::version::load_global as *const () as u64, &[addr], Some(Type::I64));
+        // The cache's fast path inline: neither dict changed since the site's last lookup.
+        let (globals, builtins) = (self.b.iconst(self.req.globals as i64), self.b.iconst(self.req.builtins as i64));
+        let g = self.b.load(Mem::I64, globals, cpython::OFFSET_DICT_VERSION);
+        let b = self.b.load(Mem::I64, builtins, cpython::OFFSET_DICT_VERSION);
+        let cached_g = self.b.load(Mem::I64, addr, GlobalSite::OFFSET_GLOBALS_VERSION);
+        let cached_b = self.b.load(Mem::I64, addr, GlobalSite::OFFSET_BUILTINS_VERSION);
+        let same_g = self.b.icmp(Cond::Eq, g, cached_g);
+        let same_b = self.b.icmp(Cond::Eq, b, cached_b);
+        let both = self.b.int(IntOp::And, same_g, same_b);
+        let value = self.diamond(
+            both,
+            |fe| fe.b.load(Mem::I64, addr, GlobalSite::OFFSET_VALUE),
+            |fe| fe.b.call(crate::version::load_global as *const () as u64, &[addr], Some(Type::I64)),
+        );
         self.b.guard(value, true, snap);
         // Builtins and functions are used as constants (so that `range` can be virtual and
         // calls can be specialized), behind an identity guard.

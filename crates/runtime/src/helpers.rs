@@ -44,12 +44,6 @@ pub unsafe extern "C" fn box_float(v: f64) -> *mut PyObject {
     unsafe { ffi::PyFloat_FromDouble(v) }
 }
 
-/// `True` or `False` (a new reference) from 0 or 1.
-pub unsafe extern "C" fn box_bool(v: i64) -> *mut PyObject {
-    // SAFETY: plain C-API call with the GIL held.
-    unsafe { ffi::PyBool_FromLong(v as std::os::raw::c_long) }
-}
-
 /// `PyObject_IsTrue` that consumes its argument (POP_JUMP_IF_*): 1, 0, or -1 on error.
 pub unsafe extern "C" fn truth_consume(obj: *mut PyObject) -> i64 {
     // SAFETY: `obj` is an owned reference from the frame's stack.

@@ -360,7 +360,7 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
             && (*(*ts).cframe).use_tracing == 0
             && (*(*ts).interp).eval_breaker == 0
             && (*ts).recursion_remaining > 0
-            && !c_stack_exhausted()
+            && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
         {
             return run_version(jit, s.entry, s.version, ts, frame);
         }
@@ -459,16 +459,17 @@ unsafe fn compile_version(
     }
     jit.stats.versions_compiled += 1;
     let version = Version {
+        entry: code.entry(),
         key: kinds,
         globals: req.globals,
         builtins: req.builtins,
         exit_buffer: vec![0; code.exit_buffer_len()],
         exit_counts: vec![0; output.func.snapshots.len()],
-        ir_text: ir::text::print(&output.func),
+        eval_breaker: req.eval_breaker,
+        decline_generic: req.decline_generic,
         snapshots: output.func.snapshots,
         code,
         tables: output.tables,
-        entries: 0,
     };
     jit.stats.code_bytes += version.bytes();
     e.versions.push(Box::new(version));
@@ -481,8 +482,7 @@ unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut T
     // SAFETY: the version is boxed, so its address is stable even if the entry's list of
     // versions grows during the call; it is not freed while `active_native > 0`.
     unsafe {
-        let version: *mut Version = &mut *(&mut (*e).versions)[index];
-        (*version).entries += 1;
+        let version: *mut Version = &mut **(*e).versions.as_mut_ptr().add(index);
         (*e).native_entries += 1;
         // Link the frame for the whole activation, so that callees see it
         // (sys._getframe, tracebacks), and count one level of recursion as the interpreter would.
@@ -492,7 +492,8 @@ unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut T
         (*ts).recursion_remaining -= 1;
         jit.active_native += 1;
         let args = [frame as u64, ts as u64];
-        let outcome = (*version).code.call(&args, &mut (*version).exit_buffer);
+        // The exit buffer was sized for this code when the version was made.
+        let outcome = ((*version).entry)(args.as_ptr(), (*version).exit_buffer.as_mut_ptr());
         // Re-borrow: compiled code may have run psyco (and this function) recursively.
         let jit = self::jit();
         jit.active_native -= 1;
@@ -510,6 +511,7 @@ unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut T
             let raise = leave(version, snapshot, frame) || kind == ExitKind::Raise;
             run_default(ts, frame, raise as c_int)
         };
+        // Re-borrow again: the interpreter may have re-entered psyco.
         drop_code_if_idle(self::jit());
         result
     }

@@ -84,6 +84,10 @@ pub struct GlobalSite {
 }
 
 impl GlobalSite {
+    pub const OFFSET_GLOBALS_VERSION: i32 = std::mem::offset_of!(GlobalSite, globals_version) as i32;
+    pub const OFFSET_BUILTINS_VERSION: i32 = std::mem::offset_of!(GlobalSite, builtins_version) as i32;
+    pub const OFFSET_VALUE: i32 = std::mem::offset_of!(GlobalSite, value) as i32;
+
     pub fn new(globals: *mut PyObject, builtins: *mut PyObject, name: *mut PyObject) -> GlobalSite {
         GlobalSite { globals, builtins, name, globals_version: 0, builtins_version: 0, value: std::ptr::null_mut() }
     }
@@ -164,6 +168,8 @@ impl SideTables {
 
 /// One compiled version of a code object.
 pub struct Version {
+    /// `code`'s entry point (cached: every call runs it).
+    pub entry: backend_x86::EntryFn,
     pub key: Vec<Kind>,
     pub globals: *mut PyObject,
     pub builtins: *mut PyObject,
@@ -173,10 +179,10 @@ pub struct Version {
     pub snapshots: Vec<Snapshot>,
     /// Exits taken, per snapshot.
     pub exit_counts: Vec<u64>,
-    pub entries: u64,
     pub exit_buffer: Vec<u64>,
-    /// The IR text, kept for `dis()`-style inspection.
-    pub ir_text: String,
+    /// Address of the interpreter's eval breaker the code polls (to rebuild its IR).
+    pub eval_breaker: u64,
+    pub decline_generic: bool,
 }
 
 impl Version {
@@ -184,7 +190,6 @@ impl Version {
         self.code.code_size()
             + self.tables.bytes()
             + self.exit_buffer.len() * 8
-            + self.ir_text.len()
             + self.snapshots.iter().map(|s| 64 + s.entries.len() * 48).sum::<usize>()
     }
 
