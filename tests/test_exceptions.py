@@ -180,3 +180,86 @@ def test_name_error_then_global_defined():
         """,
         compiled=["loop"],
     )
+
+
+# Exceptions raised and handled inside one compiled loop: the handlers run compiled (from
+# the exception table), so the loop never leaves for the interpreter.
+HANDLED_IN_LOOP = {
+    "callee_raises_caught_as": """
+        class Bad(Exception):
+            pass
+
+        def parse(tok):
+            if tok % 3 == 0:
+                raise Bad(tok)
+            return tok * 2
+
+        def run(n):
+            ok = bad = 0
+            for i in range(n):
+                try:
+                    ok += parse(i)
+                except Bad as e:
+                    bad += e.args[0]
+            return ok, bad
+    """,
+    "key_error_from_dict": """
+        def run(n):
+            table = {i: i for i in range(0, n, 3)}
+            hits = missing = 0
+            for i in range(n):
+                try:
+                    hits += table[i]
+                except KeyError:
+                    missing += 1
+            return hits, missing
+    """,
+    "finally_and_tuple_of_types": """
+        def div(a, b):
+            return a // b
+
+        def run(n):
+            total = flips = 0
+            for i in range(n):
+                try:
+                    total += div(100, i % 4)
+                except (TypeError, ZeroDivisionError):
+                    total -= 1
+                finally:
+                    flips ^= 1
+            return total, flips
+    """,
+    "unmatched_exception_propagates": """
+        def div(a, b):
+            return a // b
+
+        def run(n):
+            total = 0
+            for i in range(n):
+                try:
+                    total += div(100, n - 1 - i)
+                except KeyError:
+                    total = -1
+            return total
+    """,
+}
+
+
+@pytest.mark.parametrize("case", sorted(HANDLED_IN_LOOP))
+def test_exceptions_handled_in_a_compiled_loop(case):
+    plain, jit = assert_same_as_cpython(
+        HANDLED_IN_LOOP[case]
+        + """
+        import sys
+        try:
+            print(run(40))
+        except Exception as e:
+            import traceback
+            traceback.print_exc()
+        print(sys.exc_info())
+        """,
+        compiled=["run"],
+    )
+    if case != "unmatched_exception_propagates":
+        exits = jit.codes["run"]["side_exits"]
+        assert exits == {}, f"run() left compiled code: {exits}"

@@ -205,6 +205,8 @@ const _: () = assert!(offset_of!(ThreadState, interp) == 16);
 const _: () = assert!(offset_of!(ThreadState, recursion_remaining) == 32);
 const _: () = assert!(offset_of!(ThreadState, cframe) == 56);
 pub const OFFSET_TSTATE_CFRAME: i32 = offset_of!(ThreadState, cframe) as i32;
+/// `PyThreadState.exc_info` (inside the part the mirror leaves opaque).
+pub const OFFSET_TSTATE_EXC_INFO: usize = 120;
 
 /// The prefix of `PyInterpreterState` up to `ceval.eval_breaker`.
 #[repr(C)]

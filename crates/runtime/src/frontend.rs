@@ -204,6 +204,8 @@ struct Frontend<'r> {
     stacksize: usize,
     /// Slots holding cells (cell and free variables): always objects.
     cell_slots: Vec<bool>,
+    /// The exception table: where an exception raised by an instruction is handled.
+    handlers: Vec<Handler>,
     /// Entry states of each block's versions.
     entry_states: HashMap<u32, Vec<EntryState>>,
     changed: bool,
@@ -229,7 +231,7 @@ impl<'r> Frontend<'r> {
     fn new(req: &'r CompileRequest) -> Result<Frontend<'r>> {
         let code = req.code;
         // SAFETY: `code` is the live code object of the frame being compiled (GIL held).
-        let (flags, nlocals, nargs, stacksize, cell_slots, units) = unsafe {
+        let (flags, nlocals, nargs, stacksize, cell_slots, units, handlers) = unsafe {
             let c = &*code;
             let bytes = cpython::PyCode_GetCode(code);
             if bytes.is_null() {
@@ -241,6 +243,11 @@ impl<'r> Frontend<'r> {
             let units: Vec<u16> =
                 std::slice::from_raw_parts(ptr, len).chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
             ffi::Py_DECREF(bytes);
+            let table = c.co_exceptiontable;
+            let handlers = parse_exception_table(std::slice::from_raw_parts(
+                ffi::PyBytes_AsString(table) as *const u8,
+                ffi::PyBytes_Size(table) as usize,
+            ));
             let kinds = c.co_localspluskinds;
             let kinds = std::slice::from_raw_parts(ffi::PyBytes_AsString(kinds) as *const u8, ffi::PyBytes_Size(kinds) as usize);
             let cell_slots: Vec<bool> = kinds.iter().map(|k| k & (cpython::CO_FAST_CELL | cpython::CO_FAST_FREE) != 0).collect();
@@ -255,6 +262,7 @@ impl<'r> Frontend<'r> {
                 c.co_stacksize as usize,
                 cell_slots,
                 units,
+                handlers,
             )
         };
         if flags & FLAGS_DECLINED != 0 {
@@ -279,6 +287,7 @@ impl<'r> Frontend<'r> {
                 block_starts.insert(ins.next);
             }
         }
+        block_starts.extend(handlers.iter().map(|h| h.target));
         let mut fe = Frontend {
             req,
             code,
@@ -290,6 +299,7 @@ impl<'r> Frontend<'r> {
             nargs,
             stacksize,
             cell_slots,
+            handlers,
             entry_states: HashMap::new(),
             changed: false,
             tables: SideTables::default(),
@@ -325,6 +335,11 @@ impl<'r> Frontend<'r> {
         let state = self.entry_state()?;
         self.emit_from(0, state)?;
         while let Some((start, version)) = self.worklist.pop() {
+            if self.changed {
+                // A generic version widened: its queued block has stale parameters, and
+                // this round is discarded anyway.
+                break;
+            }
             let entry = self.entry_states[&start][version].clone();
             let block = self.ir_blocks[&(start, version)];
             self.b.switch_to(block);
@@ -691,8 +706,50 @@ impl<'r> Frontend<'r> {
         Ok(())
     }
 
+    /// After an operation that may have raised (`ok == 0`): with `st` the state the
+    /// interpreter's error path would see, continue in the compiled handler that the
+    /// exception table names for `ins`, or leave for the interpreter when there is none.
+    fn raise_unless(&mut self, ok: Value, st: &State, ins: &Instr) -> Result<()> {
+        let Some(handler) = self.handlers.iter().find(|h| h.start <= ins.pc && ins.pc < h.end).copied() else {
+            let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
+            self.b.guard(ok, true, snap);
+            return Ok(());
+        };
+        let (go_on, raised) = (self.b.create_block(&[]), self.b.create_block(&[]));
+        self.b.branch(ok, go_on, &[], raised, &[]);
+        self.b.switch_to(raised);
+        // As the interpreter's exception_unwind: traceback entry, stack down to the handler's
+        // depth, the offset of the raising instruction if asked, then the exception.
+        let exc = self.b.call(helpers::enter_handler as *const () as u64, &[], Some(Type::I64));
+        let mut hs = st.clone();
+        if hs.depth < handler.depth {
+            return decline("exception handler deeper than the stack");
+        }
+        while hs.depth > handler.depth {
+            if let AV::Obj(_) = self.pop(&mut hs) {
+                let obj = self.load_slot(self.nlocals + hs.depth);
+                self.xdecref(obj);
+            }
+        }
+        if handler.lasti {
+            self.push(&mut hs, AV::Const(Kind::IntConst(ins.pc as i64)));
+        }
+        let top = self.nlocals + hs.depth;
+        self.store_slot(top, exc);
+        self.push(&mut hs, AV::Obj(SlotKind::Is(Kind::Object)));
+        self.jump_to(&hs, handler.target)?;
+        self.b.switch_to(go_on);
+        Ok(())
+    }
+
     /// Calls a generic stack operation on the top `n_in` values, leaving `n_out` objects.
     fn stack_op(&mut self, st: &mut State, ins: &Instr, op: StackOp, n_in: usize, n_out: usize, arg: i64, aux: i64) -> Result<()> {
+        self.stack_op_keeping(st, ins, op, n_in, n_out, arg, aux, 0)
+    }
+
+    /// `stack_op` for operations whose failure leaves `kept` of their inputs on the stack.
+    #[allow(clippy::too_many_arguments)]
+    fn stack_op_keeping(&mut self, st: &mut State, ins: &Instr, op: StackOp, n_in: usize, n_out: usize, arg: i64, aux: i64, kept: usize) -> Result<()> {
         for k in (1..=n_in).rev() {
             let i = self.stack_index(st, k);
             self.store_in_frame(st, i)?;
@@ -710,9 +767,12 @@ impl<'r> Frontend<'r> {
         let arg = self.b.iconst(arg);
         let aux = self.b.iconst(aux);
         let status = self.b.call(op as *const () as u64, &[ptr, arg, aux], Some(Type::I64));
+        st.depth = base + kept;
+        for i in base..base + kept {
+            st.slots[self.nlocals + i] = AV::Obj(SlotKind::Is(Kind::Object));
+        }
+        self.raise_unless(status, st, ins)?;
         st.depth = base;
-        let snap = self.snapshot(st, ExitKind::Raise, ins.pc, base, "exception");
-        self.b.guard(status, true, snap);
         for _ in 0..n_out {
             self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
         }
@@ -882,13 +942,50 @@ impl<'r> Frontend<'r> {
             }
             BUILD_TUPLE => self.stack_op(st, ins, helpers::build_tuple, ins.arg as usize, 1, ins.arg as i64, 0)?,
             BUILD_LIST => self.stack_op(st, ins, helpers::build_list, ins.arg as usize, 1, ins.arg as i64, 0)?,
+            PUSH_EXC_INFO => {
+                // Cannot fail (so no handler applies, whatever the table covers).
+                let top = self.stack_index(st, 1);
+                self.store_in_frame(st, top)?;
+                let ptr = self.slot_address(top);
+                let zero = self.b.iconst(0);
+                self.b.call(helpers::push_exc_info as *const () as u64, &[ptr, zero, zero], Some(Type::I64));
+                self.pop(st);
+                self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+                self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+            }
+            POP_EXCEPT => {
+                let top = self.stack_index(st, 1);
+                self.store_in_frame(st, top)?;
+                self.pop(st);
+                let value = self.load_slot(top);
+                self.b.call(helpers::pop_except as *const () as u64, &[value], None);
+            }
+            CHECK_EXC_MATCH => self.stack_op_keeping(st, ins, helpers::check_exc_match, 2, 2, 0, 0, 1)?,
+            DELETE_FAST => {
+                let i = ins.arg as usize;
+                if st.slots[i] == AV::Obj(SlotKind::Null) {
+                    // Deleting an unbound local raises: the interpreter words it.
+                    let snap = self.resume_here(st, ins, "unbound_local");
+                    self.b.exit(snap);
+                    return Ok(false);
+                }
+                let old = self.load_slot(i);
+                if st.slots[i] == AV::Obj(SlotKind::MaybeNull) {
+                    let snap = self.resume_here(st, ins, "unbound_local");
+                    self.b.guard(old, true, snap);
+                }
+                let zero = self.b.iconst(0);
+                self.store_slot(i, zero);
+                self.xdecref(old);
+                st.slots[i] = AV::Obj(SlotKind::Null);
+                st.synced[i] = true;
+            }
             MAKE_CELL => {
                 let i = ins.arg as usize;
                 self.store_in_frame(st, i)?;
                 let ptr = self.slot_address(i);
                 let ok = self.b.call(helpers::make_cell as *const () as u64, &[ptr], Some(Type::I64));
-                let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
-                self.b.guard(ok, true, snap);
+                self.raise_unless(ok, st, ins)?;
                 st.slots[i] = AV::Obj(SlotKind::Is(Kind::Object));
             }
             COPY_FREE_VARS => {
@@ -1031,8 +1128,7 @@ impl<'r> Frontend<'r> {
                 let t = self.b.call(helpers::truth as *const () as u64, &[obj], Some(Type::I64));
                 let zero = self.b.iconst(0);
                 let ok = self.b.icmp(Cond::Ge, t, zero);
-                let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
-                self.b.guard(ok, true, snap);
+                self.raise_unless(ok, st, ins)?;
                 t
             }
             other => {
@@ -1369,8 +1465,7 @@ impl<'r> Frontend<'r> {
                 after.depth -= from_top;
                 let zero = self.b.iconst(0);
                 let ok = self.b.icmp(Cond::Ge, t, zero);
-                let snap = self.snapshot(&after, ExitKind::Raise, ins.pc, after.depth, "exception");
-                self.b.guard(ok, true, snap);
+                self.raise_unless(ok, &after, ins)?;
                 t
             }
             AV::Range(..) => self.b.iconst(1),
@@ -1459,8 +1554,7 @@ impl<'r> Frontend<'r> {
                 let ptr = self.slot_address(self.stack_index(st, 1));
                 let zero = self.b.iconst(0);
                 let status = self.b.call(helpers::for_iter as *const () as u64, &[ptr, zero, zero], Some(Type::I64));
-                let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
-                self.b.guard(status, true, snap);
+                self.raise_unless(status, st, ins)?;
                 let two = self.b.iconst(2);
                 let ended = self.b.icmp(Cond::Eq, status, two);
                 let (body, done) = (self.b.create_block(&[]), self.b.create_block(&[]));
@@ -1580,6 +1674,39 @@ impl AV {
             other => other,
         }
     }
+}
+
+/// One entry of a code object's exception table (offsets in code units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Handler {
+    start: u32,
+    end: u32,
+    target: u32,
+    /// Stack depth the handler starts from.
+    depth: usize,
+    /// Whether the raising instruction's offset is pushed before the exception.
+    lasti: bool,
+}
+
+/// Parses 3.11's `co_exceptiontable` (`Objects/exception_handling_notes.txt`): entries of
+/// four varints (start, length, target, depth << 1 | lasti), each varint in 6-bit groups,
+/// most significant first, bit 6 meaning "more follows".
+fn parse_exception_table(bytes: &[u8]) -> Vec<Handler> {
+    let mut it = bytes.iter().copied();
+    let mut varint = || -> Option<u32> {
+        let mut b = it.next()?;
+        let mut v = (b & 63) as u32;
+        while b & 64 != 0 {
+            b = it.next()?;
+            v = (v << 6) | (b & 63) as u32;
+        }
+        Some(v)
+    };
+    let mut out = Vec::new();
+    while let (Some(start), Some(len), Some(target), Some(dl)) = (varint(), varint(), varint(), varint()) {
+        out.push(Handler { start, end: start + len, target, depth: (dl >> 1) as usize, lasti: dl & 1 != 0 });
+    }
+    out
 }
 
 const NB_ADD: u32 = 0;

@@ -620,6 +620,85 @@ pub unsafe extern "C" fn truth(obj: *mut PyObject) -> i64 {
     unsafe { ffi::PyObject_IsTrue(obj) as i64 }
 }
 
+/// The interpreter's `exception_unwind` for a compiled handler: adds this frame to the
+/// traceback and returns the normalized exception (owned), with the error cleared.
+pub unsafe extern "C" fn enter_handler() -> *mut PyObject {
+    // SAFETY: an exception is pending; the running frame is linked as the current one.
+    unsafe {
+        let frame = ffi::PyEval_GetFrame();
+        if !frame.is_null() {
+            ffi::PyTraceBack_Here(frame);
+        }
+        let (mut ty, mut value, mut tb) = (null_mut(), null_mut(), null_mut());
+        ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
+        ffi::PyErr_NormalizeException(&mut ty, &mut value, &mut tb);
+        ffi::PyException_SetTraceback(value, if tb.is_null() { ffi::Py_None() } else { tb });
+        ffi::Py_XDECREF(tb);
+        ffi::Py_XDECREF(ty);
+        value
+    }
+}
+
+/// The thread's `exc_info` (`_PyErr_StackItem *`, whose first field is `exc_value`).
+unsafe fn exc_info() -> *mut *mut PyObject {
+    // SAFETY: the thread state is live; `exc_info` is at offset 120 in 3.11.
+    unsafe { *((cpython::thread_state() as *mut u8).add(cpython::OFFSET_TSTATE_EXC_INFO) as *mut *mut *mut PyObject) }
+}
+
+/// `PUSH_EXC_INFO`: `[exc] -> [previous exception or None, exc]`, making `exc` the one
+/// being handled.
+pub unsafe extern "C" fn push_exc_info(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+    // SAFETY: one owned exception at `slots`; `slots[1]` is free.
+    unsafe {
+        let value = *slots;
+        let info = exc_info();
+        let previous = *info;
+        *slots = if previous.is_null() {
+            ffi::Py_INCREF(ffi::Py_None());
+            ffi::Py_None()
+        } else {
+            previous
+        };
+        ffi::Py_INCREF(value);
+        *slots.add(1) = value;
+        *info = value;
+        1
+    }
+}
+
+/// `POP_EXCEPT`: restores the exception handled before (consumes `previous`).
+pub unsafe extern "C" fn pop_except(previous: *mut PyObject) {
+    // SAFETY: `previous` is the owned value PUSH_EXC_INFO saved.
+    unsafe {
+        let info = exc_info();
+        let value = *info;
+        *info = previous;
+        ffi::Py_XDECREF(value);
+    }
+}
+
+/// `CHECK_EXC_MATCH`: `[exc, type] -> [exc, bool]`; on error `[exc]`.
+pub unsafe extern "C" fn check_exc_match(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+    // SAFETY: two owned inputs at `slots`.
+    unsafe {
+        let (left, right) = (*slots, *slots.add(1));
+        let valid = if ffi::PyTuple_Check(right) != 0 {
+            (0..ffi::PyTuple_GET_SIZE(right)).all(|i| ffi::PyExceptionClass_Check(ffi::PyTuple_GET_ITEM(right, i)) != 0)
+        } else {
+            ffi::PyExceptionClass_Check(right) != 0
+        };
+        if !valid {
+            set_error(ffi::PyExc_TypeError, "catching classes that do not inherit from BaseException is not allowed");
+            ffi::Py_DECREF(right);
+            return 0;
+        }
+        let matches = ffi::PyErr_GivenExceptionMatches(left, right);
+        ffi::Py_DECREF(right);
+        *slots.add(1) = ffi::PyBool_FromLong(matches as _);
+        1
+    }
+}
+
 /// Builds `iter(range(start, stop, step))`: how a virtual range iterator is materialized.
 pub unsafe fn range_iterator(start: i64, stop: i64, step: i64) -> *mut PyObject {
     // SAFETY: C-API calls with the GIL held; every new reference is released or returned.

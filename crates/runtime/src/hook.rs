@@ -429,25 +429,21 @@ unsafe fn compile_version(
     };
     // SAFETY: checking the dict types of the live frame.
     let exact_dicts = unsafe { ffi::PyDict_CheckExact(req.globals) != 0 && ffi::PyDict_CheckExact(req.builtins) != 0 };
-    let result = if exact_dicts {
-        frontend::compile(&req)
-    } else {
-        Err(frontend::Decline("globals or builtins are not dicts".into()))
-    };
-    let output = match result {
-        Ok(o) => o,
+    // A bug in the compiler must not take the interpreter down: it declines instead.
+    let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if !exact_dicts {
+            return Err(frontend::Decline("globals or builtins are not dicts".into()));
+        }
+        let output = frontend::compile(&req)?;
+        let code = jit.options.backend.compile(&output.func).map_err(|e| frontend::Decline(format!("backend: {e}")))?;
+        Ok((output, code))
+    }));
+    let result = compiled.unwrap_or_else(|_| Err(frontend::Decline("internal error (compiler panic)".into())));
+    let (output, code) = match result {
+        Ok(compiled) => compiled,
         Err(why) => {
             jit.stats.declined(&why.0);
             e.declined = Some(why.0);
-            return None;
-        }
-    };
-    let code = match jit.options.backend.compile(&output.func) {
-        Ok(c) => c,
-        Err(err) => {
-            let why = format!("backend: {err}");
-            jit.stats.declined(&why);
-            e.declined = Some(why);
             return None;
         }
     };
