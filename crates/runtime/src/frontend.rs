@@ -212,7 +212,9 @@ struct Frontend<'r> {
     tables: SideTables,
     // Per round:
     b: Builder,
-    ir_blocks: HashMap<(u32, usize), Block>,
+    /// This round's IR block for each (bytecode block, version), with the entry state its
+    /// parameters were made for (a generic version may widen later in the round).
+    ir_blocks: HashMap<(u32, usize), (Block, EntryState)>,
     /// (block, version) pairs reached this round and not yet emitted.
     worklist: Vec<(u32, usize)>,
     frame: Value,
@@ -335,13 +337,9 @@ impl<'r> Frontend<'r> {
         let state = self.entry_state()?;
         self.emit_from(0, state)?;
         while let Some((start, version)) = self.worklist.pop() {
-            if self.changed {
-                // A generic version widened: its queued block has stale parameters, and
-                // this round is discarded anyway.
-                break;
-            }
-            let entry = self.entry_states[&start][version].clone();
-            let block = self.ir_blocks[&(start, version)];
+            // Keep emitting after a widening (this round is discarded then, but going on
+            // finds the other widenings it needs, so fewer rounds are needed).
+            let (block, entry) = self.ir_blocks[&(start, version)].clone();
             self.b.switch_to(block);
             let state = self.state_from_params(block, &entry);
             self.emit_from(start, state)?;
@@ -382,8 +380,8 @@ impl<'r> Frontend<'r> {
     /// The IR block for version `version` of the bytecode block at `start`, created (and
     /// queued for emission) with parameters for `entry` on first use in this round.
     fn ir_block(&mut self, start: u32, version: usize, entry: &EntryState) -> Block {
-        if let Some(&b) = self.ir_blocks.get(&(start, version)) {
-            return b;
+        if let Some((b, _)) = self.ir_blocks.get(&(start, version)) {
+            return *b;
         }
         let mut types = Vec::new();
         for sk in entry.0.iter() {
@@ -397,7 +395,7 @@ impl<'r> Frontend<'r> {
             }
         }
         let block = self.b.create_block(&types);
-        self.ir_blocks.insert((start, version), block);
+        self.ir_blocks.insert((start, version), (block, entry.clone()));
         self.worklist.push((start, version));
         block
     }
