@@ -21,6 +21,7 @@
 //! [`Op::Param`]`(i)` reads `args[i]` and [`Outcome`] is `{ exit, value }`: `exit == 0` for a
 //! normal return of `value`, else `exit == snapshot index + 1`.
 
+pub mod addresses;
 pub mod builder;
 pub mod text;
 pub mod verify;
