@@ -539,17 +539,16 @@ pub unsafe extern "C" fn make_function(slots: Slots, flags: i64, globals: i64) -
         let code = *slots.add(extras);
         let func = ffi::PyFunction_New(code, globals as *mut PyObject);
         ffi::Py_DECREF(code);
-        // Inputs sit in stack order: closure deepest, defaults nearest the code.
-        let mut next = extras;
+        // Inputs sit in stack order (bottom to top): defaults, kwdefaults, annotations,
+        // closure, each only if its flag is set, then the code.
+        let mut next = 0;
         let mut take = |bit: i64| {
-            if flags & bit != 0 {
-                next -= 1;
-                Some(*slots.add(extras - 1 - next))
-            } else {
-                None
-            }
+            (flags & bit != 0).then(|| {
+                next += 1;
+                *slots.add(next - 1)
+            })
         };
-        let (closure, annotations, kwdefaults, defaults) = (take(8), take(4), take(2), take(1));
+        let (defaults, kwdefaults, annotations, closure) = (take(1), take(2), take(4), take(8));
         if func.is_null() {
             for obj in [closure, annotations, kwdefaults, defaults].into_iter().flatten() {
                 ffi::Py_DECREF(obj);
