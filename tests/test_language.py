@@ -82,6 +82,28 @@ PROGRAMS = {
             return y
         print(run(3))
     """,
+    "object_identity": """
+        def member(x, container):
+            return x in container, x is container[0], container.count(x)
+
+        def same(a):
+            b = a
+            c = [a, b]
+            return a is b, c[0] is c[1], id(a) == id(b)
+
+        def loop(v, n):
+            out = []
+            for i in range(n):
+                out.append(v)
+                w = v
+                out.append(w)
+            return all(o is v for o in out), len({id(o) for o in out})
+
+        nan = float("nan")
+        big = 10**15 + 7
+        for v in (nan, 1.5, big, 3, True):
+            print(member(v, [v]), same(v), loop(v, 4))
+    """,
     "leaves_for_the_interpreter_midway": """
         import contextlib
 
@@ -112,6 +134,7 @@ COMPILED = {
     "contains_is_and_or": ["run"],
     "delete_and_unbound": ["run"],
     "leaves_for_the_interpreter_midway": ["run"],
+    "object_identity": ["member", "same", "loop"],
 }
 
 

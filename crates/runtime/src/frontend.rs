@@ -637,23 +637,87 @@ impl<'r> Frontend<'r> {
         if let AV::Obj(_) = av {
             return Ok(());
         }
-        let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, "box_failed");
-        let obj = self.boxed(av, snap)?;
         if i < self.nlocals {
-            let old = self.load_slot(i);
-            self.store_slot(i, obj);
-            self.xdecref(old);
+            self.sync_local(st, i)?;
         } else {
+            let obj = self.box_shared(st, av)?;
             self.store_slot(i, obj);
         }
         st.slots[i] = AV::Obj(av.slot_kind_boxed());
         Ok(())
     }
 
+    // Object identity. CPython hands the same object around: `x is y`, `nan in [nan]` and
+    // `id()` can tell. So an unboxed number that locals hold is boxed once, into their frame
+    // slots (where the interpreter would keep it; arguments start there), and every later
+    // use of that value takes the same object.
+
+    /// The object a synced local already holds for `av`, if any.
+    fn synced_box(&mut self, st: &State, av: AV) -> Option<Value> {
+        let i = (0..self.nlocals).find(|&i| st.slots[i] == av && st.synced[i])?;
+        Some(self.load_slot(i))
+    }
+
+    /// Stores `obj`, the box of `av`, into the frame slot of every unsynced local holding
+    /// `av` (each slot taking a reference).
+    fn adopt_box(&mut self, st: &mut State, av: AV, obj: Value) {
+        for i in 0..self.nlocals {
+            if st.slots[i] == av && !st.synced[i] {
+                self.incref(obj);
+                let old = self.load_slot(i);
+                self.store_slot(i, obj);
+                self.xdecref(old);
+                st.synced[i] = true;
+            }
+        }
+    }
+
+    /// A new reference to the boxed form of a non-frame value, shared with the locals.
+    fn box_shared(&mut self, st: &mut State, av: AV) -> Result<Value> {
+        let sharable = matches!(av, AV::Word(..) | AV::Double(_));
+        if sharable {
+            if let Some(obj) = self.synced_box(st, av) {
+                self.incref(obj);
+                return Ok(obj);
+            }
+        }
+        let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, "box_failed");
+        let obj = self.boxed(av, snap)?;
+        if sharable {
+            self.adopt_box(st, av, obj);
+        }
+        Ok(obj)
+    }
+
+    /// Makes local `i`'s frame slot hold (a box of) its current value.
+    fn sync_local(&mut self, st: &mut State, i: usize) -> Result<()> {
+        if matches!(st.slots[i], AV::Obj(_)) || st.synced[i] {
+            return Ok(());
+        }
+        let obj = self.box_shared(st, st.slots[i])?;
+        if st.synced[i] {
+            // `box_shared` stored it in the slot (and the slot took its own reference):
+            // drop ours, which cannot be the last.
+            let rc = self.b.load(Mem::I64, obj, 0);
+            let one = self.b.iconst(1);
+            let rc1 = self.b.int(IntOp::Sub, rc, one);
+            self.b.store(Mem::I64, obj, 0, rc1);
+        } else {
+            // A constant: not shared, the slot takes our reference.
+            let old = self.load_slot(i);
+            self.store_slot(i, obj);
+            self.xdecref(old);
+            st.synced[i] = true;
+        }
+        Ok(())
+    }
+
     fn snapshot(&mut self, st: &State, kind: ExitKind, pc: u32, depth: usize, reason: &str) -> SnapshotId {
         let mut entries = Vec::new();
         for (i, av) in st.slots[..self.nlocals + depth].iter().enumerate() {
-            if let AV::Obj(_) = av {
+            // Objects are in the frame already, and so are the boxes of synced locals (which
+            // must stay the very objects the program may have seen).
+            if matches!(av, AV::Obj(_)) || (i < self.nlocals && st.synced[i]) {
                 continue;
             }
             let kind = match *av {
@@ -691,15 +755,7 @@ impl<'r> Frontend<'r> {
     /// locals stay unboxed; their frame slots get a box of the current value.
     fn sync_locals(&mut self, st: &mut State) -> Result<()> {
         for i in 0..self.nlocals {
-            if matches!(st.slots[i], AV::Obj(_)) || st.synced[i] {
-                continue;
-            }
-            let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, "box_failed");
-            let obj = self.boxed(st.slots[i], snap)?;
-            let old = self.load_slot(i);
-            self.store_slot(i, obj);
-            self.xdecref(old);
-            st.synced[i] = true;
+            self.sync_local(st, i)?;
         }
         Ok(())
     }

@@ -529,15 +529,37 @@ unsafe fn leave(version: *mut Version, snapshot: usize, frame: *mut InterpreterF
         let (mut ty, mut value, mut tb) = (null_mut(), null_mut(), null_mut());
         ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
         let mut next = values.into_iter();
+        // One number held in several slots becomes one object, as it was in CPython.
+        let mut built: Vec<(Kind, u64, *mut PyObject)> = Vec::new();
         for entry in &snap.entries {
             let mut word = || next.next().unwrap_or(0);
+            let scalar = matches!(entry.kind, Kind::MachineInt | Kind::UnboxedFloat | Kind::MachineBool);
+            if scalar {
+                let bits = word();
+                let obj = match built.iter().find(|(k, b, _)| *k == entry.kind && *b == bits) {
+                    Some(&(_, _, obj)) => {
+                        ffi::Py_INCREF(obj);
+                        obj
+                    }
+                    None => {
+                        let obj = match entry.kind {
+                            Kind::MachineInt => ffi::PyLong_FromLongLong(bits as i64),
+                            Kind::UnboxedFloat => ffi::PyFloat_FromDouble(f64::from_bits(bits)),
+                            _ => ffi::PyBool_FromLong(bits as _),
+                        };
+                        if !obj.is_null() {
+                            built.push((entry.kind, bits, obj));
+                        }
+                        obj
+                    }
+                };
+                failed |= store_rebuilt(frame, nlocals, entry.slot as usize, obj);
+                continue;
+            }
             let obj = match entry.kind {
                 Kind::IntConst(c) => ffi::PyLong_FromLongLong(c),
-                Kind::MachineInt => ffi::PyLong_FromLongLong(word() as i64),
                 Kind::FloatConst(bits) => ffi::PyFloat_FromDouble(f64::from_bits(bits)),
-                Kind::UnboxedFloat => ffi::PyFloat_FromDouble(f64::from_bits(word())),
                 Kind::BoolConst(b) => ffi::PyBool_FromLong(b as _),
-                Kind::MachineBool => ffi::PyBool_FromLong(word() as _),
                 Kind::ObjConst(_, id) => {
                     let o = v.tables.consts.get(id);
                     ffi::Py_INCREF(o);
@@ -548,22 +570,13 @@ unsafe fn leave(version: *mut Version, snapshot: usize, frame: *mut InterpreterF
                     crate::helpers::range_iterator(a, b, c)
                 }
                 Kind::Exact(_) | Kind::Object => word() as *mut PyObject,
+                Kind::MachineInt | Kind::UnboxedFloat | Kind::MachineBool => unreachable!("handled above"),
                 Kind::Bottom => null_mut(),
             };
-            let obj = if obj.is_null() && entry.kind != Kind::Bottom {
-                failed = true;
-                ffi::Py_INCREF(ffi::Py_None());
-                ffi::Py_None()
+            if entry.kind == Kind::Bottom {
+                *cpython::frame_slot(frame, entry.slot as usize) = null_mut();
             } else {
-                obj
-            };
-            let slot = cpython::frame_slot(frame, entry.slot as usize);
-            if (entry.slot as usize) < nlocals {
-                let old = *slot;
-                *slot = obj;
-                ffi::Py_XDECREF(old);
-            } else {
-                *slot = obj;
+                failed |= store_rebuilt(frame, nlocals, entry.slot as usize, obj);
             }
         }
         if failed {
@@ -581,6 +594,30 @@ unsafe fn leave(version: *mut Version, snapshot: usize, frame: *mut InterpreterF
             ExitKind::Resume => first.add(snap.pc as usize).offset(-1),
             ExitKind::Raise => first.add(snap.pc as usize),
         };
+        failed
+    }
+}
+
+/// Stores a rebuilt object (a new reference, or NULL if building failed, in which case None
+/// stands in and `true` is returned) into a frame slot, releasing what a local slot held.
+unsafe fn store_rebuilt(frame: *mut InterpreterFrame, nlocals: usize, slot: usize, obj: *mut PyObject) -> bool {
+    // SAFETY: the slot belongs to the frame being rebuilt; locals own their old value.
+    unsafe {
+        let failed = obj.is_null();
+        let obj = if failed {
+            ffi::Py_INCREF(ffi::Py_None());
+            ffi::Py_None()
+        } else {
+            obj
+        };
+        let p = cpython::frame_slot(frame, slot);
+        if slot < nlocals {
+            let old = *p;
+            *p = obj;
+            ffi::Py_XDECREF(old);
+        } else {
+            *p = obj;
+        }
         failed
     }
 }
