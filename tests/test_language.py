@@ -99,10 +99,18 @@ PROGRAMS = {
                 out.append(w)
             return all(o is v for o in out), len({id(o) for o in out})
 
+        def count_of(seq, value):
+            # The argument crosses a loop head: its identity must survive the merge.
+            count = 0
+            for x in seq:
+                if x is value or x == value:
+                    count += 1
+            return count
+
         nan = float("nan")
         big = 10**15 + 7
         for v in (nan, 1.5, big, 3, True):
-            print(member(v, [v]), same(v), loop(v, 4))
+            print(member(v, [v]), same(v), loop(v, 4), count_of([v, 1, v], v))
     """,
     "leaves_for_the_interpreter_midway": """
         import contextlib
@@ -134,7 +142,7 @@ COMPILED = {
     "contains_is_and_or": ["run"],
     "delete_and_unbound": ["run"],
     "leaves_for_the_interpreter_midway": ["run"],
-    "object_identity": ["member", "same", "loop"],
+    "object_identity": ["member", "same", "loop", "count_of"],
 }
 
 

@@ -124,7 +124,9 @@ struct State {
 }
 
 /// A block entry state, the key of the fixpoint.
-type EntryState = (Vec<SlotKind>, usize);
+/// What each live slot holds, the stack depth, and per local whether its frame slot holds a
+/// box of its unboxed value (see `State::synced`; a version may require it).
+type EntryState = (Vec<SlotKind>, usize, Vec<bool>);
 
 /// Versions of one bytecode block before the last one turns generic.
 pub const MAX_BLOCK_VERSIONS: usize = 4;
@@ -419,7 +421,7 @@ impl<'r> Frontend<'r> {
                 other => AV::Obj(other),
             };
         }
-        State { slots, depth: entry.1, synced: vec![false; self.nlocals] }
+        State { slots, depth: entry.1, synced: entry.2.clone() }
     }
 
     /// Ends the current IR block with a jump to the bytecode block at `target`, converting
@@ -434,19 +436,25 @@ impl<'r> Frontend<'r> {
                 sk => sk,
             })
             .collect();
+        // Only unboxed locals have a box to keep (its identity matters: see `box_shared`).
+        let synced: Vec<bool> =
+            (0..self.nlocals).map(|i| st.synced[i] && matches!(st.slots[i], AV::Word(..) | AV::Double(_))).collect();
         let versions = self.entry_states.entry(target).or_default();
-        if versions.iter().any(|(_, depth)| *depth != st.depth) {
+        if versions.iter().any(|(_, depth, _)| *depth != st.depth) {
             return decline("stack depth differs at a join");
         }
+        let fits_version = |(kinds, _, needs_sync): &EntryState| {
+            kinds.iter().zip(&incoming).all(|(k, i)| fits(*i, *k)) && needs_sync.iter().zip(&synced).all(|(n, s)| !n || *s)
+        };
         let fitting = versions
             .iter()
-            .position(|(kinds, _)| *kinds == incoming)
-            .or_else(|| versions.iter().position(|(kinds, _)| kinds.iter().zip(&incoming).all(|(k, i)| fits(*i, *k))));
+            .position(|(kinds, _, needs_sync)| *kinds == incoming && *needs_sync == synced)
+            .or_else(|| versions.iter().position(fits_version));
         let version = match fitting {
             Some(v) => v,
             None if versions.len() < MAX_BLOCK_VERSIONS => {
                 // A new version: nothing emitted so far depends on it.
-                versions.push((incoming, st.depth));
+                versions.push((incoming, st.depth, synced));
                 versions.len() - 1
             }
             None => {
@@ -456,6 +464,8 @@ impl<'r> Frontend<'r> {
                 let last = versions.len() - 1;
                 let joined = versions[last].0.iter().zip(&incoming).map(|(a, b)| a.join(*b)).collect();
                 versions[last].0 = joined;
+                let both = versions[last].2.iter().zip(&synced).map(|(a, b)| *a && *b).collect();
+                versions[last].2 = both;
                 self.changed = true;
                 let dead = self.b.iconst(0);
                 self.b.ret(dead);
