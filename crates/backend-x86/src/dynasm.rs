@@ -21,7 +21,11 @@
 //! Peepholes that matter in loops: a compare read only by a guard or branch of its block
 //! becomes `cmp` or `ucomisd` + `jcc` there (no 0/1 materialized, also through `icmp.ne c,
 //! 0`); constants that fit in 32 bits are immediate operands; division and remainder by a
-//! constant become a multiplication; a jump to the next block falls through.
+//! constant become a shift, a mask or a multiplication; a jump to the next block falls
+//! through.
+
+// `dynasm!` converts each dynamic register operand with `.into()`; ours are already `u8`s.
+#![allow(clippy::useless_conversion)]
 
 use crate::regalloc::{self, sequentialize, Allocation, Condition, Loc, Registers};
 use crate::{Backend, CompileError, CompiledCode};
@@ -314,9 +318,11 @@ impl<'f> Codegen<'f> {
             self.emit_block(b, order.get(i + 1).copied())?;
         }
         self.emit_exit_stubs()?;
-        let epilogue = self.epilogue;
-        asm!(self.ops; =>epilogue);
-        self.emit_epilogue();
+        if self.exit_labels.iter().any(Option::is_some) {
+            let epilogue = self.epilogue;
+            asm!(self.ops; =>epilogue);
+            self.emit_epilogue();
+        }
         Ok(())
     }
 
@@ -501,7 +507,10 @@ impl<'f> Codegen<'f> {
     fn emit_inst(&mut self, v: Value) -> Result<(), CompileError> {
         let inst = self.f.inst(v);
         let home = self.home(v)?;
-        let pure = !matches!(inst.op, Op::Store(..) | Op::Checked(..) | Op::NegChecked(..) | Op::Call { .. } | Op::Guard { .. });
+        let pure = !matches!(
+            inst.op,
+            Op::Store(..) | Op::Checked(..) | Op::NegChecked(..) | Op::Call { .. } | Op::Guard { .. }
+        );
         if pure && home.is_none() {
             // Nothing reads it: a constant, a compare its consumer evaluates, a dead value.
             return Ok(());
@@ -565,14 +574,15 @@ impl<'f> Codegen<'f> {
                 self.emit_alu(home, Alu::Int(op), a, b, Some(exit))?;
             }
             Op::Checked(op @ (CheckedOp::FloorDiv | CheckedOp::Mod), a, b, s) => {
-                match self.place(b)? {
-                    Place::Imm(d) if d >= 2 => self.emit_divide_by_constant(op, a, d)?,
+                let result = match self.place(b)? {
+                    Place::Imm(d) if d >= 2 => self.emit_divide_by_constant(op, a, d, home)?,
                     _ => {
                         let exit = self.exit_label(s);
                         self.emit_divide(op, a, b, exit)?;
+                        RAX
                     }
-                }
-                self.put(Place::Gpr(RAX), home);
+                };
+                self.put(Place::Gpr(result), home);
             }
             Op::Checked(CheckedOp::Shl, a, b, s) => {
                 let exit = self.exit_label(s);
@@ -617,7 +627,7 @@ impl<'f> Codegen<'f> {
                 match rhs {
                     Rhs::Reg(r) => asm!(self.ops; cvtsi2sd Rx(x), Rq(r)),
                     Rhs::Mem(o) => asm!(self.ops; cvtsi2sd Rx(x), QWORD [rbp + o]),
-                    Rhs::Imm(c) => asm!(self.ops; mov eax, c; movsxd rax, eax; cvtsi2sd Rx(x), rax),
+                    Rhs::Imm(c) => asm!(self.ops; mov rax, c; cvtsi2sd Rx(x), rax),
                 }
                 self.put(Place::Xmm(x), home);
             }
@@ -707,6 +717,10 @@ impl<'f> Codegen<'f> {
             _ => scratch,
         };
         let (mut a, mut b) = (a, b);
+        // A constant goes right, where it can be an immediate operand.
+        if op.commutative() && matches!(self.place(a)?, Place::Imm(_)) {
+            (a, b) = (b, a);
+        }
         // `mov d, a` would overwrite `b`: swap the operands or compute elsewhere.
         if a != b && self.place(b)? == wrap(d) {
             if op.commutative() {
@@ -811,38 +825,56 @@ impl<'f> Codegen<'f> {
         Ok(())
     }
 
-    /// Python's `a // d` or `a % d` (into rax) for a constant `d >= 2`, by multiplying with
-    /// the divisor's magic number (Hacker's Delight 10-1) instead of dividing.
-    fn emit_divide_by_constant(&mut self, op: CheckedOp, a: Value, d: i64) -> Result<(), CompileError> {
-        let (magic, shift) = signed_magic(d);
+    /// Python's `a // d` or `a % d` for a constant `d >= 2`, without dividing; gives the
+    /// register that holds the result (`home`'s if it is one). A power of two is a shift or
+    /// a mask. Otherwise, with `s = a >> 63` (0 or -1), `a // d == ((a ^ s) / d) ^ s`, and
+    /// `a ^ s` is below 2^63, where an unsigned division is a multiplication by
+    /// [`floor_magic`]'s number; then `a % d == a - (a // d) * d` (in wrapping arithmetic).
+    fn emit_divide_by_constant(
+        &mut self,
+        op: CheckedOp,
+        a: Value,
+        d: i64,
+        home: Option<Place>,
+    ) -> Result<u8, CompileError> {
+        let pa = self.place(a)?;
+        if d & (d - 1) == 0 {
+            let target = Self::word_target(home);
+            self.emit_move(pa, Place::Gpr(target));
+            if op == CheckedOp::FloorDiv {
+                let k = d.trailing_zeros() as i8;
+                asm!(self.ops; sar Rq(target), k);
+            } else if let Ok(mask) = i32::try_from(d - 1) {
+                asm!(self.ops; and Rq(target), mask);
+            } else {
+                asm!(self.ops; mov rcx, QWORD d - 1; and Rq(target), rcx);
+            }
+            return Ok(target);
+        }
         let ra = self.word_reg(a, R11)?;
-        let shift = shift as i8;
+        let (magic, shift) = floor_magic(d);
+        let (magic, shift) = (magic as i64, shift as i8);
         asm!(self.ops
-            ; mov rax, QWORD magic
-            ; imul Rq(ra)                    // rdx:rax = a * magic
+            ; mov rcx, Rq(ra)
+            ; sar rcx, 63
+            ; mov rax, Rq(ra)
+            ; xor rax, rcx
+            ; mov rdx, QWORD magic
+            ; mul rdx                        // rdx = (a ^ s) * magic / 2^64
         );
-        if magic < 0 {
-            asm!(self.ops; add rdx, Rq(ra));
+        if shift > 0 {
+            asm!(self.ops; shr rdx, shift);
         }
-        asm!(self.ops
-            ; sar rdx, shift
-            ; mov rax, Rq(ra)
-            ; shr rax, 63
-            ; add rdx, rax                   // rdx = a / d, truncated
-            ; mov rcx, QWORD d
-            ; imul rcx, rdx
-            ; mov rax, Rq(ra)
-            ; sub rax, rcx                   // rax = a % d, truncated (sign of a)
-            // Floor: a negative remainder moves the quotient down and the remainder up.
-            ; test rax, rax
-            ; jns >floored
-        );
+        asm!(self.ops; xor rdx, rcx); // rdx = a // d
         if op == CheckedOp::FloorDiv {
-            asm!(self.ops; sub rdx, 1; floored: ; mov rax, rdx);
-        } else {
-            asm!(self.ops; mov rcx, QWORD d; add rax, rcx; floored:);
+            return Ok(RDX);
         }
-        Ok(())
+        match i32::try_from(d) {
+            Ok(d) => asm!(self.ops; imul rdx, rdx, d),
+            Err(_) => asm!(self.ops; mov rax, QWORD d; imul rdx, rax),
+        }
+        asm!(self.ops; mov rax, Rq(ra); sub rax, rdx);
+        Ok(RAX)
     }
 
     /// Moves the arguments into the System V argument registers (one parallel copy: they
@@ -949,34 +981,13 @@ fn swap(c: Cond) -> Cond {
     }
 }
 
-/// The magic multiplier and shift for signed division by `d >= 2` (Hacker's Delight,
-/// figure 10-1, for 64-bit words): `a / d == ((mulhi(a, m) [+ a if m < 0]) >> s) + (a < 0)`.
-fn signed_magic(d: i64) -> (i64, u32) {
-    debug_assert!(d >= 2);
-    let two63: u64 = 1 << 63;
-    let ad = d as u64;
-    let anc = two63 - 1 - two63 % ad;
-    let mut p = 63u32;
-    let (mut q1, mut r1) = (two63 / anc, two63 % anc);
-    let (mut q2, mut r2) = (two63 / ad, two63 % ad);
-    loop {
-        p += 1;
-        q1 = q1.wrapping_mul(2);
-        r1 = r1.wrapping_mul(2);
-        if r1 >= anc {
-            q1 = q1.wrapping_add(1);
-            r1 -= anc;
-        }
-        q2 = q2.wrapping_mul(2);
-        r2 = r2.wrapping_mul(2);
-        if r2 >= ad {
-            q2 = q2.wrapping_add(1);
-            r2 -= ad;
-        }
-        let delta = ad - r2;
-        if !(q1 < delta || (q1 == delta && r1 == 0)) {
-            break;
-        }
-    }
-    (q2.wrapping_add(1) as i64, p - 64)
+/// The multiplier `m` and shift `k` that divide by `d` (at least 3, not a power of two) every
+/// `n < 2^63`: `n / d == (n * m / 2^64) >> k`. With `l = ceil(log2 d)`, `m = 2^(63+l) / d + 1`
+/// fits in 64 bits and `m * d - 2^(63+l)` lies in `(0, d]`, below `2^l`, which is what makes
+/// the rounding exact for 63-bit `n` (Granlund & Montgomery, theorem 4.2); `k = l - 1`.
+fn floor_magic(d: i64) -> (u64, u32) {
+    debug_assert!(d > 2 && d & (d - 1) != 0);
+    let l = 64 - (d as u64 - 1).leading_zeros();
+    let m = (1u128 << (63 + l)) / d as u128 + 1;
+    (u64::try_from(m).expect("the multiplier fits in 64 bits"), l - 1)
 }

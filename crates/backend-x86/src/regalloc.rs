@@ -2,33 +2,36 @@
 //! code is emitted. Target-independent: registers are indices into per-class tables that
 //! the backend supplies (with which of them survive calls), stack slots are numbers.
 //!
-//! The scheme is Poletto & Sarkar's linear scan, in O(n log n) plus the size of the live
-//! ranges:
+//! The scheme is linear scan (Poletto & Sarkar) over live ranges with holes (as in Wimmer &
+//! Franz's SSA variant, without splitting), in about O(n log n) plus the size of the ranges:
 //! 1. Block order: reverse post-order of a depth-first walk that visits a block's
 //!    successors in increasing loop depth, so that loop bodies come out contiguous. Loop
 //!    depth comes from the natural loops of a first walk's back edges; it only weighs uses.
-//! 2. Liveness by path exploration (each use walks back through predecessors to its
-//!    definition), which gives each value one interval `[definition, last point live]` in
-//!    that order, holes included; values live around a back edge cover the whole loop.
-//! 3. A scan over the intervals by start hands out registers; when none is free, the value
-//!    with the smallest spill weight (uses × 10^loop depth; exits are cold and weigh
-//!    nothing) goes to the stack, the one ending last on a tie. A value live across a call
-//!    may only take a callee-saved register. A value keeps its location for its whole life
-//!    (no splitting), so exit stubs and edge copies just read each value's home.
-//! 4. Spilled values share stack slots by a second scan over their intervals.
+//! 2. Liveness by path exploration: each use walks back through predecessors to the
+//!    definition, each block once per value. A value's live ranges are the stretches of that
+//!    order where it is live: one live around a back edge covers its whole loop, one read
+//!    only after a loop has a hole over the loop's body.
+//! 3. A scan over the values by start hands out registers: a register is free for a value
+//!    if no value holding it is live where the new one is (one may sit in another's hole).
+//!    Copy partners (block parameters and their arguments) and a two-address instruction's
+//!    first operand are tried first. When no register is free, the values with the smallest
+//!    spill weight (uses × 10^loop depth; exits are cold and weigh nothing) go to the stack,
+//!    those ending last on a tie. A value live across a call may only take a callee-saved
+//!    register. A value keeps its location for its whole life (no splitting), so exit stubs
+//!    and edge copies just read each value's home.
+//! 4. Spilled values share stack slots by a second scan over their extents.
 //!
 //! Constants take no location (they are rematerialized where used), nor do values nothing
 //! reads, nor compares that the guard or branch consuming them evaluates itself (their
 //! operands are then read at the consumer). Block parameters are defined by parallel copies
-//! on the edges into their block ([`sequentialize`] orders such a copy); the allocator
-//! prefers to give a parameter and its arguments one register so that copies vanish.
+//! on the edges into their block; [`sequentialize`] orders such a copy.
 
-use ir::{Block, Cond, Function, Op, Terminator, Type, Value};
+use ir::{Block, BlockCall, Cond, Function, Op, Terminator, Type, Value};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 /// A register class: words live in general-purpose registers, doubles in vector registers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Class {
     Word,
     Double,
@@ -61,7 +64,7 @@ impl Registers<'_> {
 }
 
 /// Where a value lives for its whole life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Loc {
     /// Nowhere: a constant, a value nothing reads, a compare evaluated by its consumer, or a
     /// value of an unreachable block.
@@ -96,6 +99,15 @@ pub struct Allocation {
     /// The conditions of guards and branches that evaluate their compare, keyed by the value
     /// they read.
     pub fused: HashMap<Value, Condition>,
+}
+
+/// One read of a value: in which block, at which position, and whether it weighs as a use
+/// in the hot path (exits do not).
+#[derive(Clone, Copy)]
+struct Read {
+    block: u32,
+    at: u32,
+    hot: bool,
 }
 
 /// Allocates `f` (which verifies) to the registers `regs`.
@@ -140,107 +152,221 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
 
     let (fused, absorbed) = fuse_compares(f, &layout.order, &def_block);
 
-    // Every read of a value, from reachable code: (block, position, weighs as a hot use).
-    let mut uses: Vec<Vec<(u32, u32, bool)>> = vec![Vec::new(); n];
+    // Every read of a value from reachable code, in block order.
+    let mut reads: Vec<(u32, Read)> = Vec::with_capacity(2 * n);
     let mut calls = Vec::new();
     for &b in &layout.order {
         let data = f.block(b);
-        let bi = b.0;
-        let mut read = |v: Value, at: u32, hot: bool| uses[v.0 as usize].push((bi, at, hot));
+        let block = b.0;
+        let mut read = |v: Value, at: u32, hot: bool| reads.push((v.0, Read { block, at, hot }));
         for &v in &data.insts {
-            let p = pos[v.0 as usize];
+            let at = pos[v.0 as usize];
             let op = &f.inst(v).op;
             match op {
                 _ if absorbed[v.0 as usize] => {}
                 Op::Guard { cond, .. } if fused.contains_key(cond) => {
                     let c = fused[cond];
-                    read(c.a, p, true);
-                    read(c.b, p, true);
+                    read(c.a, at, true);
+                    read(c.b, at, true);
                 }
-                _ => op.operands().into_iter().for_each(|o| read(o, p, true)),
+                _ => each_operand(op, |o| read(o, at, true)),
             }
             if let Some(s) = op.snapshot() {
-                f.snapshot(s).exit_values().for_each(|o| read(o, p + 1, false));
+                f.snapshot(s).exit_values().for_each(|o| read(o, at + 1, false));
             }
             if matches!(op, Op::Call { .. }) {
-                calls.push(p);
+                calls.push(at);
             }
         }
-        let tp = term[bi as usize];
+        let at = term[block as usize];
         match &data.term {
             Terminator::Branch { cond, .. } if fused.contains_key(cond) => {
                 let c = fused[cond];
-                read(c.a, tp, true);
-                read(c.b, tp, true);
+                read(c.a, at, true);
+                read(c.b, at, true);
             }
-            Terminator::Branch { cond, .. } => read(*cond, tp, true),
-            Terminator::Return(v) => read(*v, tp, true),
-            Terminator::Exit(s) => f.snapshot(*s).exit_values().for_each(|o| read(o, tp, false)),
+            Terminator::Branch { cond, .. } => read(*cond, at, true),
+            Terminator::Return(v) => read(*v, at, true),
+            Terminator::Exit(s) => f.snapshot(*s).exit_values().for_each(|o| read(o, at, false)),
             Terminator::Jump(_) => {}
         }
-        for call in data.term.successors() {
-            call.args.iter().for_each(|&a| read(a, tp, true));
+        for call in edges(&data.term) {
+            call.args.iter().for_each(|&a| read(a, at, true));
         }
     }
+    let reads = Table::new(n, reads);
 
-    // Intervals, by path exploration from each use back to the definition.
-    let mut intervals = Vec::new();
-    let mut seen = vec![u32::MAX; nblocks];
+    // Live ranges, by path exploration from each use back to the definition: a value is
+    // live from the start of each block it is live into, and to the end of each block it is
+    // live out of (a predecessor of such a block), else to its last use there.
+    let mut intervals = Vec::with_capacity(n);
+    let mut ranges: Vec<(u32, u32)> = Vec::with_capacity(2 * n);
+    let mut live_in = vec![u32::MAX; nblocks];
+    let mut live_out = vec![u32::MAX; nblocks];
+    let mut last_use = vec![0u32; nblocks];
+    let (mut blocks, mut work, mut pieces) = (Vec::new(), Vec::new(), Vec::new());
     let weight = |block: u32| 10u64.pow(layout.depth[block as usize].min(6));
-    for (i, value_uses) in uses.iter().enumerate() {
+    for i in 0..n {
         let v = Value(i as u32);
+        let value_reads = reads.get(i);
         let Some(ty) = f.value_type(v) else { continue };
         if def_block[i] == u32::MAX
-            || value_uses.is_empty()
+            || value_reads.is_empty()
             || absorbed[i]
             || matches!(f.inst(v).op, Op::IConst(_) | Op::FConst(_))
         {
             continue;
         }
+        let stamp = i as u32;
         let db = def_block[i];
-        let (mut lo, mut hi) = (def_pos(v), def_pos(v));
         let mut w = weight(db);
-        let mut stack = Vec::new();
-        for &(block, at, hot) in value_uses {
-            hi = hi.max(at);
-            if hot {
-                w = w.saturating_add(weight(block));
+        blocks.clear();
+        blocks.push(db);
+        last_use[db as usize] = def_pos(v);
+        for r in value_reads {
+            if r.hot {
+                w = w.saturating_add(weight(r.block));
             }
-            if block != db {
-                stack.push(block);
+            if r.block != db && live_in[r.block as usize] != stamp {
+                live_in[r.block as usize] = stamp;
+                last_use[r.block as usize] = r.at;
+                blocks.push(r.block);
+                work.push(r.block);
             }
+            last_use[r.block as usize] = last_use[r.block as usize].max(r.at);
         }
-        while let Some(x) = stack.pop() {
-            if seen[x as usize] == i as u32 {
-                continue;
-            }
-            seen[x as usize] = i as u32;
-            lo = lo.min(start[x as usize]);
-            for &p in &layout.preds[x as usize] {
-                hi = hi.max(term[p.0 as usize] + 1);
-                if p.0 != db {
-                    stack.push(p.0);
+        while let Some(x) = work.pop() {
+            for &p in layout.preds.get(x as usize) {
+                live_out[p as usize] = stamp;
+                if p != db && live_in[p as usize] != stamp {
+                    live_in[p as usize] = stamp;
+                    last_use[p as usize] = 0;
+                    blocks.push(p);
+                    work.push(p);
                 }
             }
         }
-        let first_call_after = calls.partition_point(|&c| c <= lo);
-        let crosses_call = calls.get(first_call_after).is_some_and(|&c| c < hi);
-        intervals.push(Interval { value: v, class: Class::of(ty), start: lo, end: hi, crosses_call, weight: w });
+        // The blocks in order: sorted when few, picked from the whole order when many (a
+        // value live almost everywhere costs no more than a pass over the blocks).
+        if blocks.len() * 8 < layout.order.len() {
+            blocks.sort_unstable_by_key(|&b| start[b as usize]);
+        } else {
+            blocks.clear();
+            let live = |b: u32| b == db || live_in[b as usize] == stamp;
+            blocks.extend(layout.order.iter().map(|b| b.0).filter(|&b| live(b)));
+        }
+        pieces.clear();
+        pieces.extend(blocks.iter().map(|&b| {
+            let from = if b == db { def_pos(v) } else { start[b as usize] };
+            let to = if live_out[b as usize] == stamp { term[b as usize] + 1 } else { last_use[b as usize] };
+            (from, to)
+        }));
+        // Blocks that follow each other make one range.
+        let first = ranges.len();
+        for &(from, to) in &pieces {
+            match ranges[first..].last_mut() {
+                Some(last) if from <= last.1 + 2 => last.1 = last.1.max(to),
+                _ => ranges.push((from, to)),
+            }
+        }
+        let own = &ranges[first..];
+        // Live across a call: live where it reads its arguments and where it defines its result.
+        let crosses_call = own.iter().any(|&(from, to)| {
+            let next = calls.partition_point(|&c| c < from);
+            calls.get(next).is_some_and(|&c| c < to)
+        });
+        intervals.push(Interval {
+            value: v,
+            class: Class::of(ty),
+            start: own[0].0,
+            end: own[own.len() - 1].1,
+            ranges: first as u32..ranges.len() as u32,
+            crosses_call,
+            weight: w,
+        });
     }
-    intervals.sort_by_key(|iv| (iv.start, iv.value));
+    intervals.sort_unstable_by_key(|iv| (iv.start, iv.value));
 
     let hints = copy_partners(f, &layout.order);
     let mut locs = vec![Loc::None; n];
-    let spilled = scan(f, regs, &intervals, &hints, &mut locs);
+    let spilled = scan(f, regs, &intervals, &ranges, &hints, &mut locs);
     let slots = assign_slots(&intervals, spilled, &mut locs);
     Allocation { order: layout.order, locs, slots, fused }
 }
 
-/// A value's live interval (positions as in [`allocate`], both ends included).
-#[derive(Clone, Copy, Debug)]
+/// Lists of items by key `0..n`, in one allocation (built by a counting sort, which keeps
+/// the items of a key in the order they came).
+struct Table<T> {
+    first: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T: Copy> Table<T> {
+    fn new(n: usize, pairs: Vec<(u32, T)>) -> Table<T> {
+        let mut first = vec![0u32; n + 1];
+        for &(k, _) in &pairs {
+            first[k as usize + 1] += 1;
+        }
+        for k in 0..n {
+            first[k + 1] += first[k];
+        }
+        let mut next = first.clone();
+        // Every item is overwritten; the first one stands in until then.
+        let mut items = pairs.first().map(|&(_, item)| vec![item; pairs.len()]).unwrap_or_default();
+        for (k, item) in pairs {
+            items[next[k as usize] as usize] = item;
+            next[k as usize] += 1;
+        }
+        Table { first, items }
+    }
+
+    fn get(&self, k: usize) -> &[T] {
+        &self.items[self.first[k] as usize..self.first[k + 1] as usize]
+    }
+}
+
+/// Calls `f` on each operand of `op` (as [`Op::operands`], without a vector).
+fn each_operand(op: &Op, mut f: impl FnMut(Value)) {
+    match op {
+        Op::Param(_) | Op::BlockParam(..) | Op::IConst(_) | Op::FConst(_) => {}
+        Op::Load(_, b, _) => f(*b),
+        Op::Store(_, b, _, v) => {
+            f(*b);
+            f(*v);
+        }
+        Op::Int(_, a, b) | Op::Checked(_, a, b, _) | Op::Float(_, a, b) | Op::ICmp(_, a, b) | Op::FCmp(_, a, b) => {
+            f(*a);
+            f(*b);
+        }
+        Op::NegChecked(a, _) | Op::FNeg(a) | Op::IntToFloat(a) => f(*a),
+        Op::Select(c, a, b) => {
+            f(*c);
+            f(*a);
+            f(*b);
+        }
+        Op::Call { args, .. } => args.iter().copied().for_each(f),
+        Op::Guard { cond, .. } => f(*cond),
+    }
+}
+
+/// The jumps a terminator makes (as [`Terminator::successors`], without a vector).
+fn edges(term: &Terminator) -> impl Iterator<Item = &BlockCall> {
+    let (first, second) = match term {
+        Terminator::Jump(call) => (Some(call), None),
+        Terminator::Branch { then, otherwise, .. } => (Some(then), Some(otherwise)),
+        Terminator::Return(_) | Terminator::Exit(_) => (None, None),
+    };
+    first.into_iter().chain(second)
+}
+
+/// Where a value is live: `ranges` indexes its ranges of positions (as in [`allocate`], both
+/// ends included, sorted and disjoint, with holes between them) in a shared vector.
+#[derive(Clone, Debug)]
 struct Interval {
     value: Value,
     class: Class,
+    ranges: std::ops::Range<u32>,
+    /// The first and last positions of the ranges.
     start: u32,
     end: u32,
     crosses_call: bool,
@@ -252,65 +378,92 @@ impl Interval {
     fn spill_key(&self) -> (u64, Reverse<u32>) {
         (self.weight, Reverse(self.end))
     }
+
+    /// Whether the two are live at some common position (`all` holds the ranges).
+    fn intersects(&self, other: &Interval, all: &[(u32, u32)]) -> bool {
+        if self.end < other.start || other.end < self.start {
+            return false;
+        }
+        let a = &all[self.ranges.start as usize..self.ranges.end as usize];
+        let b = &all[other.ranges.start as usize..other.ranges.end as usize];
+        // Skip the ranges that end before the other interval starts.
+        let mut i = a.partition_point(|r| r.1 < other.start);
+        let mut j = b.partition_point(|r| r.1 < self.start);
+        while i < a.len() && j < b.len() {
+            if a[i].1 < b[j].0 {
+                i += 1;
+            } else if b[j].1 < a[i].0 {
+                j += 1;
+            } else {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// Linear scan over `intervals` (sorted by start): registers into `locs`; gives the indices of
-/// the intervals left for the stack.
-fn scan(f: &Function, regs: &Registers, intervals: &[Interval], hints: &[Vec<Value>], locs: &mut [Loc]) -> Vec<usize> {
-    let mut owner: [Vec<Option<usize>>; 2] = [vec![None; regs.word.len()], vec![None; regs.double.len()]];
-    let slot = |c: Class| c as usize;
-    let mut active: Vec<usize> = Vec::new();
+/// the intervals left for the stack. A register is free for an interval when none of the
+/// intervals it holds that have not ended intersects it (one may sit in its hole).
+fn scan(
+    f: &Function,
+    regs: &Registers,
+    intervals: &[Interval],
+    ranges: &[(u32, u32)],
+    hints: &Table<Value>,
+    locs: &mut [Loc],
+) -> Vec<usize> {
+    // For each class and register, the intervals it holds (those that ended are dropped
+    // whenever the register takes a new one).
+    let mut held: [Vec<Vec<usize>>; 2] = [vec![Vec::new(); regs.word.len()], vec![Vec::new(); regs.double.len()]];
     let mut spilled = Vec::new();
     for (i, iv) in intervals.iter().enumerate() {
-        active.retain(|&j| {
-            let other = &intervals[j];
-            if other.end >= iv.start {
-                return true;
-            }
-            if let Loc::Reg(r) = locs[other.value.0 as usize] {
-                owner[slot(other.class)][r as usize] = None;
-            }
-            false
-        });
         let saved = regs.class(iv.class);
-        let owners = &mut owner[slot(iv.class)];
+        let held = &mut held[iv.class as usize];
         let allowed = |r: usize| !iv.crosses_call || saved[r];
-        // Preferred: the register of a copy partner or of the first operand, if free.
-        let hinted = hints[iv.value.0 as usize].iter().copied().chain(first_operand(f, iv.value)).find_map(|h| {
+        let free = |r: usize| allowed(r) && held[r].iter().all(|&j| !intervals[j].intersects(iv, ranges));
+        // Preferred: the register of a copy partner or of the first operand.
+        let hinted = hints.get(iv.value.0 as usize).iter().copied().chain(first_operand(f, iv.value)).find_map(|h| {
             let same_class = f.value_type(h).map(Class::of) == Some(iv.class);
             match locs[h.0 as usize] {
-                Loc::Reg(r) if same_class && owners[r as usize].is_none() && allowed(r as usize) => Some(r as usize),
+                Loc::Reg(r) if same_class && free(r as usize) => Some(r as usize),
                 _ => None,
             }
         });
-        // Else a free register, caller-saved ones first unless the value must survive calls.
-        let free = || {
-            let by_preference = (0..saved.len()).filter(|&r| !saved[r]).chain((0..saved.len()).filter(|&r| saved[r]));
-            by_preference.filter(|&r| allowed(r)).find(|&r| owners[r].is_none())
-        };
-        let chosen = hinted.or_else(free).or_else(|| {
-            // Else the register of the cheapest active value, if it is cheaper than this one.
-            let victim = active
-                .iter()
-                .copied()
-                .filter(|&j| intervals[j].class == iv.class)
-                .filter(|&j| matches!(locs[intervals[j].value.0 as usize], Loc::Reg(r) if allowed(r as usize)))
-                .min_by_key(|&j| intervals[j].spill_key())?;
-            if intervals[victim].spill_key() >= iv.spill_key() {
+        // Else a free register, caller-saved ones first (the others cost a save and are
+        // what values live across calls need).
+        let by_preference = (0..saved.len()).filter(|&r| !saved[r]).chain((0..saved.len()).filter(|&r| saved[r]));
+        let chosen = hinted.or_else(|| by_preference.clone().find(|&r| free(r))).or_else(|| {
+            // Else the register whose conflicting values are cheapest to spill, if they are
+            // cheaper than this one.
+            let (r, key) = by_preference
+                .filter(|&r| allowed(r))
+                .map(|r| {
+                    let conflicts = held[r].iter().map(|&j| &intervals[j]).filter(|other| other.intersects(iv, ranges));
+                    let (weight, end) =
+                        conflicts.fold((0u64, 0u32), |(w, e), o| (w.saturating_add(o.weight), e.max(o.end)));
+                    (r, (weight, Reverse(end)))
+                })
+                .min_by_key(|&(_, key)| key)?;
+            if key >= iv.spill_key() {
                 return None;
             }
-            let victim_value = intervals[victim].value.0 as usize;
-            let Loc::Reg(r) = locs[victim_value] else { unreachable!("filtered on registers") };
-            locs[victim_value] = Loc::None;
-            active.retain(|&j| j != victim);
-            spilled.push(victim);
-            Some(r as usize)
+            held[r].retain(|&j| {
+                if intervals[j].intersects(iv, ranges) {
+                    locs[intervals[j].value.0 as usize] = Loc::None;
+                    spilled.push(j);
+                    false
+                } else {
+                    true
+                }
+            });
+            Some(r)
         });
         match chosen {
             Some(r) => {
-                owner[slot(iv.class)][r] = Some(i);
+                held[r].retain(|&j| intervals[j].end >= iv.start);
+                held[r].push(i);
                 locs[iv.value.0 as usize] = Loc::Reg(r as u8);
-                active.push(i);
             }
             None => spilled.push(i),
         }
@@ -318,7 +471,8 @@ fn scan(f: &Function, regs: &Registers, intervals: &[Interval], hints: &[Vec<Val
     spilled
 }
 
-/// Gives each spilled interval a stack slot, sharing slots between disjoint intervals.
+/// Gives each spilled interval a stack slot, sharing slots between intervals whose extents
+/// (first to last position) do not overlap.
 fn assign_slots(intervals: &[Interval], mut spilled: Vec<usize>, locs: &mut [Loc]) -> u32 {
     spilled.sort_unstable();
     let mut busy: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
@@ -355,17 +509,17 @@ fn first_operand(f: &Function, v: Value) -> Option<Value> {
 
 /// For each value, the values an edge copies it to or from (block parameters and their
 /// arguments): sharing a register with them makes the copy free.
-fn copy_partners(f: &Function, order: &[Block]) -> Vec<Vec<Value>> {
-    let mut partners = vec![Vec::new(); f.insts.len()];
+fn copy_partners(f: &Function, order: &[Block]) -> Table<Value> {
+    let mut pairs = Vec::new();
     for &b in order {
-        for call in f.block(b).term.successors() {
+        for call in edges(&f.block(b).term) {
             for (&arg, &param) in call.args.iter().zip(&f.block(call.block).params) {
-                partners[arg.0 as usize].push(param);
-                partners[param.0 as usize].push(arg);
+                pairs.push((arg.0, param));
+                pairs.push((param.0, arg));
             }
         }
     }
-    partners
+    Table::new(f.insts.len(), pairs)
 }
 
 /// The compares that the guard or branch reading them evaluates: those read only by a guard
@@ -374,19 +528,22 @@ fn copy_partners(f: &Function, order: &[Block]) -> Vec<Vec<Value>> {
 /// need no code of their own.
 fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32]) -> (HashMap<Value, Condition>, Vec<bool>) {
     let mut count = vec![0u32; f.insts.len()];
+    let mut counted = |v: Value| count[v.0 as usize] += 1;
     for &b in order {
         let data = f.block(b);
         for &v in &data.insts {
             let op = &f.inst(v).op;
-            op.operands().into_iter().for_each(|o| count[o.0 as usize] += 1);
+            each_operand(op, &mut counted);
             if let Some(s) = op.snapshot() {
-                f.snapshot(s).exit_values().for_each(|o| count[o.0 as usize] += 1);
+                f.snapshot(s).exit_values().for_each(&mut counted);
             }
         }
-        data.term.operands().into_iter().for_each(|o| count[o.0 as usize] += 1);
-        if let Terminator::Exit(s) = data.term {
-            f.snapshot(s).exit_values().for_each(|o| count[o.0 as usize] += 1);
+        match &data.term {
+            Terminator::Branch { cond: v, .. } | Terminator::Return(v) => counted(*v),
+            Terminator::Exit(s) => f.snapshot(*s).exit_values().for_each(&mut counted),
+            Terminator::Jump(_) => {}
         }
+        edges(&data.term).for_each(|call| call.args.iter().copied().for_each(&mut counted));
     }
     let mut fused = HashMap::new();
     let mut absorbed = vec![false; f.insts.len()];
@@ -451,8 +608,9 @@ fn condition(
 struct Layout {
     /// Reachable blocks, in emission order.
     order: Vec<Block>,
-    /// Reachable predecessors of each block (with repeats for branches with both arms to it).
-    preds: Vec<Vec<Block>>,
+    /// Reachable predecessors of each block, by block number (with repeats for branches with
+    /// both arms to it).
+    preds: Table<u32>,
     /// Number of natural loops each block is in.
     depth: Vec<u32>,
 }
@@ -460,70 +618,67 @@ struct Layout {
 impl Layout {
     fn new(f: &Function) -> Layout {
         let nblocks = f.blocks.len();
-        let succs: Vec<Vec<Block>> =
-            f.blocks.iter().map(|d| d.term.successors().iter().map(|c| c.block).collect()).collect();
-        let (first_walk, back_edges) = depth_first(&succs);
-        let mut preds = vec![Vec::new(); nblocks];
+        let succ = |b: Block, i: usize| edges(&f.block(b).term).nth(i).map(|c| c.block);
+        let (first_walk, back_edges) = depth_first(nblocks, succ);
+        let mut pairs = Vec::new();
         for &b in &first_walk {
-            for &s in &succs[b.0 as usize] {
-                preds[s.0 as usize].push(b);
-            }
+            edges(&f.block(b).term).for_each(|c| pairs.push((c.block.0, b.0)));
         }
+        let preds = Table::new(nblocks, pairs);
         // Natural loops: each header with the blocks that reach one of its back edges
         // without passing through it.
         let mut depth = vec![0u32; nblocks];
         let mut mark = vec![u32::MAX; nblocks];
-        let mut headers: Vec<Block> = back_edges.iter().map(|&(_, h)| h).collect();
-        headers.sort_unstable();
-        headers.dedup();
-        for h in headers {
+        let mut back_edges = back_edges;
+        back_edges.sort_unstable_by_key(|&(_, header)| header);
+        let mut work = Vec::new();
+        for loop_edges in back_edges.chunk_by(|x, y| x.1 == y.1) {
+            let h = loop_edges[0].1;
             mark[h.0 as usize] = h.0;
             depth[h.0 as usize] += 1;
-            let mut work: Vec<Block> = back_edges.iter().filter(|&&(_, to)| to == h).map(|&(from, _)| from).collect();
+            work.extend(loop_edges.iter().map(|&(from, _)| from.0));
             while let Some(x) = work.pop() {
-                if mark[x.0 as usize] == h.0 {
+                if mark[x as usize] == h.0 {
                     continue;
                 }
-                mark[x.0 as usize] = h.0;
-                depth[x.0 as usize] += 1;
-                work.extend(preds[x.0 as usize].iter().copied().filter(|p| mark[p.0 as usize] != h.0));
+                mark[x as usize] = h.0;
+                depth[x as usize] += 1;
+                work.extend(preds.get(x as usize).iter().copied().filter(|&p| mark[p as usize] != h.0));
             }
         }
         // Visiting the successor in the deeper loop last puts it right after its
         // predecessor, which keeps loop bodies together and exits after them.
-        let by_depth: Vec<Vec<Block>> = succs
-            .iter()
-            .map(|s| {
-                let mut s = s.clone();
-                s.sort_by_key(|b| depth[b.0 as usize]);
-                s
-            })
-            .collect();
-        let (order, _) = depth_first(&by_depth);
+        let by_depth = |b: Block, i: usize| {
+            let (first, second) = (succ(b, 0), succ(b, 1));
+            let swap = matches!((first, second), (Some(x), Some(y)) if depth[x.0 as usize] > depth[y.0 as usize]);
+            let ordered = if swap { [second, first] } else { [first, second] };
+            ordered.get(i).copied().flatten()
+        };
+        let (order, _) = depth_first(nblocks, by_depth);
         Layout { order, preds, depth }
     }
 }
 
-/// A depth-first walk from `b0`: the reverse post-order, and the edges to a block on the walk's
-/// stack (back edges).
-fn depth_first(succs: &[Vec<Block>]) -> (Vec<Block>, Vec<(Block, Block)>) {
+/// A depth-first walk from `b0` over the `i`-th successors `succ(b, i)`: the reverse
+/// post-order, and the edges to a block on the walk's stack (back edges).
+fn depth_first(nblocks: usize, succ: impl Fn(Block, usize) -> Option<Block>) -> (Vec<Block>, Vec<(Block, Block)>) {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         New,
         Open,
         Done,
     }
-    let mut state = vec![State::New; succs.len()];
-    let mut post = Vec::new();
+    let mut state = vec![State::New; nblocks];
+    let mut post = Vec::with_capacity(nblocks);
     let mut back_edges = Vec::new();
-    if succs.is_empty() {
+    if nblocks == 0 {
         return (post, back_edges);
     }
     let mut stack = vec![(Block(0), 0usize)];
     state[0] = State::Open;
     while let Some((b, next)) = stack.last_mut() {
         let b = *b;
-        if let Some(&s) = succs[b.0 as usize].get(*next) {
+        if let Some(s) = succ(b, *next) {
             *next += 1;
             match state[s.0 as usize] {
                 State::New => {
@@ -567,6 +722,568 @@ pub fn sequentialize<L: Copy + PartialEq>(moves: &[(L, L)], temp: L) -> Vec<(L, 
         for m in &mut pending {
             if m.0 == to {
                 m.0 = temp;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ir::{Builder, CheckedOp, ExitKind, FloatOp, IntOp, Kind, SnapshotEntry, SnapshotId};
+    use std::collections::HashSet;
+
+    /// Two caller-saved and two callee-saved words, three doubles: spills come early.
+    const FEW: Registers<'static> = Registers { word: &[false, false, true, true], double: &[false, false, false] };
+    /// As many registers as the dynasm backend has.
+    const MANY: Registers<'static> =
+        Registers { word: &[false, false, false, false, false, true, true, true, true, true], double: &[false; 14] };
+
+    fn class_of(f: &Function, v: Value) -> Class {
+        Class::of(f.value_type(v).expect("a value"))
+    }
+
+    fn is_constant(f: &Function, v: Value) -> bool {
+        matches!(f.inst(v).op, Op::IConst(_) | Op::FConst(_))
+    }
+
+    /// Whether the backend emits `v` (pure instructions without a location are left out).
+    fn emitted(f: &Function, a: &Allocation, v: Value) -> bool {
+        let effect = matches!(
+            f.inst(v).op,
+            Op::Store(..) | Op::Checked(..) | Op::NegChecked(..) | Op::Call { .. } | Op::Guard { .. }
+        );
+        effect || a.locs[v.0 as usize] != Loc::None
+    }
+
+    /// The values an emitted instruction reads where they live (constants aside).
+    fn reads(f: &Function, a: &Allocation, v: Value) -> Vec<Value> {
+        let op = &f.inst(v).op;
+        let read = match op {
+            Op::Guard { cond, .. } if a.fused.contains_key(cond) => vec![a.fused[cond].a, a.fused[cond].b],
+            _ => op.operands(),
+        };
+        read.into_iter().filter(|&x| !is_constant(f, x)).collect()
+    }
+
+    fn snapshot_reads(f: &Function, s: Option<SnapshotId>) -> Vec<Value> {
+        s.map(|s| f.snapshot(s).exit_values().filter(|&x| !is_constant(f, x)).collect()).unwrap_or_default()
+    }
+
+    /// Checks that the values in `live` have a location each and that no two share one.
+    fn distinct(f: &Function, a: &Allocation, live: &HashSet<Value>, at: &str) {
+        let mut owner: HashMap<(Option<Class>, Loc), Value> = HashMap::new();
+        for &v in live {
+            let loc = a.locs[v.0 as usize];
+            assert_ne!(loc, Loc::None, "{}: {v} is live at {at} but has no location", f.name);
+            let key = match loc {
+                Loc::Reg(_) => (Some(class_of(f, v)), loc),
+                _ => (None, loc),
+            };
+            if let Some(other) = owner.insert(key, v) {
+                panic!("{}: {v} and {other} are both live at {at} in {loc:?}\n{}", f.name, ir::text::print(f));
+            }
+        }
+    }
+
+    /// Checks an allocation against liveness computed independently (iterated to a fixed
+    /// point, instruction by instruction): values live at the same point have distinct
+    /// locations, a result does not overwrite a value live after it or saved by its snapshot,
+    /// values live across a call are in callee-saved registers or slots, and a jump's
+    /// parameter copies overwrite nothing live into the target.
+    fn check(f: &Function, regs: &Registers, a: &Allocation) {
+        let located_params = |b: Block| -> Vec<Value> {
+            f.block(b).params.iter().copied().filter(|p| a.locs[p.0 as usize] != Loc::None).collect()
+        };
+        let live_out = |b: Block, live_in: &HashMap<Block, HashSet<Value>>| -> HashSet<Value> {
+            let mut out = HashSet::new();
+            for call in f.block(b).term.successors() {
+                out.extend(live_in.get(&call.block).into_iter().flatten().copied());
+                for (&arg, &p) in call.args.iter().zip(&f.block(call.block).params) {
+                    if a.locs[p.0 as usize] != Loc::None && !is_constant(f, arg) {
+                        out.insert(arg);
+                    }
+                }
+            }
+            out
+        };
+        // Walks a block backwards from what is live out of it; checks when asked.
+        let walk = |b: Block, mut live: HashSet<Value>, checking: bool| -> HashSet<Value> {
+            let data = f.block(b);
+            let term_reads: Vec<Value> = match &data.term {
+                Terminator::Branch { cond, .. } if a.fused.contains_key(cond) => vec![a.fused[cond].a, a.fused[cond].b],
+                Terminator::Branch { cond, .. } => vec![*cond],
+                Terminator::Return(v) => vec![*v],
+                Terminator::Exit(s) => f.snapshot(*s).exit_values().collect(),
+                Terminator::Jump(_) => vec![],
+            };
+            live.extend(term_reads.into_iter().filter(|&x| !is_constant(f, x)));
+            if checking {
+                distinct(f, a, &live, &format!("the end of {b}"));
+            }
+            for &v in data.insts.iter().rev() {
+                if !emitted(f, a, v) {
+                    continue;
+                }
+                let snap = snapshot_reads(f, f.inst(v).op.snapshot());
+                if checking {
+                    let home = a.locs[v.0 as usize];
+                    for &w in live.iter().chain(&snap) {
+                        let same_class = Some(class_of(f, w)) == f.value_type(v).map(Class::of);
+                        let clash = w != v && home != Loc::None && a.locs[w.0 as usize] == home;
+                        assert!(
+                            !(clash && (same_class || matches!(home, Loc::Slot(_)))),
+                            "{v} overwrites {w} in {home:?}"
+                        );
+                    }
+                    if matches!(f.inst(v).op, Op::Call { .. }) {
+                        for &w in live.iter().filter(|&&w| w != v) {
+                            if let Loc::Reg(r) = a.locs[w.0 as usize] {
+                                assert!(
+                                    regs.class(class_of(f, w))[r as usize],
+                                    "{w} is live across {v} in a clobbered register"
+                                );
+                            }
+                        }
+                    }
+                }
+                live.remove(&v);
+                live.extend(reads(f, a, v));
+                live.extend(snap);
+                if checking {
+                    distinct(f, a, &live, &format!("{v}"));
+                }
+            }
+            for p in &data.params {
+                live.remove(p);
+            }
+            live
+        };
+        let mut live_in: HashMap<Block, HashSet<Value>> = HashMap::new();
+        loop {
+            let mut changed = false;
+            for &b in a.order.iter().rev() {
+                let new = walk(b, live_out(b, &live_in), false);
+                if live_in.get(&b) != Some(&new) {
+                    live_in.insert(b, new);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for &b in &a.order {
+            walk(b, live_out(b, &live_in), true);
+            for call in f.block(b).term.successors() {
+                let mut entering: HashSet<Value> = live_in[&call.block].clone();
+                entering.extend(located_params(call.block));
+                distinct(f, a, &entering, &format!("the edge {b} -> {}", call.block));
+            }
+        }
+        assert!(live_in[&Block(0)].is_empty(), "{}: values live into the entry block", f.name);
+    }
+
+    fn allocate_and_check(f: &Function, regs: &Registers) -> Allocation {
+        ir::verify::verify(f).unwrap_or_else(|e| panic!("{} does not verify: {e}\n{}", f.name, ir::text::print(f)));
+        let a = allocate(f, regs);
+        check(f, regs, &a);
+        a
+    }
+
+    /// `i = 1, acc = 0; while i <= n { acc += i; i += 1 }; return acc`, and its values
+    /// `[n, i, acc, i <= n, acc + i, i + 1]`.
+    fn sum_loop() -> (Function, [Value; 6]) {
+        let mut b = Builder::new("sum", 1);
+        let entry = b.create_block(&[]);
+        let head = b.create_block(&[Type::I64, Type::I64]);
+        let body = b.create_block(&[]);
+        let done = b.create_block(&[]);
+        b.switch_to(entry);
+        let n = b.param(0);
+        let (one, zero) = (b.iconst(1), b.iconst(0));
+        b.jump(head, &[one, zero]);
+        b.switch_to(head);
+        let (i, acc) = (b.block_params(head)[0], b.block_params(head)[1]);
+        let more = b.icmp(Cond::Le, i, n);
+        b.branch(more, body, &[], done, &[]);
+        b.switch_to(body);
+        let acc2 = b.int(IntOp::Add, acc, i);
+        let i2 = b.int(IntOp::Add, i, one);
+        b.jump(head, &[i2, acc2]);
+        b.switch_to(done);
+        b.ret(acc);
+        (b.finish(), [n, i, acc, more, acc2, i2])
+    }
+
+    #[test]
+    fn loop_values_share_registers_with_their_parameters() {
+        let (f, [n, i, acc, more, acc2, i2]) = sum_loop();
+        let a = allocate_and_check(&f, &MANY);
+        let loc = |v: Value| a.locs[v.0 as usize];
+        assert!([n, i, acc, acc2, i2].iter().all(|&v| matches!(loc(v), Loc::Reg(_))), "{:?}", a.locs);
+        // The compare is evaluated by the branch; constants take no location either.
+        assert_eq!(loc(more), Loc::None);
+        assert!(a.fused.contains_key(&more));
+        assert_eq!(a.locs.iter().filter(|&&l| l == Loc::None).count(), 3);
+        assert_eq!(loc(i2), loc(i), "i + 1 takes the register of i: the back edge copies nothing");
+        assert_eq!(loc(acc2), loc(acc), "acc + i takes the register of acc");
+        assert_eq!(a.slots, 0);
+        // The body comes right after the head, the exit after the loop.
+        assert_eq!(a.order, [Block(0), Block(1), Block(2), Block(3)]);
+    }
+
+    #[test]
+    fn values_live_across_calls_avoid_clobbered_registers() {
+        // Six words and two doubles live across a call: four callee-saved registers at most,
+        // the rest and the doubles on the stack.
+        let mut b = Builder::new("calls", 1);
+        let entry = b.create_block(&[]);
+        b.switch_to(entry);
+        let x = b.param(0);
+        let words: Vec<Value> = (0..6)
+            .map(|k| {
+                let c = b.iconst(k);
+                b.int(IntOp::Add, x, c)
+            })
+            .collect();
+        let doubles: Vec<Value> = words[..2].iter().map(|&w| b.int_to_float(w)).collect();
+        let r = b.call(0x1000, &[words[0]], Some(Type::I64));
+        let fsum = b.float(FloatOp::Add, doubles[0], doubles[1]);
+        let bits = b.call(0x2000, &[fsum], Some(Type::I64));
+        let sum = words.iter().fold(r, |acc, &w| b.int(IntOp::Add, acc, w));
+        let sum = b.int(IntOp::Add, sum, bits);
+        b.ret(sum);
+        let f = b.finish();
+        for regs in [FEW, MANY] {
+            let a = allocate_and_check(&f, &regs);
+            for &d in &doubles {
+                assert!(matches!(a.locs[d.0 as usize], Loc::Slot(_)), "{d} lives across a call");
+            }
+            // The words and the first call's result all live across the second call: every
+            // callee-saved register holds one of them, the others are on the stack.
+            let saved: HashSet<Loc> =
+                words.iter().chain([&r]).map(|w| a.locs[w.0 as usize]).filter(|l| matches!(l, Loc::Reg(_))).collect();
+            assert_eq!(saved.len(), regs.word.iter().filter(|&&s| s).count());
+        }
+    }
+
+    #[test]
+    fn pressure_spills_the_cheapest_values() {
+        // Twelve values from before a loop, read once after it; two values read in the loop.
+        // With four word registers the loop's values get registers and the others the stack.
+        let mut b = Builder::new("spill", 2);
+        let entry = b.create_block(&[]);
+        let head = b.create_block(&[Type::I64]);
+        let done = b.create_block(&[]);
+        b.switch_to(entry);
+        let (n, x) = (b.param(0), b.param(1));
+        let cold: Vec<Value> = (0..12)
+            .map(|k| {
+                let c = b.iconst(k);
+                b.int(IntOp::Mul, x, c)
+            })
+            .collect();
+        let zero = b.iconst(0);
+        b.jump(head, &[zero]);
+        b.switch_to(head);
+        let i = b.block_params(head)[0];
+        let one = b.iconst(1);
+        let i2 = b.int(IntOp::Add, i, one);
+        let more = b.icmp(Cond::Lt, i2, n);
+        b.branch(more, head, &[i2], done, &[]);
+        b.switch_to(done);
+        let sum = cold.iter().fold(i2, |acc, &w| b.int(IntOp::Add, acc, w));
+        b.ret(sum);
+        let f = b.finish();
+        let a = allocate_and_check(&f, &FEW);
+        for v in [n, i, i2] {
+            assert!(matches!(a.locs[v.0 as usize], Loc::Reg(_)), "{v} is read in the loop: {:?}", a.locs);
+        }
+        assert!(a.slots >= 8);
+    }
+
+    #[test]
+    fn fused_compares_look_through_compares_with_zero() {
+        let mut b = Builder::new("fuse", 2);
+        let entry = b.create_block(&[]);
+        b.switch_to(entry);
+        let (x, y) = (b.param(0), b.param(1));
+        let (fx, fy) = (b.int_to_float(x), b.int_to_float(y));
+        let gt = b.fcmp(Cond::Gt, fx, fy);
+        let zero = b.iconst(0);
+        let is_false = b.icmp(Cond::Eq, gt, zero);
+        let s = b.snapshot(ExitKind::Resume, 0, 0, "test", vec![]);
+        b.guard(is_false, true, s);
+        let lt = b.icmp(Cond::Lt, x, y);
+        let used_twice = b.icmp(Cond::Ne, lt, zero);
+        b.guard(used_twice, true, s);
+        let r = b.int(IntOp::Add, lt, x);
+        b.ret(r);
+        let f = b.finish();
+        let a = allocate_and_check(&f, &FEW);
+        assert_eq!(a.fused[&is_false], Condition { float: true, cond: Cond::Gt, a: fx, b: fy, negated: true });
+        assert_eq!(a.locs[gt.0 as usize], Loc::None);
+        // `lt` is also read by the add: only the outer compare is fused.
+        assert_eq!(a.fused[&used_twice], Condition { float: false, cond: Cond::Ne, a: lt, b: zero, negated: false });
+        assert!(matches!(a.locs[lt.0 as usize], Loc::Reg(_)));
+    }
+
+    #[test]
+    fn sequentialize_is_a_parallel_copy() {
+        // Every map from up to four destinations to sources among four locations and two
+        // constants, run on a machine that only knows one move at a time.
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        enum L {
+            Loc(usize),
+            Const(u64),
+            Temp,
+        }
+        let sources = [L::Loc(0), L::Loc(1), L::Loc(2), L::Loc(3), L::Const(100), L::Const(200)];
+        for dests in 0..16u32 {
+            let to: Vec<usize> = (0..4).filter(|&d| dests & (1 << d) != 0).collect();
+            for choice in 0..sources.len().pow(to.len() as u32) {
+                let mut c = choice;
+                let moves: Vec<(L, L)> = to
+                    .iter()
+                    .map(|&d| {
+                        let s = sources[c % sources.len()];
+                        c /= sources.len();
+                        (s, L::Loc(d))
+                    })
+                    .collect();
+                let start = [10u64, 11, 12, 13];
+                let mut machine = (start, 0u64);
+                let read = |m: &([u64; 4], u64), l: L| match l {
+                    L::Loc(i) => m.0[i],
+                    L::Const(k) => k,
+                    L::Temp => m.1,
+                };
+                for (from, dest) in sequentialize(&moves, L::Temp) {
+                    let x = read(&machine, from);
+                    match dest {
+                        L::Loc(i) => machine.0[i] = x,
+                        L::Temp => machine.1 = x,
+                        L::Const(_) => panic!("a move to a constant"),
+                    }
+                }
+                let mut want = start;
+                for &(from, dest) in &moves {
+                    let L::Loc(d) = dest else { unreachable!() };
+                    want[d] = read(&(start, 0), from);
+                }
+                assert_eq!(machine.0, want, "{moves:?}");
+            }
+        }
+    }
+
+    /// A xorshift generator for random functions.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// A value of type `ty` from `pool`, or a new constant.
+    fn of(b: &mut Builder, rng: &mut Rng, pool: &mut Vec<Value>, ty: Type) -> Value {
+        let typed: Vec<Value> = pool.iter().copied().filter(|&v| b.value_type(v) == Some(ty)).collect();
+        if typed.is_empty() || rng.below(6) == 0 {
+            let v = match ty {
+                Type::I64 => b.iconst(rng.below(5) as i64),
+                Type::F64 => b.fconst(rng.below(5) as f64),
+            };
+            pool.push(v);
+            v
+        } else {
+            typed[rng.below(typed.len())]
+        }
+    }
+
+    /// A random function on a random control-flow graph (loops, irreducible ones, unreachable
+    /// blocks): blocks with random parameters, instructions of every kind reading values of
+    /// dominating blocks, guards and checked operations with random snapshots, calls.
+    fn random_function(rng: &mut Rng) -> Function {
+        let nblocks = 1 + rng.below(10);
+        let succs: Vec<Vec<usize>> = (0..nblocks)
+            .map(|_| match rng.below(5) {
+                0 => vec![],
+                1 | 2 => vec![rng.below(nblocks)],
+                _ => vec![rng.below(nblocks), rng.below(nblocks)],
+            })
+            .map(|s| s.into_iter().filter(|&t| t != 0).collect())
+            .collect();
+        // Dominators, by the textbook fixed point.
+        let mut preds = vec![Vec::new(); nblocks];
+        for (b, s) in succs.iter().enumerate() {
+            s.iter().for_each(|&t| preds[t].push(b));
+        }
+        let mut reachable = vec![false; nblocks];
+        let mut work = vec![0];
+        while let Some(b) = work.pop() {
+            if !std::mem::replace(&mut reachable[b], true) {
+                work.extend(&succs[b]);
+            }
+        }
+        let all: HashSet<usize> = (0..nblocks).collect();
+        let mut dom: Vec<HashSet<usize>> =
+            (0..nblocks).map(|b| if b == 0 { [0].into() } else { all.clone() }).collect();
+        loop {
+            let mut changed = false;
+            for b in 1..nblocks {
+                let mut d = preds[b]
+                    .iter()
+                    .filter(|&&p| reachable[p])
+                    .fold(None, |acc: Option<HashSet<usize>>, &p| {
+                        Some(match acc {
+                            None => dom[p].clone(),
+                            Some(acc) => acc.intersection(&dom[p]).copied().collect(),
+                        })
+                    })
+                    .unwrap_or_default();
+                d.insert(b);
+                if d != dom[b] {
+                    dom[b] = d;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut b = Builder::new("random", 2);
+        let types = |rng: &mut Rng, n: usize| -> Vec<Type> {
+            (0..n).map(|_| if rng.below(3) == 0 { Type::F64 } else { Type::I64 }).collect()
+        };
+        let blocks: Vec<Block> = (0..nblocks)
+            .map(|i| {
+                let n = if i == 0 { 0 } else { rng.below(5) };
+                let t = types(rng, n);
+                b.create_block(&t)
+            })
+            .collect();
+        // Fill dominators first (block numbers follow a topological order of the dominator
+        // tree when filled by the size of their dominator sets).
+        let mut fill: Vec<usize> = (0..nblocks).collect();
+        fill.sort_by_key(|&i| if reachable[i] { dom[i].len() } else { usize::MAX });
+        let mut defined: Vec<Vec<Value>> = vec![Vec::new(); nblocks];
+        for &i in &fill {
+            let block = blocks[i];
+            b.switch_to(block);
+            let mut pool: Vec<Value> = b.block_params(block).to_vec();
+            if reachable[i] {
+                for &d in dom[i].iter().filter(|&&d| d != i) {
+                    pool.extend(&defined[d]);
+                }
+            }
+            if i == 0 {
+                pool.push(b.param(0));
+                pool.push(b.param(1));
+            }
+            let first = pool.len();
+            let snapshot = |b: &mut Builder, rng: &mut Rng, pool: &[Value]| -> SnapshotId {
+                let entries = (0..if pool.is_empty() { 0 } else { rng.below(6) })
+                    .map(|slot| {
+                        let v = pool[rng.below(pool.len())];
+                        let kind =
+                            if b.value_type(v) == Some(Type::F64) { Kind::UnboxedFloat } else { Kind::MachineInt };
+                        SnapshotEntry { slot: slot as u32, kind, values: vec![v] }
+                    })
+                    .collect();
+                b.snapshot(ExitKind::Resume, 0, 0, "test", entries)
+            };
+            for _ in 0..rng.below(12) {
+                let v = match rng.below(9) {
+                    0 => {
+                        let (x, y) = (of(&mut b, rng, &mut pool, Type::I64), of(&mut b, rng, &mut pool, Type::I64));
+                        b.int(IntOp::Sub, x, y)
+                    }
+                    1 => {
+                        let (x, y) = (of(&mut b, rng, &mut pool, Type::F64), of(&mut b, rng, &mut pool, Type::F64));
+                        b.float(FloatOp::Mul, x, y)
+                    }
+                    2 => {
+                        let (x, y) = (of(&mut b, rng, &mut pool, Type::I64), of(&mut b, rng, &mut pool, Type::I64));
+                        b.icmp(Cond::Lt, x, y)
+                    }
+                    3 => {
+                        let (x, y) = (of(&mut b, rng, &mut pool, Type::F64), of(&mut b, rng, &mut pool, Type::F64));
+                        b.fcmp(Cond::Ge, x, y)
+                    }
+                    4 => {
+                        let (x, y) = (of(&mut b, rng, &mut pool, Type::I64), of(&mut b, rng, &mut pool, Type::I64));
+                        let s = snapshot(&mut b, rng, &pool);
+                        b.checked(CheckedOp::Add, x, y, s)
+                    }
+                    5 => {
+                        let c = of(&mut b, rng, &mut pool, Type::I64);
+                        let s = snapshot(&mut b, rng, &pool);
+                        b.guard(c, rng.below(2) == 0, s);
+                        continue;
+                    }
+                    6 => {
+                        let args = [of(&mut b, rng, &mut pool, Type::I64), of(&mut b, rng, &mut pool, Type::F64)];
+                        let ret = types(rng, 1)[0];
+                        b.call(0x1000, &args, Some(ret))
+                    }
+                    7 => {
+                        let x = of(&mut b, rng, &mut pool, Type::I64);
+                        b.int_to_float(x)
+                    }
+                    _ => {
+                        let c = of(&mut b, rng, &mut pool, Type::I64);
+                        let (x, y) = (of(&mut b, rng, &mut pool, Type::F64), of(&mut b, rng, &mut pool, Type::F64));
+                        b.select(c, x, y)
+                    }
+                };
+                pool.push(v);
+            }
+            defined[i] = pool[first..].to_vec();
+            let args = |b: &mut Builder, rng: &mut Rng, pool: &mut Vec<Value>, t: usize| -> Vec<Value> {
+                let params = b.block_params(blocks[t]).to_vec();
+                params
+                    .iter()
+                    .map(|&p| {
+                        let ty = b.value_type(p).expect("typed");
+                        of(b, rng, pool, ty)
+                    })
+                    .collect()
+            };
+            match succs[i][..] {
+                [] if rng.below(2) == 0 => {
+                    let v = of(&mut b, rng, &mut pool, Type::I64);
+                    b.ret(v)
+                }
+                [] => {
+                    let s = snapshot(&mut b, rng, &pool);
+                    b.exit(s)
+                }
+                [t] => {
+                    let a = args(&mut b, rng, &mut pool, t);
+                    b.jump(blocks[t], &a)
+                }
+                [t, e, ..] => {
+                    let (x, y) = (of(&mut b, rng, &mut pool, Type::I64), of(&mut b, rng, &mut pool, Type::I64));
+                    let c = b.icmp(Cond::Ne, x, y);
+                    let (ta, ea) = (args(&mut b, rng, &mut pool, t), args(&mut b, rng, &mut pool, e));
+                    b.branch(c, blocks[t], &ta, blocks[e], &ea)
+                }
+            }
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn random_functions_allocate_correctly() {
+        let mut rng = Rng(0x0dd_ba11);
+        for _ in 0..3000 {
+            let f = random_function(&mut rng);
+            for regs in [FEW, MANY] {
+                allocate_and_check(&f, &regs);
             }
         }
     }

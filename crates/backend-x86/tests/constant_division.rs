@@ -1,5 +1,6 @@
-//! Division and remainder by constants (compiled as multiplications by the dynasm backend)
-//! agree with Python's `//` and `%` on every sign and magnitude, for many divisors.
+//! Division and remainder by constants (compiled as shifts, masks and multiplications by the
+//! dynasm backend) agree with Python's `//` and `%` on every sign and magnitude, for many
+//! divisors.
 
 use backend_x86::{Backend, DynasmBackend};
 use ir::{Builder, CheckedOp, ExitKind};
@@ -16,7 +17,14 @@ fn python_mod(a: i64, d: i64) -> i64 {
 
 #[test]
 fn floor_division_and_modulo_by_constants_match_python() {
-    let divisors = [2, 3, 5, 6, 7, 10, 13, 97, 641, 1000, 1 << 20, 1_000_000_007, (1 << 62) + 1, i64::MAX];
+    // Powers of two (shifts and masks), divisors around the 32-bit immediate limit, and
+    // large ones.
+    #[rustfmt::skip]
+    let divisors = [
+        2, 3, 4, 5, 6, 7, 10, 13, 97, 641, 1000, 1 << 20, 1_000_000_007,
+        (1 << 31) - 1, 1 << 31, (1 << 31) + 1, 1 << 32, (1 << 33) + 3, 3 << 40,
+        (1 << 62) - 1, 1 << 62, (1 << 62) + 1, i64::MAX - 1, i64::MAX,
+    ];
     let mut numerators = vec![0, 1, -1, 2, -2, i64::MAX, i64::MIN, i64::MIN + 1, i64::MAX - 1];
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     for _ in 0..2000 {
@@ -27,6 +35,13 @@ fn floor_division_and_modulo_by_constants_match_python() {
         numerators.push((x as i64) >> (x % 60));
     }
     for d in divisors {
+        // Numerators next to multiples of the divisor, where rounding goes wrong first.
+        let mut numerators = numerators.clone();
+        for k in [1, 2, 3, 1000, i64::MAX / d] {
+            let m = d.wrapping_mul(k);
+            numerators.extend([-1, 0, 1].iter().flat_map(|&e| [m.wrapping_add(e), m.wrapping_neg().wrapping_add(e)]));
+        }
+        numerators.extend([-1, 0, 1].map(|e| i64::MIN.wrapping_add(d).wrapping_add(e)));
         for op in [CheckedOp::FloorDiv, CheckedOp::Mod] {
             let mut b = Builder::new("div", 1);
             let entry = b.create_block(&[]);

@@ -20,7 +20,8 @@ macro_rules! conformance_suite {
             icmp, fcmp, select, loads, stores, word_calls, double_calls, call_writes_memory,
             values_survive_calls, call_stack_alignment, guards, exit_snapshot_layout,
             exit_numbers, returns, branches, loop_sum, loop_fib, parallel_copies, loop_exit,
-            large_frame, repeated_calls,
+            large_frame, repeated_calls, register_pressure, calls_in_loops, guards_in_loops,
+            mixed_parallel_copies, random_programs,
         );
     };
     (@checks $modname:ident, $backend:expr; $($check:ident),* $(,)?) => {
@@ -1414,4 +1415,676 @@ pub fn repeated_calls(backend: &dyn Backend) {
         assert_eq!(returned(&other, &[1]), (k + 1) as u64);
         check_triple_loop(&code, k, 50);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many live values: loops, calls and exits under register pressure
+// ---------------------------------------------------------------------------------------------
+
+/// `n` rounds of a loop that carries `W` words and `D` doubles, each updated from its
+/// neighbours: more values than registers, so some live in registers and some on the stack.
+/// Returns a checksum of the words; the doubles end up in memory at `args[1]`.
+pub fn register_pressure(backend: &dyn Backend) {
+    const W: usize = 24;
+    const D: usize = 18;
+    let f = function("pressure", 3, |b| {
+        let (n, seed, out) = (b.param(0), b.param(1), b.param(2));
+        let words: Vec<Value> = (0..W)
+            .map(|k| {
+                let (m, c) = (b.iconst(k as i64 + 1), b.iconst(k as i64));
+                let x = b.int(IntOp::Mul, seed, m);
+                b.int(IntOp::Add, x, c)
+            })
+            .collect();
+        let half = b.fconst(0.5);
+        let three = b.iconst(3);
+        let doubles: Vec<Value> = words[..D]
+            .iter()
+            .map(|&w| {
+                let x = b.int_to_float(w);
+                b.float(FloatOp::Mul, x, half)
+            })
+            .collect();
+        let types: Vec<Type> = [I64].into_iter().chain([I64; W]).chain([F64; D]).collect();
+        let head = b.create_block(&types);
+        let body = b.create_block(&[]);
+        let done = b.create_block(&[]);
+        let start: Vec<Value> = [n].into_iter().chain(words).chain(doubles).collect();
+        b.jump(head, &start);
+        b.switch_to(head);
+        let params = b.block_params(head).to_vec();
+        let (i, w, d) = (params[0], params[1..=W].to_vec(), params[W + 1..].to_vec());
+        let zero = b.iconst(0);
+        let more = b.icmp(Cond::Gt, i, zero);
+        b.branch(more, body, &[], done, &[]);
+        b.switch_to(body);
+        let quarter = b.fconst(0.25);
+        let w2: Vec<Value> = (0..W)
+            .map(|k| {
+                let t = b.int(IntOp::Mul, w[(k + 1) % W], three);
+                b.int(IntOp::Add, w[k], t)
+            })
+            .collect();
+        let d2: Vec<Value> = (0..D)
+            .map(|k| {
+                let t = b.float(FloatOp::Mul, d[k], quarter);
+                b.float(FloatOp::Add, t, d[(k + 3) % D])
+            })
+            .collect();
+        let one = b.iconst(1);
+        let i2 = b.int(IntOp::Sub, i, one);
+        let next: Vec<Value> = [i2].into_iter().chain(w2).chain(d2).collect();
+        b.jump(head, &next);
+        b.switch_to(done);
+        for (k, &x) in d.iter().enumerate() {
+            b.store(Mem::F64, out, 8 * k as i32, x);
+        }
+        let sum = w[1..].iter().fold(w[0], |acc, &x| {
+            let t = b.int(IntOp::Mul, acc, three);
+            b.int(IntOp::Xor, t, x)
+        });
+        b.ret(sum);
+    });
+    let code = compile(backend, &f);
+    for (n, seed) in [(0i64, 1i64), (1, 7), (5, -3), (40, 0x1234_5678_9abc)] {
+        let mut w: Vec<i64> = (0..W as i64).map(|k| seed.wrapping_mul(k + 1).wrapping_add(k)).collect();
+        let mut d: Vec<f64> = w[..D].iter().map(|&x| x as f64 * 0.5).collect();
+        for _ in 0..n {
+            w = (0..W).map(|k| w[k].wrapping_add(w[(k + 1) % W].wrapping_mul(3))).collect();
+            d = (0..D).map(|k| d[k] * 0.25 + d[(k + 3) % D]).collect();
+        }
+        let sum = w[1..].iter().fold(w[0], |acc, &x| acc.wrapping_mul(3) ^ x);
+        let mut out = vec![POISON; D];
+        let got = returned(&code, &[n as u64, seed as u64, out.as_mut_ptr() as u64]);
+        assert_eq!(got as i64, sum, "pressure({n}, {seed})");
+        assert_eq!(out, float_bits(&d), "pressure({n}, {seed}) doubles");
+    }
+}
+
+/// A loop whose body calls helpers that clobber every caller-saved register, with more words
+/// live across the calls than there are callee-saved registers, doubles live across them,
+/// and arguments that sit in each other's argument registers.
+pub fn calls_in_loops(backend: &dyn Backend) {
+    const E: usize = 8;
+    let f = function("calls_in_loops", 3, |b| {
+        let (n, x0, out) = (b.param(0), b.param(1), b.param(2));
+        let seven = b.iconst(7);
+        let kept = b.int(IntOp::Mul, x0, seven);
+        let extra: Vec<Value> = (0..E as i64)
+            .map(|k| {
+                let c = b.iconst(k * 1000);
+                b.int(IntOp::Add, x0, c)
+            })
+            .collect();
+        let y0 = b.int_to_float(x0);
+        let z0 = b.fconst(-1.5);
+        let zero = b.iconst(0);
+        let types: Vec<Type> = [I64, I64, I64, F64, F64].into_iter().chain([I64; E]).collect();
+        let head = b.create_block(&types);
+        let body = b.create_block(&[]);
+        let done = b.create_block(&[]);
+        let start: Vec<Value> = [n, zero, x0, y0, z0].into_iter().chain(extra).collect();
+        b.jump(head, &start);
+        b.switch_to(head);
+        let p = b.block_params(head).to_vec();
+        let (i, acc, x, y, z, e) = (p[0], p[1], p[2], p[3], p[4], p[5..].to_vec());
+        let more = b.icmp(Cond::Gt, i, zero);
+        b.branch(more, body, &[], done, &[]);
+        b.switch_to(body);
+        // The arguments in a rotated order: each wants the register another one is in.
+        let u = b.call(words3 as *const () as u64, &[x, acc, i], Some(I64));
+        let u2 = b.call(words3 as *const () as u64, &[i, x, acc], Some(I64));
+        b.call(clobber_caller_saved as *const () as u64, &[], None);
+        let v = b.call(mix2 as *const () as u64, &[z, y], Some(F64));
+        let w = b.call(pick as *const () as u64, &[z, x, y, i], Some(I64));
+        let t = b.int(IntOp::Xor, u, w);
+        let t = b.int(IntOp::Add, t, u2);
+        let acc2 = b.int(IntOp::Add, acc, t);
+        let five = b.iconst(5);
+        let x5 = b.int(IntOp::Mul, x, five);
+        let x2 = b.int(IntOp::Add, x5, i);
+        let quarter = b.fconst(0.25);
+        let y2 = b.float(FloatOp::Mul, v, quarter);
+        let one_f = b.fconst(1.0);
+        let z2 = b.float(FloatOp::Add, z, one_f);
+        let e2: Vec<Value> = e.iter().map(|&ek| b.int(IntOp::Add, ek, i)).collect();
+        let one = b.iconst(1);
+        let i2 = b.int(IntOp::Sub, i, one);
+        let next: Vec<Value> = [i2, acc2, x2, y2, z2].into_iter().chain(e2).collect();
+        b.jump(head, &next);
+        b.switch_to(done);
+        b.store(Mem::F64, out, 0, y);
+        b.store(Mem::F64, out, 8, z);
+        let r = e.iter().fold(acc, |r, &ek| {
+            let t = b.int(IntOp::Mul, r, seven);
+            b.int(IntOp::Add, t, ek)
+        });
+        let r = b.int(IntOp::Xor, r, kept);
+        let r = b.int(IntOp::Add, r, x);
+        b.ret(r);
+    });
+    let code = compile(backend, &f);
+    for (n, x0) in [(0u64, 3u64), (1, 5), (6, u64::MAX - 2), (25, 1 << 40)] {
+        let (mut i, mut acc, mut x) = (n, 0u64, x0);
+        let (mut y, mut z) = (x0 as i64 as f64, -1.5f64);
+        let mut e: Vec<u64> = (0..E as u64).map(|k| x0.wrapping_add(k * 1000)).collect();
+        while i as i64 > 0 {
+            let (u, u2) = (words3(x, acc, i), words3(i, x, acc));
+            let (v, w) = (mix2(z, y), pick(z, x, y, i));
+            acc = acc.wrapping_add((u ^ w).wrapping_add(u2));
+            x = x.wrapping_mul(5).wrapping_add(i);
+            (y, z) = (v * 0.25, z + 1.0);
+            e.iter_mut().for_each(|ek| *ek = ek.wrapping_add(i));
+            i -= 1;
+        }
+        let r = e.iter().fold(acc, |r, &ek| r.wrapping_mul(7).wrapping_add(ek));
+        let want = (r ^ x0.wrapping_mul(7)).wrapping_add(x);
+        let mut out = [POISON; 2];
+        assert_eq!(returned(&code, &[n, x0, out.as_mut_ptr() as u64]), want, "calls_in_loops({n}, {x0})");
+        assert_eq!(out, [y.to_bits(), z.to_bits()], "calls_in_loops({n}, {x0}) doubles");
+    }
+}
+
+/// Exits from inside a loop under register pressure: a checked multiply and a guard whose
+/// snapshots carry loop words, doubles (from registers and from the stack) and constants, in
+/// different orders.
+pub fn guards_in_loops(backend: &dyn Backend) {
+    const W: usize = 14;
+    const D: usize = 16;
+    let f = function("guards_in_loops", 3, |b| {
+        let (n, stop, x0) = (b.param(0), b.param(1), b.param(2));
+        let words: Vec<Value> = (0..W as i64)
+            .map(|k| {
+                let c = b.iconst(k);
+                b.int(IntOp::Add, x0, c)
+            })
+            .collect();
+        let doubles: Vec<Value> =
+            words[..D.min(W)].iter().chain(&words[..D - D.min(W)]).map(|&w| b.int_to_float(w)).collect();
+        let (zero, one) = (b.iconst(0), b.iconst(1));
+        let types: Vec<Type> = [I64, I64].into_iter().chain([I64; W]).chain([F64; D]).collect();
+        let head = b.create_block(&types);
+        let body = b.create_block(&[]);
+        let done = b.create_block(&[]);
+        let start: Vec<Value> = [zero, one].into_iter().chain(words).chain(doubles).collect();
+        b.jump(head, &start);
+        b.switch_to(head);
+        let p = b.block_params(head).to_vec();
+        let (i, acc, w, d) = (p[0], p[1], p[2..2 + W].to_vec(), p[2 + W..].to_vec());
+        let more = b.icmp(Cond::Lt, i, n);
+        b.branch(more, body, &[], done, &[]);
+        b.switch_to(body);
+        let big = b.iconst(1 << 40);
+        let overflow_saves: Vec<Value> = [i, acc].iter().chain(&w).chain(&d).copied().chain([big]).collect();
+        let overflow = save(b, &overflow_saves);
+        let three = b.iconst(3);
+        let acc2 = b.checked(CheckedOp::Mul, acc, three, overflow);
+        let stop_saves: Vec<Value> = d.iter().rev().chain(w.iter().rev()).copied().chain([acc2, i]).collect();
+        let stopped = save(b, &stop_saves);
+        let at_stop = b.icmp(Cond::Eq, i, stop);
+        b.guard(at_stop, false, stopped);
+        let w2: Vec<Value> = (0..W).map(|k| b.int(IntOp::Add, w[k], w[(k + 5) % W])).collect();
+        let d2: Vec<Value> = (0..D).map(|k| b.float(FloatOp::Sub, d[k], d[(k + 1) % D])).collect();
+        let i2 = b.int(IntOp::Add, i, one);
+        let next: Vec<Value> = [i2, acc2].into_iter().chain(w2).chain(d2).collect();
+        b.jump(head, &next);
+        b.switch_to(done);
+        b.ret(acc);
+    });
+    let code = compile(backend, &f);
+    // acc = 3^i overflows at i = 39 (3^40 > 2^63).
+    for (n, stop, x0) in [(10i64, -1i64, 5i64), (10, 0, 5), (10, 7, -9), (60, -1, 1), (60, 38, 2), (60, 39, 3)] {
+        let mut w: Vec<i64> = (0..W as i64).map(|k| x0 + k).collect();
+        let mut d: Vec<f64> = (0..D).map(|k| w[k % W] as f64).collect();
+        let mut acc = 1i64;
+        let mut want: Option<(u64, Vec<u64>)> = None;
+        for i in 0..n {
+            let Some(acc2) = acc.checked_mul(3) else {
+                let saved = [i, acc]
+                    .into_iter()
+                    .chain(w.iter().copied())
+                    .map(|x| x as u64)
+                    .chain(float_bits(&d))
+                    .chain([1 << 40]);
+                want = Some((1, saved.collect()));
+                break;
+            };
+            if i == stop {
+                let saved = float_bits(&d).into_iter().rev().chain(w.iter().rev().map(|&x| x as u64));
+                want = Some((2, saved.chain([acc2 as u64, i as u64]).collect()));
+                break;
+            }
+            acc = acc2;
+            w = (0..W).map(|k| w[k].wrapping_add(w[(k + 5) % W])).collect();
+            d = (0..D).map(|k| d[k] - d[(k + 1) % D]).collect();
+        }
+        let (outcome, exit_buffer) = run(&code, &[n as u64, stop as u64, x0 as u64]);
+        match want {
+            None => assert_eq!(outcome, Outcome { exit: 0, value: acc as u64 }, "guards_in_loops({n}, {stop}, {x0})"),
+            Some((exit, saved)) => {
+                assert_eq!(outcome, Outcome { exit, value: 0 }, "guards_in_loops({n}, {stop}, {x0})");
+                assert_eq!(exit_buffer[..saved.len()], saved, "guards_in_loops({n}, {stop}, {x0}) saved");
+            }
+        }
+    }
+}
+
+/// Like [`parallel_copies`], with words and doubles mixed, wider than the registers, and a
+/// constant and a loop-invariant value among the arguments.
+pub fn mixed_parallel_copies(backend: &dyn Backend) {
+    const WIDTH: usize = 32;
+    // Words at even positions, doubles at odd ones; every permutation maps a type to itself.
+    let types: Vec<Type> = (0..WIDTH).map(|k| if k % 2 == 0 { I64 } else { F64 }).collect();
+    let rotate: Vec<usize> = (0..WIDTH).map(|k| (k + 2) % WIDTH).collect();
+    let reverse: Vec<usize> = (0..WIDTH).map(|k| if k % 2 == 0 { WIDTH - 2 - k } else { WIDTH - k }).collect();
+    let swaps: Vec<usize> = (0..WIDTH).map(|k| if k % 4 < 2 { k + 2 } else { k - 2 }).collect();
+    let spread: Vec<usize> = (0..WIDTH).map(|k| (k * 7) % WIDTH).collect();
+    let fan: Vec<usize> = (0..WIDTH).map(|k| k % 4).collect();
+    for perm in [&rotate, &reverse, &swaps, &spread, &fan] {
+        assert!(perm.iter().enumerate().all(|(k, &p)| types[k] == types[p]), "{perm:?} mixes types");
+        let f = function("permute_mixed", 3, |b| {
+            let (n, x, out) = (b.param(0), b.param(1), b.param(2));
+            let start: Vec<Value> = (0..WIDTH as i64)
+                .map(|k| {
+                    let c = b.iconst(k + 1);
+                    let w = b.int(IntOp::Add, x, c);
+                    if k % 2 == 0 {
+                        w
+                    } else {
+                        b.int_to_float(w)
+                    }
+                })
+                .collect();
+            let all_types: Vec<Type> = types.iter().copied().chain([I64, I64]).collect();
+            let head = b.create_block(&all_types);
+            let done = b.create_block(&[]);
+            let seed = b.iconst(-77);
+            let args: Vec<Value> = start.into_iter().chain([n, seed]).collect();
+            b.jump(head, &args);
+            b.switch_to(head);
+            let p = b.block_params(head).to_vec();
+            let (v, k, last) = (p[..WIDTH].to_vec(), p[WIDTH], p[WIDTH + 1]);
+            let (zero, one) = (b.iconst(0), b.iconst(1));
+            let finished = b.icmp(Cond::Eq, k, zero);
+            let k1 = b.int(IntOp::Sub, k, one);
+            // The last word takes turns between a constant and a value from before the loop.
+            let two = b.iconst(2);
+            let bit = b.int(IntOp::And, k, two);
+            let minus_one = b.iconst(-1);
+            let next_last = b.select(bit, minus_one, x);
+            let args: Vec<Value> = perm.iter().map(|&i| v[i]).chain([k1, next_last]).collect();
+            b.branch(finished, done, &[], head, &args);
+            b.switch_to(done);
+            for (i, &val) in v.iter().enumerate() {
+                let mem = word_mem(types[i]);
+                b.store(mem, out, 8 * i as i32, val);
+            }
+            b.ret(last);
+        });
+        let code = compile(backend, &f);
+        for n in [0u64, 1, 2, 7, 16] {
+            let x = 1000u64;
+            let mut v: Vec<u64> = (0..WIDTH as u64)
+                .map(|k| if k % 2 == 0 { x + k + 1 } else { ((x + k + 1) as f64).to_bits() })
+                .collect();
+            let mut last = -77i64 as u64;
+            for k in (1..=n).rev() {
+                v = perm.iter().map(|&i| v[i]).collect();
+                last = if k & 2 != 0 { u64::MAX } else { x };
+            }
+            let mut out = vec![POISON; WIDTH];
+            assert_eq!(returned(&code, &[n, x, out.as_mut_ptr() as u64]), last, "{perm:?} {n} times");
+            assert_eq!(out, v, "{perm:?} {n} times");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random programs against a reference interpreter
+// ---------------------------------------------------------------------------------------------
+
+/// A xorshift generator: random programs that are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+}
+
+/// The word a double stands for in results: its bits, with every NaN the same (the IR leaves
+/// a computed NaN's sign and payload open).
+fn canonical_bits(x: f64) -> u64 {
+    if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        x.to_bits()
+    }
+}
+
+extern "sysv64" fn double_bits(x: f64) -> u64 {
+    canonical_bits(x)
+}
+
+/// Builds one random function of 3 word parameters: an entry block, a loop (a head whose
+/// parameters carry words and doubles, a body with a diamond, a latch that counts down) and
+/// an exit block that folds what it is passed into the returned word. Operations of every
+/// kind, calls, and guards and checked operations with random snapshots are spread over it;
+/// many of them leave for some inputs.
+fn random_program(rng: &mut Rng) -> Function {
+    let mut b = Builder::new("random", 3);
+    let entry = b.create_block(&[]);
+    b.switch_to(entry);
+    let params: Vec<Value> = (0..3).map(|i| b.param(i)).collect();
+    let mut global = params.clone();
+    let fifteen = b.iconst(15);
+    let count = b.int(IntOp::And, params[0], fifteen);
+    let half = b.fconst(0.5);
+    global.extend([count, half]);
+    random_ops(&mut b, rng, &mut global, 4..5);
+
+    let carried_words = 1 + rng.below(16);
+    let carried_doubles = rng.below(14);
+    let types: Vec<Type> =
+        [I64].into_iter().chain(vec![I64; carried_words]).chain(vec![F64; carried_doubles]).collect();
+    let head = b.create_block(&types);
+    let body = b.create_block(&[]);
+    let join_types: Vec<Type> = (0..1 + rng.below(6)).map(|_| if rng.chance(60) { I64 } else { F64 }).collect();
+    let (yes, no, join) = (b.create_block(&[]), b.create_block(&[]), b.create_block(&join_types));
+    let exit_types: Vec<Type> = (0..1 + rng.below(8)).map(|_| if rng.chance(60) { I64 } else { F64 }).collect();
+    let exit = b.create_block(&exit_types);
+
+    let start: Vec<Value> =
+        [count].into_iter().chain(types[1..].iter().map(|&ty| pick_typed(&b, rng, &global, ty))).collect();
+    b.jump(head, &start);
+
+    b.switch_to(head);
+    let head_params = b.block_params(head).to_vec();
+    let mut pool: Vec<Value> = global.iter().chain(&head_params).copied().collect();
+    random_ops(&mut b, rng, &mut pool, 1..6);
+    let zero = b.iconst(0);
+    let more = b.icmp(Cond::Gt, head_params[0], zero);
+    let exit_args: Vec<Value> = exit_types.iter().map(|&ty| pick_typed(&b, rng, &pool, ty)).collect();
+    b.branch(more, body, &[], exit, &exit_args);
+
+    b.switch_to(body);
+    random_ops(&mut b, rng, &mut pool, 2..10);
+    let c = random_condition(&mut b, rng, &pool);
+    b.branch(c, yes, &[], no, &[]);
+    for arm in [yes, no] {
+        b.switch_to(arm);
+        let mut arm_pool = pool.clone();
+        random_ops(&mut b, rng, &mut arm_pool, 0..6);
+        let args: Vec<Value> = join_types.iter().map(|&ty| pick_typed(&b, rng, &arm_pool, ty)).collect();
+        b.jump(join, &args);
+    }
+
+    b.switch_to(join);
+    pool.extend(b.block_params(join).to_vec());
+    random_ops(&mut b, rng, &mut pool, 0..8);
+    let one = b.iconst(1);
+    let counter = b.int(IntOp::Sub, head_params[0], one);
+    let next: Vec<Value> =
+        [counter].into_iter().chain(types[1..].iter().map(|&ty| pick_typed(&b, rng, &pool, ty))).collect();
+    b.jump(head, &next);
+
+    b.switch_to(exit);
+    let mut pool: Vec<Value> = global.iter().copied().chain(b.block_params(exit).to_vec()).collect();
+    random_ops(&mut b, rng, &mut pool, 0..6);
+    let seven = b.iconst(7);
+    let folded = pool.iter().copied().fold(seven, |acc, v| {
+        let word = match b.value_type(v) {
+            Some(F64) => b.call(double_bits as *const () as u64, &[v], Some(I64)),
+            _ => v,
+        };
+        let t = b.int(IntOp::Mul, acc, seven);
+        b.int(IntOp::Xor, t, word)
+    });
+    b.ret(folded);
+    b.finish()
+}
+
+/// A value of type `ty` from `pool` (which always holds both types).
+fn pick_typed(b: &Builder, rng: &mut Rng, pool: &[Value], ty: Type) -> Value {
+    let typed: Vec<Value> = pool.iter().copied().filter(|&v| b.value_type(v) == Some(ty)).collect();
+    rng.pick(&typed)
+}
+
+/// A snapshot saving a random selection of `pool`.
+fn random_snapshot(b: &mut Builder, rng: &mut Rng, pool: &[Value]) -> SnapshotId {
+    let values: Vec<Value> = (0..rng.below(12)).map(|_| rng.pick(pool)).collect();
+    save(b, &values)
+}
+
+/// A random word that is 0 or not: a compare (fusable with its consumer) or any word.
+fn random_condition(b: &mut Builder, rng: &mut Rng, pool: &[Value]) -> Value {
+    match rng.below(4) {
+        0 => pick_typed(b, rng, pool, I64),
+        1 => {
+            let (x, y) = (pick_typed(b, rng, pool, F64), pick_typed(b, rng, pool, F64));
+            b.fcmp(rng.pick(&FLOAT_CONDS), x, y)
+        }
+        _ => {
+            let x = pick_typed(b, rng, pool, I64);
+            let y = if rng.chance(50) { b.iconst(rng.below(8) as i64 - 2) } else { pick_typed(b, rng, pool, I64) };
+            let c = b.icmp(rng.pick(&INT_CONDS), x, y);
+            if rng.chance(20) {
+                let zero = b.iconst(0);
+                b.icmp(rng.pick(&[Cond::Eq, Cond::Ne]), c, zero)
+            } else {
+                c
+            }
+        }
+    }
+}
+
+/// Appends a number in `count` of random instructions that read `pool` to the current
+/// block, and their results to `pool`.
+fn random_ops(b: &mut Builder, rng: &mut Rng, pool: &mut Vec<Value>, count: std::ops::Range<usize>) {
+    for _ in 0..count.start + rng.below(count.len()) {
+        let word = |b: &Builder, rng: &mut Rng, pool: &[Value]| pick_typed(b, rng, pool, I64);
+        let double = |b: &Builder, rng: &mut Rng, pool: &[Value]| pick_typed(b, rng, pool, F64);
+        let v = match rng.below(20) {
+            0 => b.iconst(rng.pick(&INTS)),
+            1 => b.fconst(rng.pick(&[0.0, -0.0, 1.5, -2.25, 1e300, 0.1])),
+            2..=5 => {
+                let (x, y) = (word(b, rng, pool), word(b, rng, pool));
+                b.int(rng.pick(&INT_OPS), x, y)
+            }
+            6 | 7 => {
+                let x = word(b, rng, pool);
+                let y = if rng.chance(40) {
+                    b.iconst(rng.pick(&[2, 3, 7, 10, -3, 0, 1, 1 << 33]))
+                } else {
+                    word(b, rng, pool)
+                };
+                let s = random_snapshot(b, rng, pool);
+                b.checked(rng.pick(&CHECKED_OPS), x, y, s)
+            }
+            8 => {
+                let x = word(b, rng, pool);
+                let s = random_snapshot(b, rng, pool);
+                b.neg_checked(x, s)
+            }
+            9 | 10 => {
+                let (x, y) = (double(b, rng, pool), double(b, rng, pool));
+                b.float(rng.pick(&FLOAT_OPS), x, y)
+            }
+            11 => {
+                let x = double(b, rng, pool);
+                b.fneg(x)
+            }
+            12 => {
+                let x = word(b, rng, pool);
+                b.int_to_float(x)
+            }
+            13 => random_condition(b, rng, pool),
+            14 => {
+                let c = random_condition(b, rng, pool);
+                let ty = if rng.chance(50) { I64 } else { F64 };
+                let (x, y) = (pick_typed(b, rng, pool, ty), pick_typed(b, rng, pool, ty));
+                b.select(c, x, y)
+            }
+            15 => {
+                let c = random_condition(b, rng, pool);
+                let s = random_snapshot(b, rng, pool);
+                b.guard(c, rng.chance(50), s);
+                continue;
+            }
+            16 => {
+                let args = [word(b, rng, pool), word(b, rng, pool), word(b, rng, pool)];
+                b.call(words3 as *const () as u64, &args, Some(I64))
+            }
+            17 => {
+                let args = [double(b, rng, pool), double(b, rng, pool)];
+                b.call(mix2 as *const () as u64, &args, Some(F64))
+            }
+            18 => {
+                let args = [double(b, rng, pool), word(b, rng, pool), double(b, rng, pool), word(b, rng, pool)];
+                b.call(pick as *const () as u64, &args, Some(I64))
+            }
+            _ => {
+                b.call(clobber_caller_saved as *const () as u64, &[], None);
+                continue;
+            }
+        };
+        pool.push(v);
+    }
+}
+
+/// Runs `f` as the IR specifies: the outcome and the words an exit saves (doubles as
+/// [`canonical_bits`]). Knows the helpers [`random_program`] calls.
+fn interpret(f: &Function, args: &[u64]) -> (Outcome, Vec<u64>) {
+    use ir::{Op, Terminator};
+    let mut values = vec![0u64; f.insts.len()];
+    let float = |bits: u64| f64::from_bits(bits);
+    let leave = |values: &[u64], s: SnapshotId| {
+        let saved = f.snapshot(s).exit_values().map(|v| match f.value_type(v) {
+            Some(F64) => canonical_bits(float(values[v.0 as usize])),
+            _ => values[v.0 as usize],
+        });
+        (Outcome { exit: s.0 as u64 + 1, value: 0 }, saved.collect())
+    };
+    let mut block = Block(0);
+    for _ in 0..10_000 {
+        let data = f.block(block);
+        for &v in &data.insts {
+            let get = |x: Value| values[x.0 as usize];
+            let result = match f.inst(v).op {
+                Op::Param(i) => args[i as usize],
+                Op::IConst(c) => c as u64,
+                Op::FConst(c) => c.to_bits(),
+                Op::Int(op, x, y) => int_op_reference(op, get(x) as i64, get(y) as i64) as u64,
+                Op::Checked(op, x, y, s) => match checked_reference(op, get(x) as i64, get(y) as i64) {
+                    Some(r) => r as u64,
+                    None => return leave(&values, s),
+                },
+                Op::NegChecked(x, s) => match (get(x) as i64).checked_neg() {
+                    Some(r) => r as u64,
+                    None => return leave(&values, s),
+                },
+                Op::Float(op, x, y) => {
+                    let (x, y) = (float(get(x)), float(get(y)));
+                    let r = match op {
+                        FloatOp::Add => x + y,
+                        FloatOp::Sub => x - y,
+                        FloatOp::Mul => x * y,
+                        FloatOp::Div => x / y,
+                    };
+                    r.to_bits()
+                }
+                Op::FNeg(x) => get(x) ^ (1 << 63),
+                Op::IntToFloat(x) => (get(x) as i64 as f64).to_bits(),
+                Op::ICmp(cond, x, y) => icmp_reference(cond, get(x), get(y)) as u64,
+                Op::FCmp(cond, x, y) => fcmp_reference(cond, float(get(x)), float(get(y))) as u64,
+                Op::Select(c, x, y) => get(if get(c) != 0 { x } else { y }),
+                Op::Call { target, ref args, .. } => {
+                    let a: Vec<u64> = args.iter().map(|&x| get(x)).collect();
+                    match target {
+                        t if t == words3 as *const () as u64 => words3(a[0], a[1], a[2]),
+                        t if t == mix2 as *const () as u64 => mix2(float(a[0]), float(a[1])).to_bits(),
+                        t if t == pick as *const () as u64 => pick(float(a[0]), a[1], float(a[2]), a[3]),
+                        t if t == double_bits as *const () as u64 => double_bits(float(a[0])),
+                        t if t == clobber_caller_saved as *const () as u64 => 0,
+                        t => panic!("the interpreter does not know the helper at {t:#x}"),
+                    }
+                }
+                Op::Guard { cond, expect, snapshot } => {
+                    if (get(cond) != 0) != expect {
+                        return leave(&values, snapshot);
+                    }
+                    0
+                }
+                ref op => panic!("the interpreter does not run {op:?}"),
+            };
+            values[v.0 as usize] = result;
+        }
+        let call = match &data.term {
+            Terminator::Jump(call) => call,
+            Terminator::Branch { cond, then, otherwise } => {
+                if values[cond.0 as usize] != 0 {
+                    then
+                } else {
+                    otherwise
+                }
+            }
+            Terminator::Return(v) => return (Outcome { exit: 0, value: values[v.0 as usize] }, vec![]),
+            Terminator::Exit(s) => return leave(&values, *s),
+        };
+        let passed: Vec<u64> = call.args.iter().map(|a| values[a.0 as usize]).collect();
+        for (&p, x) in f.block(call.block).params.iter().zip(passed) {
+            values[p.0 as usize] = x;
+        }
+        block = call.block;
+    }
+    panic!("{} does not terminate", f.name)
+}
+
+/// Random programs (loops carrying many words and doubles, calls, exits from everywhere)
+/// compiled and run on several inputs agree with the reference interpreter.
+pub fn random_programs(backend: &dyn Backend) {
+    let mut rng = Rng(0x5eed_0fc0_ffee);
+    let inputs: [[u64; 3]; 5] = [[0, 1, 2], [3, 7, u64::MAX], [9, 1 << 40, 5], [15, 3, 1 << 63], [6, 12345, 99]];
+    for program in 0..1000 {
+        let f = random_program(&mut rng);
+        let code = compile(backend, &f);
+        for args in inputs {
+            let (want, want_saved) = interpret(&f, &args);
+            let (got, buffer) = run(&code, &args);
+            let saved: Vec<u64> = match got.exit {
+                0 => vec![],
+                n => {
+                    let s = f.snapshot(SnapshotId(n as u32 - 1));
+                    s.exit_values()
+                        .zip(&buffer)
+                        .map(|(v, &bits)| if b_is_double(&f, v) { canonical_bits(f64::from_bits(bits)) } else { bits })
+                        .collect()
+                }
+            };
+            assert!(
+                got == want && saved == want_saved,
+                "random program {program} on {args:?}: got {got:?} saving {saved:?}, want {want:?} saving {want_saved:?}\n{}",
+                ir::text::print(&f)
+            );
+        }
+    }
+}
+
+fn b_is_double(f: &Function, v: Value) -> bool {
+    f.value_type(v) == Some(F64)
 }
