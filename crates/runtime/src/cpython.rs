@@ -213,7 +213,9 @@ pub const OFFSET_TSTATE_EXC_INFO: usize = 120;
 pub struct InterpreterState {
     pub _prefix: [u8; 100],
     pub eval_breaker: i32,
+    pub gil_drop_request: i32,
 }
+const _: () = assert!(offset_of!(InterpreterState, gil_drop_request) == 104);
 pub const OFFSET_INTERP_EVAL_BREAKER: i32 = offset_of!(InterpreterState, eval_breaker) as i32;
 
 /// `PyDictObject`.

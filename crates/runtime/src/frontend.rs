@@ -782,6 +782,12 @@ impl<'r> Frontend<'r> {
         let (go_on, raised) = (self.b.create_block(&[]), self.b.create_block(&[]));
         self.b.branch(ok, go_on, &[], raised, &[]);
         self.b.switch_to(raised);
+        // A callee may have switched tracing on: the tracer must see the exception event, so
+        // the interpreter takes over.
+        let cframe = self.b.load(Mem::I64, self.tstate, cpython::OFFSET_TSTATE_CFRAME);
+        let tracing = self.b.load(Mem::U8, cframe, 0);
+        let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception_while_tracing");
+        self.b.guard(tracing, false, snap);
         // As the interpreter's exception_unwind: traceback entry, stack down to the handler's
         // depth, the offset of the raising instruction if asked, then the exception.
         let exc = self.b.call(helpers::enter_handler as *const () as u64, &[], Some(Type::I64));
@@ -1685,11 +1691,31 @@ impl<'r> Frontend<'r> {
             if unsafe { crate::calls::can_call_directly(self.tables.consts.get(id), nargs) } {
                 let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();
                 let site = self.tables.add_direct_site(crate::calls::DirectSite::new(key)) as i64;
-                return self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site);
+                self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site)?;
+                return self.after_call(st, ins);
             }
         }
         let kw = kwnames.map_or(0, |k| k as i64);
-        self.stack_op(st, ins, helpers::call, nargs + 2, 1, nargs as i64, kw)
+        self.stack_op(st, ins, helpers::call, nargs + 2, 1, nargs as i64, kw)?;
+        self.after_call(st, ins)
+    }
+
+    /// The interpreter checks the eval breaker after every `CALL` (a C function such as
+    /// `time.sleep` may have let a signal in): so do we, running the pending work the way
+    /// it does, with the result on the stack.
+    fn after_call(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let breaker_addr = self.b.iconst(self.req.eval_breaker as i64);
+        let breaker = self.b.load(Mem::I32, breaker_addr, 0);
+        let zero = self.b.iconst(0);
+        let quiet = self.b.icmp(Cond::Eq, breaker, zero);
+        let (pending, go_on) = (self.b.create_block(&[]), self.b.create_block(&[]));
+        self.b.branch(quiet, go_on, &[], pending, &[]);
+        self.b.switch_to(pending);
+        let ok = self.b.call(helpers::handle_pending as *const () as u64, &[], Some(Type::I64));
+        self.raise_unless(ok, st, ins)?;
+        self.b.jump(go_on, &[]);
+        self.b.switch_to(go_on);
+        Ok(())
     }
 
     /// `range(...)` followed by `GET_ITER`: a virtual iterator, never allocated.

@@ -698,6 +698,24 @@ pub unsafe extern "C" fn check_exc_match(slots: Slots, _arg: i64, _aux: i64) -> 
     }
 }
 
+/// What the interpreter's `eval_frame_handle_pending` does when the eval breaker is set:
+/// signal handlers and pending calls, and a GIL hand-off if another thread asked. (An
+/// asynchronous exception is left to the interpreter, which alone can clear its flag: compiled
+/// code leaves for it at the next back-edge.) 1 ok, 0 with an exception set.
+pub unsafe extern "C" fn handle_pending() -> i64 {
+    // SAFETY: the GIL is held by the running thread, whose state is live.
+    unsafe {
+        if ffi::Py_MakePendingCalls() < 0 {
+            return 0;
+        }
+        if (*(*cpython::thread_state()).interp).gil_drop_request != 0 {
+            let saved = ffi::PyEval_SaveThread();
+            ffi::PyEval_RestoreThread(saved);
+        }
+        1
+    }
+}
+
 /// Builds `iter(range(start, stop, step))`: how a virtual range iterator is materialized.
 pub unsafe fn range_iterator(start: i64, stop: i64, step: i64) -> *mut PyObject {
     // SAFETY: C-API calls with the GIL held; every new reference is released or returned.
