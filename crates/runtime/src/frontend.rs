@@ -175,7 +175,7 @@ pub fn compile(req: &CompileRequest) -> Result<Output> {
             // Generic operations through the C API are slower than the interpreter's own
             // specialized instructions (3.11 quickens attribute access, float arithmetic,
             // subscripts...): code made mostly of them stays interpreted.
-            if req.decline_generic && fe.generic_ops > 2 * fe.native_ops + 4 {
+            if req.decline_generic && fe.generic_ops > 2 * fe.native_ops {
                 return decline(MOSTLY_GENERIC);
             }
             let instructions = fe.instrs.len();

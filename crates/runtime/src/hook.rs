@@ -214,6 +214,35 @@ unsafe fn arg_kind(obj: *mut PyObject) -> Kind {
     }
 }
 
+/// Whether the frame's arguments certainly have kinds that `key` accepts, judged by one type
+/// test per argument; `false` means "ask the full selection".
+#[inline]
+unsafe fn fits_quickly(key: &[Kind], frame: *mut InterpreterFrame) -> bool {
+    // SAFETY: the frame's first `key.len()` slots hold its arguments.
+    unsafe {
+        key.iter().enumerate().all(|(i, k)| {
+            let obj = *cpython::frame_slot(frame, i);
+            if obj.is_null() {
+                return *k == Kind::Object;
+            }
+            let ty = ffi::Py_TYPE(obj);
+            match *k {
+                Kind::Object => true,
+                // At most two digits certainly fits an i64 (arg_kind decides the rest).
+                Kind::MachineInt => {
+                    ty == std::ptr::addr_of_mut!(ffi::PyLong_Type)
+                        && (*(obj as *mut ffi::PyVarObject)).ob_size.unsigned_abs() <= 2
+                }
+                Kind::UnboxedFloat => ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type),
+                Kind::MachineBool => ty == std::ptr::addr_of_mut!(ffi::PyBool_Type),
+                Kind::Exact(ir::TypeTag::Int) => ty == std::ptr::addr_of_mut!(ffi::PyLong_Type),
+                Kind::Exact(t) => frontend::type_tag(obj) == t,
+                _ => false,
+            }
+        })
+    }
+}
+
 /// Functions with more argument slots than this run interpreted (their key would not fit
 /// the hook's stack buffer).
 const MAX_KEYED_ARGS: usize = 16;
@@ -286,17 +315,24 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
             return run_default(ts, frame, throwflag);
         }
         let fresh_call = (*frame).prev_instr == (*code).co_code_adaptive.as_mut_ptr().offset(-1);
+        let runnable = throwflag == 0
+            && fresh_call
+            && (*frame).owner == cpython::FRAME_OWNED_BY_THREAD
+            && (*(*ts).cframe).use_tracing == 0
+            && (*(*ts).interp).eval_breaker == 0
+            && (*ts).recursion_remaining > 0;
+        // The next most common case: the version the last call ran fits this one too.
+        if runnable && !known.is_null() {
+            let entry = &*known;
+            if let Some(v) = entry.versions.get(entry.last_used) {
+                if v.globals == (*frame).f_globals && v.builtins == (*frame).f_builtins && fits_quickly(&v.key, frame) {
+                    return run_version(jit, known, entry.last_used, ts, frame);
+                }
+            }
+        }
         let may_compile = matches!(jit.mode, Mode::Compiling { .. });
-        let e = entry_for(jit, code, may_compile && fresh_call);
-        if e.is_null()
-            || throwflag != 0
-            || !fresh_call
-            || (*frame).owner != cpython::FRAME_OWNED_BY_THREAD
-            || (*(*ts).cframe).use_tracing != 0
-            || (*(*ts).interp).eval_breaker != 0
-            || (*ts).recursion_remaining <= 0
-            || (*e).declined.is_some()
-        {
+        let e = if known.is_null() { entry_for(jit, code, may_compile && fresh_call) } else { known };
+        if e.is_null() || !runnable || (*e).declined.is_some() {
             return run_default(ts, frame, throwflag);
         }
         let nargs = (*e).nargs(code);
