@@ -731,6 +731,15 @@ impl<'r> Frontend<'r> {
                 continue;
             }
             let kind = match *av {
+                // Number constants leave as their pooled object (see `load_const`).
+                AV::Const(Kind::IntConst(c)) => match self.tables.consts.add_int(c) {
+                    Ok(id) => Kind::ObjConst(TypeTag::Int, id),
+                    Err(_) => Kind::IntConst(c),
+                },
+                AV::Const(Kind::FloatConst(bits)) => match self.tables.consts.add_float(f64::from_bits(bits)) {
+                    Ok(id) => Kind::ObjConst(TypeTag::Float, id),
+                    Err(_) => Kind::FloatConst(bits),
+                },
                 AV::Word(k, _) | AV::Const(k) => k,
                 AV::Double(_) => Kind::UnboxedFloat,
                 AV::Range(..) => Kind::VirtualRangeIter,
@@ -1235,7 +1244,12 @@ impl<'r> Frontend<'r> {
     fn load_const(&mut self, i: usize) -> Result<AV> {
         // SAFETY: co_consts is a tuple of the live code object; the index is in range.
         let obj = unsafe { ffi::PyTuple_GetItem((*self.code).co_consts, i as isize) };
-        Ok(AV::Const(self.constant_kind(obj)?))
+        let kind = self.constant_kind(obj)?;
+        if let Kind::IntConst(_) | Kind::FloatConst(_) = kind {
+            // Boxing this constant later must give the code's own object back.
+            self.tables.consts.note_number(kind, obj);
+        }
+        Ok(AV::Const(kind))
     }
 
     /// The kind of a constant object (adding it to the pool if it has no scalar form).

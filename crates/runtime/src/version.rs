@@ -11,6 +11,9 @@ use std::collections::HashMap;
 #[derive(Default)]
 pub struct ConstPool {
     objects: Vec<*mut PyObject>,
+    /// The object standing for each number constant (the code's own constant when the
+    /// number came from `LOAD_CONST`, so that identity is CPython's).
+    numbers: Vec<(Kind, u32)>,
 }
 
 impl ConstPool {
@@ -25,16 +28,38 @@ impl ConstPool {
         (self.objects.len() - 1) as u32
     }
 
-    /// Adds a boxed int with value `v`.
-    pub fn add_int(&mut self, v: i64) -> Result<u32, Decline> {
-        // SAFETY: C-API call with the GIL held; the new reference moves into the pool.
-        self.add_new(unsafe { ffi::PyLong_FromLongLong(v) })
+    /// Records `obj` as the object of the number constant `kind` (if none is yet).
+    pub fn note_number(&mut self, kind: Kind, obj: *mut PyObject) {
+        if !self.numbers.iter().any(|(k, _)| *k == kind) {
+            let id = self.add(obj);
+            self.numbers.push((kind, id));
+        }
     }
 
-    /// Adds a boxed float with value `v`.
-    pub fn add_float(&mut self, v: f64) -> Result<u32, Decline> {
+    fn number(&self, kind: Kind) -> Option<u32> {
+        self.numbers.iter().find(|(k, _)| *k == kind).map(|(_, id)| *id)
+    }
+
+    /// The object of the int constant `v`.
+    pub fn add_int(&mut self, v: i64) -> Result<u32, Decline> {
+        if let Some(id) = self.number(Kind::IntConst(v)) {
+            return Ok(id);
+        }
         // SAFETY: C-API call with the GIL held; the new reference moves into the pool.
-        self.add_new(unsafe { ffi::PyFloat_FromDouble(v) })
+        let id = self.add_new(unsafe { ffi::PyLong_FromLongLong(v) })?;
+        self.numbers.push((Kind::IntConst(v), id));
+        Ok(id)
+    }
+
+    /// The object of the float constant `v`.
+    pub fn add_float(&mut self, v: f64) -> Result<u32, Decline> {
+        if let Some(id) = self.number(Kind::float_const(v)) {
+            return Ok(id);
+        }
+        // SAFETY: C-API call with the GIL held; the new reference moves into the pool.
+        let id = self.add_new(unsafe { ffi::PyFloat_FromDouble(v) })?;
+        self.numbers.push((Kind::float_const(v), id));
+        Ok(id)
     }
 
     fn add_new(&mut self, obj: *mut PyObject) -> Result<u32, Decline> {
