@@ -51,8 +51,8 @@ pub unsafe fn can_call_directly(func: *mut PyObject, nargs: usize) -> bool {
 }
 
 /// `[NULL, func, args...] -> [result]` for a function that `can_call_directly` accepted at
-/// compile time (the caller's identity guard keeps it the same function); `site` is the
-/// call site's [`DirectSite`].
+/// compile time (the caller's identity guard keeps it the same function), or at run time;
+/// `site` is the call site's [`DirectSite`] (0 when there is none).
 pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, site: i64) -> i64 {
     // SAFETY: `nargs + 2` owned entries at `slots`; the GIL is held.
     unsafe {
@@ -63,7 +63,7 @@ pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, site: i64) -> i
         let size = nlocals + (*code).co_stacksize as usize + cpython::FRAME_SPECIALS_SIZE;
         let frame = match push_frame(ts, size) {
             Some(f) => f,
-            None => return helpers::call(slots, nargs, 0),
+            None => return helpers::call_vectorcall(slots, nargs, 0),
         };
         // _PyFrame_InitializeSpecials: the frame owns the references to the function (the
         // slot's reference moves in) and the code.

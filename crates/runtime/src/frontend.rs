@@ -1706,6 +1706,8 @@ impl<'r> Frontend<'r> {
                 let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();
                 let site = self.tables.add_direct_site(crate::calls::DirectSite::new(key)) as i64;
                 self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site)?;
+                // A direct call replaces one through the hook: compiling the caller pays.
+                self.native_ops += 1;
                 return self.after_call(st, ins);
             }
         }

@@ -385,10 +385,14 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
 /// version that calls with the site's kinds select).
 ///
 /// # Safety
-/// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live.
+/// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live,
+/// or NULL for a call whose callee was only found at run time.
 pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut crate::calls::DirectSite) -> *mut PyObject {
     // SAFETY: per the contract.
     unsafe {
+        if site.is_null() {
+            return evaluate(ts, frame);
+        }
         let jit = jit();
         let s = &mut *site;
         if s.generation == jit.generation
