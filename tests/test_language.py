@@ -112,6 +112,21 @@ PROGRAMS = {
         for v in (nan, 1.5, big, 3, True):
             print(member(v, [v]), same(v), loop(v, 4), count_of([v, 1, v], v))
     """,
+    "add_sub_of_call_results": """
+        def ident(x):
+            return x
+
+        def run(values):
+            out = []
+            for a in values:
+                for b in values:
+                    out.append(ident(a) + ident(b))
+                    out.append(ident(a) - ident(b))
+            return out
+
+        print(run([0, 1, -1, 2**30 - 1, -(2**30 - 1), 2**30, 2**62, -(2**64), True, 3.5]))
+        print(run(["x", "yz"])[:2] if False else ident("x") + ident("yz"))
+    """,
     "leaves_for_the_interpreter_midway": """
         import contextlib
 
@@ -143,6 +158,7 @@ COMPILED = {
     "delete_and_unbound": ["run"],
     "leaves_for_the_interpreter_midway": ["run"],
     "object_identity": ["member", "same", "loop", "count_of"],
+    "add_sub_of_call_results": ["run"],
 }
 
 

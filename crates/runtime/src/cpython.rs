@@ -237,6 +237,9 @@ pub struct PyLongObject {
     pub ob_digit: [u32; 2],
 }
 const _: () = assert!(offset_of!(PyLongObject, ob_digit) == 24);
+pub const OFFSET_OB_TYPE: i32 = offset_of!(PyObject, ob_type) as i32;
+pub const OFFSET_OB_SIZE: i32 = offset_of!(pyo3_ffi::PyVarObject, ob_size) as i32;
+pub const OFFSET_LONG_DIGIT: i32 = offset_of!(PyLongObject, ob_digit) as i32;
 
 pub type EvalFrameFn = unsafe extern "C" fn(*mut ThreadState, *mut InterpreterFrame, c_int) -> *mut PyObject;
 

@@ -829,11 +829,23 @@ impl<'r> Frontend<'r> {
     /// `stack_op` for operations whose failure leaves `kept` of their inputs on the stack.
     #[allow(clippy::too_many_arguments)]
     fn stack_op_keeping(&mut self, st: &mut State, ins: &Instr, op: StackOp, n_in: usize, n_out: usize, arg: i64, aux: i64, kept: usize) -> Result<()> {
+        self.prepare_inputs(st, n_in)?;
+        self.call_stack_helper(st, ins, op, n_in, n_out, arg, aux, kept)
+    }
+
+    /// What every generic operation needs first: its inputs as objects in the frame, and
+    /// the frame showing every local (the operation may run Python code).
+    fn prepare_inputs(&mut self, st: &mut State, n_in: usize) -> Result<()> {
         for k in (1..=n_in).rev() {
             let i = self.stack_index(st, k);
             self.store_in_frame(st, i)?;
         }
-        self.sync_locals(st)?;
+        self.sync_locals(st)
+    }
+
+    /// The rest of `stack_op_keeping`, once `prepare_inputs` ran.
+    #[allow(clippy::too_many_arguments)]
+    fn call_stack_helper(&mut self, st: &mut State, ins: &Instr, op: StackOp, n_in: usize, n_out: usize, arg: i64, aux: i64, kept: usize) -> Result<()> {
         if matches!(
             ins.opcode,
             BINARY_OP | COMPARE_OP | LOAD_ATTR | STORE_ATTR | LOAD_METHOD | BINARY_SUBSCR | STORE_SUBSCR | UNPACK_SEQUENCE
@@ -1403,7 +1415,53 @@ impl<'r> Frontend<'r> {
                 return Ok(());
             }
         }
+        if (op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float() {
+            return self.small_int_binary(st, ins, op);
+        }
         self.stack_op(st, ins, helpers::binary_op, 2, 1, ins.arg as i64, 0)
+    }
+
+    /// `+` or `-` on objects that are usually small ints (results of calls, say): inline
+    /// when both are ints of one 30-bit digit at most (the sum cannot overflow), the generic
+    /// path otherwise. The result is an object either way.
+    fn small_int_binary(&mut self, st: &mut State, ins: &Instr, op: u32) -> Result<()> {
+        self.prepare_inputs(st, 2)?;
+        let base = st.depth - 2;
+        let (a, b) = (self.load_slot(self.nlocals + base), self.load_slot(self.nlocals + base + 1));
+        let (sizes, fast, slow, join) =
+            (self.b.create_block(&[]), self.b.create_block(&[]), self.b.create_block(&[]), self.b.create_block(&[]));
+        let long_type = self.b.iconst(std::ptr::addr_of_mut!(ffi::PyLong_Type) as i64);
+        let (ta, tb) = (self.b.load(Mem::I64, a, cpython::OFFSET_OB_TYPE), self.b.load(Mem::I64, b, cpython::OFFSET_OB_TYPE));
+        let (ia, ib) = (self.b.icmp(Cond::Eq, ta, long_type), self.b.icmp(Cond::Eq, tb, long_type));
+        let ints = self.b.int(IntOp::And, ia, ib);
+        self.b.branch(ints, sizes, &[], slow, &[]);
+        // Both ints: their sizes (and so their digits) can be read.
+        self.b.switch_to(sizes);
+        let (sa, sb) = (self.b.load(Mem::I64, a, cpython::OFFSET_OB_SIZE), self.b.load(Mem::I64, b, cpython::OFFSET_OB_SIZE));
+        let one = self.b.iconst(1);
+        let three = self.b.iconst(3);
+        let (sa1, sb1) = (self.b.int(IntOp::Add, sa, one), self.b.int(IntOp::Add, sb, one));
+        let (ok_a, ok_b) = (self.b.icmp(Cond::ULt, sa1, three), self.b.icmp(Cond::ULt, sb1, three));
+        let small = self.b.int(IntOp::And, ok_a, ok_b);
+        self.b.branch(small, fast, &[], slow, &[]);
+        self.b.switch_to(fast);
+        let (da, db) = (self.b.load(Mem::U32, a, cpython::OFFSET_LONG_DIGIT), self.b.load(Mem::U32, b, cpython::OFFSET_LONG_DIGIT));
+        let (va, vb) = (self.b.int(IntOp::Mul, da, sa), self.b.int(IntOp::Mul, db, sb));
+        let r = self.b.int(if op == NB_ADD { IntOp::Add } else { IntOp::Sub }, va, vb);
+        let failed = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "box_failed");
+        let obj = self.boxed(AV::Word(Kind::MachineInt, r), failed)?;
+        self.store_slot(self.nlocals + base, obj);
+        self.xdecref(a);
+        self.xdecref(b);
+        self.b.jump(join, &[]);
+        self.b.switch_to(slow);
+        let mut generic = st.clone();
+        self.call_stack_helper(&mut generic, ins, helpers::binary_op, 2, 1, ins.arg as i64, 0, 0)?;
+        self.b.jump(join, &[]);
+        self.b.switch_to(join);
+        st.depth = base;
+        self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+        Ok(())
     }
 
     /// Integer arithmetic on machine words, or `None` for the generic path.
