@@ -285,40 +285,38 @@ pub unsafe extern "C" fn load_method(slots: Slots, _arg: i64, name: i64) -> i64 
     }
 }
 
+/// `[items...] -> [sequence]`, the `n` item references moving into a new sequence made by
+/// `new` and filled by `set_item` (which steals).
+unsafe fn build_sequence(
+    slots: Slots,
+    n: i64,
+    new: unsafe extern "C" fn(isize) -> *mut PyObject,
+    set_item: unsafe fn(*mut PyObject, isize, *mut PyObject),
+) -> i64 {
+    // SAFETY: `n` owned items at `slots`.
+    unsafe {
+        let seq = new(n as isize);
+        for i in 0..n as usize {
+            if seq.is_null() {
+                ffi::Py_DECREF(*slots.add(i));
+            } else {
+                set_item(seq, i as isize, *slots.add(i));
+            }
+        }
+        finish(slots, seq)
+    }
+}
+
 /// `BUILD_TUPLE n`: `[items...] -> [tuple]`.
 pub unsafe extern "C" fn build_tuple(slots: Slots, n: i64, _aux: i64) -> i64 {
-    // SAFETY: `n` owned items at `slots`, whose references move into the tuple.
-    unsafe {
-        let tuple = ffi::PyTuple_New(n as isize);
-        if tuple.is_null() {
-            for i in 0..n as usize {
-                ffi::Py_DECREF(*slots.add(i));
-            }
-            return 0;
-        }
-        for i in 0..n as usize {
-            ffi::PyTuple_SET_ITEM(tuple, i as isize, *slots.add(i));
-        }
-        finish(slots, tuple)
-    }
+    // SAFETY: `n` owned items at `slots`.
+    unsafe { build_sequence(slots, n, ffi::PyTuple_New, |t, i, v| ffi::PyTuple_SET_ITEM(t, i, v)) }
 }
 
 /// `BUILD_LIST n`: `[items...] -> [list]`.
 pub unsafe extern "C" fn build_list(slots: Slots, n: i64, _aux: i64) -> i64 {
-    // SAFETY: `n` owned items at `slots`, whose references move into the list.
-    unsafe {
-        let list = ffi::PyList_New(n as isize);
-        if list.is_null() {
-            for i in 0..n as usize {
-                ffi::Py_DECREF(*slots.add(i));
-            }
-            return 0;
-        }
-        for i in 0..n as usize {
-            ffi::PyList_SET_ITEM(list, i as isize, *slots.add(i));
-        }
-        finish(slots, list)
-    }
+    // SAFETY: `n` owned items at `slots`.
+    unsafe { build_sequence(slots, n, ffi::PyList_New, |l, i, v| ffi::PyList_SET_ITEM(l, i, v)) }
 }
 
 /// `CONTAINS_OP oparg`: `[item, container] -> [bool]` (`not in` when oparg is 1).
