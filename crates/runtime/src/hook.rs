@@ -243,6 +243,9 @@ unsafe fn fits_quickly(key: &[Kind], frame: *mut InterpreterFrame) -> bool {
     }
 }
 
+/// Argument kinds declined one by one (as mostly generic) before the whole code is.
+const MAX_DECLINED_KEYS: usize = 4;
+
 /// Functions with more argument slots than this run interpreted (their key would not fit
 /// the hook's stack buffer).
 const MAX_KEYED_ARGS: usize = 16;
@@ -367,7 +370,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
                     _ => false,
                 };
                 (*e).calls += 1;
-                if !compile_now {
+                if !compile_now || (*e).declined_keys.iter().any(|k| k.as_slice() == kinds) {
                     return run_default(ts, frame, throwflag);
                 }
                 match compile_version(jit, &mut *e, ts, frame, kinds.to_vec()) {
@@ -483,7 +486,13 @@ unsafe fn compile_version(
         Ok(compiled) => compiled,
         Err(why) => {
             jit.stats.declined(&why.0);
-            e.declined = Some(why.0);
+            // Code that is mostly generic for these kinds may be worth compiling for others
+            // (ints, floats): only this key is declined, up to a few keys.
+            if why.0 == frontend::MOSTLY_GENERIC && e.declined_keys.len() < MAX_DECLINED_KEYS {
+                e.declined_keys.push(req.arg_kinds);
+            } else {
+                e.declined = Some(why.0);
+            }
             return None;
         }
     };

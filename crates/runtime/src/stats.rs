@@ -58,7 +58,10 @@ impl CodeStats {
             native_entries: e.native_entries,
             back_edges: e.back_edges(),
             versions: e.versions.len(),
-            declined: e.declined.clone(),
+            // A code object declined only for some argument kinds says why, too.
+            declined: e.declined.clone().or_else(|| {
+                (!e.declined_keys.is_empty()).then(|| crate::frontend::MOSTLY_GENERIC.to_string())
+            }),
             exits: e.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }
     }

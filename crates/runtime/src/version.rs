@@ -232,6 +232,8 @@ pub struct CodeEntry {
     /// `bind()` asked for this code to be compiled at its next call.
     pub bound: bool,
     pub declined: Option<String>,
+    /// Argument kinds for which compiling was declined (the code may run compiled for others).
+    pub declined_keys: Vec<Vec<Kind>>,
     /// Boxed so that a running version keeps its address while the list grows.
     pub versions: Vec<Box<Version>>,
     /// The version the last call ran (tried first: most call sites are monomorphic).
@@ -249,6 +251,7 @@ impl CodeEntry {
             calls: 0,
             bound: false,
             declined: None,
+            declined_keys: Vec::new(),
             versions: Vec::new(),
             last_used: 0,
             native_entries: 0,
