@@ -390,6 +390,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
 /// # Safety
 /// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live,
 /// or NULL for a call whose callee was only found at run time.
+#[inline(always)]
 pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut crate::calls::DirectSite) -> *mut PyObject {
     // SAFETY: per the contract.
     unsafe {
@@ -523,6 +524,7 @@ unsafe fn compile_version(
 
 /// Runs version `index` of `e` on `frame`, and finishes the call in the interpreter if the
 /// compiled code leaves.
+#[inline(always)]
 unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
     // SAFETY: the version is boxed, so its address is stable even if the entry's list of
     // versions grows during the call; it is not freed while `active_native > 0`.
@@ -547,18 +549,34 @@ unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut T
         let result = if outcome.exit == 0 {
             outcome.value as *mut PyObject
         } else {
-            let snapshot = (outcome.exit - 1) as usize;
-            let version = &mut *version;
-            version.exit_counts[snapshot] += 1;
-            let (reason, kind) = version.exit_reason(snapshot);
-            *(*e).exits.entry(reason.to_string()).or_insert(0) += 1;
-            jit.stats.exit(reason);
-            let raise = leave(version, snapshot, frame) || kind == ExitKind::Raise;
-            run_default(ts, frame, raise as c_int)
+            side_exit(jit, e, version, (outcome.exit - 1) as usize, ts, frame)
         };
         // Re-borrow again: the interpreter may have re-entered psyco.
         drop_code_if_idle(self::jit());
         result
+    }
+}
+
+/// Compiled code left through `snapshot`: count it, rebuild the frame and let the
+/// interpreter finish the call.
+#[cold]
+unsafe fn side_exit(
+    jit: &mut Jit,
+    e: *mut CodeEntry,
+    version: *mut Version,
+    snapshot: usize,
+    ts: *mut ThreadState,
+    frame: *mut InterpreterFrame,
+) -> *mut PyObject {
+    // SAFETY: the version just ran on this frame; GIL held.
+    unsafe {
+        let version = &mut *version;
+        version.exit_counts[snapshot] += 1;
+        let (reason, kind) = version.exit_reason(snapshot);
+        *(*e).exits.entry(reason.to_string()).or_insert(0) += 1;
+        jit.stats.exit(reason);
+        let raise = leave(version, snapshot, frame) || kind == ExitKind::Raise;
+        run_default(ts, frame, raise as c_int)
     }
 }
 
