@@ -502,14 +502,21 @@ impl<'r> Frontend<'r> {
 
     /// Emits the bytecode block at `start` from state `st`.
     fn emit_from(&mut self, start: u32, mut st: State) -> Result<()> {
-        let mut index = self.by_start[&start];
         self.kwnames = None;
+        self.emit_instrs(&mut st, start, true)
+    }
+
+    /// Emits instructions from `pc` until one ends the IR block, or until the next bytecode
+    /// block starts (jumping to it). `entering` says that `pc` itself starts the block being
+    /// emitted; otherwise reaching a block start at once jumps there.
+    fn emit_instrs(&mut self, st: &mut State, pc: u32, entering: bool) -> Result<()> {
+        let mut index = self.by_start[&pc];
         loop {
             let ins = self.instrs[index];
-            if ins.start != start && self.block_starts.contains(&ins.start) {
-                return self.jump_to(&st, ins.start);
+            if !(entering && ins.start == pc) && self.block_starts.contains(&ins.start) {
+                return self.jump_to(st, ins.start);
             }
-            if !self.emit_instr(&mut st, &ins)? {
+            if !self.emit_instr(st, &ins)? {
                 return Ok(());
             }
             index += 1;
@@ -763,10 +770,21 @@ impl<'r> Frontend<'r> {
 
     /// After a call-out: if the callee switched tracing on, leave for the interpreter.
     fn check_tracing(&mut self, st: &State, next: u32) {
+        let snap = self.snapshot(st, ExitKind::Resume, next, st.depth, "tracing_enabled");
+        self.leave_if_tracing(snap);
+    }
+
+    /// Leaves through `snap` when tracing or profiling is on (`cframe->use_tracing`).
+    fn leave_if_tracing(&mut self, snap: SnapshotId) {
         let cframe = self.b.load(Mem::I64, self.tstate, cpython::OFFSET_TSTATE_CFRAME);
         let tracing = self.b.load(Mem::U8, cframe, 0);
-        let snap = self.snapshot(st, ExitKind::Resume, next, st.depth, "tracing_enabled");
         self.b.guard(tracing, false, snap);
+    }
+
+    /// The interpreter's eval breaker (non-zero: signals, pending calls or a GIL request).
+    fn eval_breaker(&mut self) -> Value {
+        let addr = self.b.iconst(self.req.eval_breaker as i64);
+        self.b.load(Mem::I32, addr, 0)
     }
 
     /// Before a call-out that may run Python code: make the frame show every local's current
@@ -793,10 +811,8 @@ impl<'r> Frontend<'r> {
         self.b.switch_to(raised);
         // A callee may have switched tracing on: the tracer must see the exception event, so
         // the interpreter takes over.
-        let cframe = self.b.load(Mem::I64, self.tstate, cpython::OFFSET_TSTATE_CFRAME);
-        let tracing = self.b.load(Mem::U8, cframe, 0);
         let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception_while_tracing");
-        self.b.guard(tracing, false, snap);
+        self.leave_if_tracing(snap);
         // As the interpreter's exception_unwind: traceback entry, stack down to the handler's
         // depth, the offset of the raising instruction if asked, then the exception.
         let exc = self.b.call(helpers::enter_handler as *const () as u64, &[], Some(Type::I64));
@@ -1212,8 +1228,7 @@ impl<'r> Frontend<'r> {
         let av = self.top(st, 1);
         let t = match av {
             AV::Obj(_) => {
-                let mut synced = st.clone();
-                self.sync_locals(&mut synced)?;
+                self.sync_locals(st)?;
                 let obj = self.load_slot(self.stack_index(st, 1));
                 self.set_prev_instr(ins.pc);
                 let t = self.b.call(helpers::truth as *const () as u64, &[obj], Some(Type::I64));
@@ -1293,8 +1308,7 @@ impl<'r> Frontend<'r> {
         let one = self.b.iconst(1);
         let n1 = self.b.int(IntOp::Add, n, one);
         self.b.store(Mem::I64, counter, 0, n1);
-        let breaker_addr = self.b.iconst(self.req.eval_breaker as i64);
-        let breaker = self.b.load(Mem::I32, breaker_addr, 0);
+        let breaker = self.eval_breaker();
         let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, "eval_breaker");
         self.b.guard(breaker, false, snap);
     }
@@ -1582,7 +1596,7 @@ impl<'r> Frontend<'r> {
 
     /// The truth (0 or 1) of a scalar value, or of a frame object (consuming it); `None`
     /// when it is a compile-time constant that `static_truth` knows.
-    fn truth(&mut self, st: &State, ins: &Instr, av: AV, from_top: usize) -> Result<Option<Value>> {
+    fn truth(&mut self, st: &mut State, ins: &Instr, av: AV, from_top: usize) -> Result<Option<Value>> {
         Ok(Some(match av {
             AV::Word(_, v) => {
                 let zero = self.b.iconst(0);
@@ -1597,8 +1611,7 @@ impl<'r> Frontend<'r> {
                 None => return Ok(None),
             },
             AV::Obj(_) => {
-                let mut synced = st.clone();
-                self.sync_locals(&mut synced)?;
+                self.sync_locals(st)?;
                 let i = self.stack_index(st, from_top);
                 let obj = self.load_slot(i);
                 self.set_prev_instr(ins.pc);
@@ -1712,28 +1725,7 @@ impl<'r> Frontend<'r> {
             other => return decline(format!("FOR_ITER over {:?}", other.slot_kind())),
         }
         // The loop body continues in the current IR block.
-        self.emit_from_middle(st, ins.next)
-    }
-
-    /// Continues emitting at `pc` (inside a bytecode block) from the current IR block.
-    fn emit_from_middle(&mut self, st: &mut State, pc: u32) -> Result<()> {
-        if self.block_starts.contains(&pc) {
-            return self.jump_to(st, pc);
-        }
-        let mut index = self.by_start[&pc];
-        loop {
-            let ins = self.instrs[index];
-            if self.block_starts.contains(&ins.start) {
-                return self.jump_to(st, ins.start);
-            }
-            if !self.emit_instr(st, &ins)? {
-                return Ok(());
-            }
-            index += 1;
-            if index >= self.instrs.len() {
-                return decline("fell off the end of the bytecode");
-            }
-        }
+        self.emit_instrs(st, ins.next, false)
     }
 
     /// The sign of a range step when it is a compile-time constant.
@@ -1778,8 +1770,7 @@ impl<'r> Frontend<'r> {
     /// `time.sleep` may have let a signal in): so do we, running the pending work the way
     /// it does, with the result on the stack.
     fn after_call(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
-        let breaker_addr = self.b.iconst(self.req.eval_breaker as i64);
-        let breaker = self.b.load(Mem::I32, breaker_addr, 0);
+        let breaker = self.eval_breaker();
         let zero = self.b.iconst(0);
         let quiet = self.b.icmp(Cond::Eq, breaker, zero);
         let (pending, go_on) = (self.b.create_block(&[]), self.b.create_block(&[]));

@@ -99,12 +99,20 @@ unsafe fn finish(slots: Slots, result: *mut PyObject) -> i64 {
 pub unsafe extern "C" fn binary_op(slots: Slots, op: i64, _aux: i64) -> i64 {
     // SAFETY: two owned inputs at `slots`.
     unsafe {
-        let (a, b) = (*slots, *slots.add(1));
-        let result = match (op, binary_function(op)) {
+        binary(slots, |a, b| match (op, binary_function(op)) {
             (_, Some(f)) => f(a, b),
             (8, None) => ffi::PyNumber_Power(a, b, ffi::Py_None()),
             _ => ffi::PyNumber_InPlacePower(a, b, ffi::Py_None()),
-        };
+        })
+    }
+}
+
+/// `[a, b] -> [f(a, b)]`, both inputs consumed.
+unsafe fn binary(slots: Slots, f: impl FnOnce(*mut PyObject, *mut PyObject) -> *mut PyObject) -> i64 {
+    // SAFETY: two owned inputs at `slots`, released after `f` used them.
+    unsafe {
+        let (a, b) = (*slots, *slots.add(1));
+        let result = f(a, b);
         ffi::Py_DECREF(a);
         ffi::Py_DECREF(b);
         finish(slots, result)
@@ -131,13 +139,7 @@ pub unsafe extern "C" fn unary_op(slots: Slots, opcode: i64, _aux: i64) -> i64 {
 /// `COMPARE_OP oparg`: `[a, b] -> [a cmp b]`.
 pub unsafe extern "C" fn compare_op(slots: Slots, op: i64, _aux: i64) -> i64 {
     // SAFETY: two owned inputs at `slots`.
-    unsafe {
-        let (a, b) = (*slots, *slots.add(1));
-        let result = ffi::PyObject_RichCompare(a, b, op as std::os::raw::c_int);
-        ffi::Py_DECREF(a);
-        ffi::Py_DECREF(b);
-        finish(slots, result)
-    }
+    unsafe { binary(slots, |a, b| ffi::PyObject_RichCompare(a, b, op as std::os::raw::c_int)) }
 }
 
 /// `PRECALL n; CALL n` with `aux` the keyword-names tuple or NULL:
@@ -218,13 +220,7 @@ pub unsafe extern "C" fn for_iter(slots: Slots, _arg: i64, _aux: i64) -> i64 {
 /// `BINARY_SUBSCR`: `[container, key] -> [container[key]]`.
 pub unsafe extern "C" fn binary_subscr(slots: Slots, _arg: i64, _aux: i64) -> i64 {
     // SAFETY: two owned inputs at `slots`.
-    unsafe {
-        let (c, k) = (*slots, *slots.add(1));
-        let result = ffi::PyObject_GetItem(c, k);
-        ffi::Py_DECREF(c);
-        ffi::Py_DECREF(k);
-        finish(slots, result)
-    }
+    unsafe { binary(slots, |container, key| ffi::PyObject_GetItem(container, key)) }
 }
 
 /// `STORE_SUBSCR`: `[value, container, key] -> []`.

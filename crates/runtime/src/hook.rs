@@ -214,6 +214,14 @@ unsafe fn arg_kind(obj: *mut PyObject) -> Kind {
     }
 }
 
+/// Whether the thread lets a call run compiled: no tracing or profiling, nothing pending
+/// for the eval breaker (the interpreter handles it at the call's RESUME), recursion left.
+#[inline]
+unsafe fn thread_allows_compiled(ts: *mut ThreadState) -> bool {
+    // SAFETY: the running thread's state, GIL held.
+    unsafe { (*(*ts).cframe).use_tracing == 0 && (*(*ts).interp).eval_breaker == 0 && (*ts).recursion_remaining > 0 }
+}
+
 /// Whether the frame's arguments certainly have kinds that `key` accepts, judged by one type
 /// test per argument; `false` means "ask the full selection".
 #[inline]
@@ -318,12 +326,8 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
             return run_default(ts, frame, throwflag);
         }
         let fresh_call = (*frame).prev_instr == (*code).co_code_adaptive.as_mut_ptr().offset(-1);
-        let runnable = throwflag == 0
-            && fresh_call
-            && (*frame).owner == cpython::FRAME_OWNED_BY_THREAD
-            && (*(*ts).cframe).use_tracing == 0
-            && (*(*ts).interp).eval_breaker == 0
-            && (*ts).recursion_remaining > 0;
+        let runnable =
+            throwflag == 0 && fresh_call && (*frame).owner == cpython::FRAME_OWNED_BY_THREAD && thread_allows_compiled(ts);
         // The next most common case: the version the last call ran fits this one too.
         if runnable && !known.is_null() {
             let entry = &*known;
@@ -401,9 +405,7 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
         let s = &mut *site;
         if s.generation == jit.generation
             && jit.mode != Mode::Off
-            && (*(*ts).cframe).use_tracing == 0
-            && (*(*ts).interp).eval_breaker == 0
-            && (*ts).recursion_remaining > 0
+            && thread_allows_compiled(ts)
             && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
         {
             return run_version(jit, s.entry, s.version, ts, frame);

@@ -153,6 +153,15 @@ pub unsafe extern "C" fn load_global(site: *mut GlobalSite) -> *mut PyObject {
     site.value
 }
 
+/// Boxes `item` into `list` (so that its address stays fixed) and returns that address,
+/// for machine code to use.
+fn keep<T>(list: &mut Vec<Box<T>>, item: T) -> *mut T {
+    let mut boxed = Box::new(item);
+    let ptr: *mut T = &mut *boxed;
+    list.push(boxed);
+    ptr
+}
+
 /// Everything a version's machine code refers to besides the code itself.
 #[derive(Default)]
 pub struct SideTables {
@@ -165,17 +174,11 @@ pub struct SideTables {
 
 impl SideTables {
     pub fn add_site(&mut self, site: GlobalSite) -> *mut GlobalSite {
-        let mut boxed = Box::new(site);
-        let ptr: *mut GlobalSite = &mut *boxed;
-        self.sites.push(boxed);
-        ptr
+        keep(&mut self.sites, site)
     }
 
     pub fn add_direct_site(&mut self, site: crate::calls::DirectSite) -> *mut crate::calls::DirectSite {
-        let mut boxed = Box::new(site);
-        let ptr: *mut crate::calls::DirectSite = &mut *boxed;
-        self.direct_sites.push(boxed);
-        ptr
+        keep(&mut self.direct_sites, site)
     }
 
     pub fn back_edges_address(&mut self) -> *mut u64 {
