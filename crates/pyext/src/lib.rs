@@ -69,6 +69,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("threshold", r.threshold)?;
     d.set_item("functions_compiled", r.functions_compiled)?;
     d.set_item("versions_compiled", r.versions_compiled)?;
+    d.set_item("continuations_compiled", r.continuations_compiled)?;
     d.set_item("versions", r.versions_live)?;
     d.set_item("instructions_compiled", r.instructions_compiled)?;
     d.set_item("compile_time", r.compile_ns as f64 / 1e9)?;
@@ -91,6 +92,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         e.set_item("native_entries", c.native_entries)?;
         e.set_item("back_edges", c.back_edges)?;
         e.set_item("versions", c.versions)?;
+        e.set_item("continuations", c.continuations)?;
         e.set_item("declined", c.declined.as_deref())?;
         let exits = PyDict::new(py);
         for (k, v) in &c.exits {

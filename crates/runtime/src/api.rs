@@ -2,6 +2,7 @@
 //!
 //! Every function here must be called with the GIL held.
 
+use crate::frontend::Start;
 use crate::hook::{self, Mode};
 use crate::stats::CodeStats;
 
@@ -76,6 +77,7 @@ pub struct Report {
     pub threshold: u64,
     pub functions_compiled: u64,
     pub versions_compiled: u64,
+    pub continuations_compiled: u64,
     pub versions_live: usize,
     pub instructions_compiled: u64,
     pub compile_ns: u64,
@@ -93,7 +95,7 @@ pub fn report() -> Report {
         .entries
         .iter()
         // SAFETY: registered entries are live.
-        .flat_map(|&e| unsafe { (*e).versions.iter().map(|v| v.bytes()).collect::<Vec<_>>() })
+        .flat_map(|&e| unsafe { (*e).all_versions().map(|v| v.bytes()).collect::<Vec<_>>() })
         .collect();
     Report {
         mode: match jit.mode {
@@ -106,6 +108,7 @@ pub fn report() -> Report {
         threshold: jit.options.threshold,
         functions_compiled: jit.stats.functions_compiled,
         versions_compiled: jit.stats.versions_compiled,
+        continuations_compiled: jit.stats.continuations_compiled,
         versions_live: live.len(),
         instructions_compiled: jit.stats.instructions_compiled,
         compile_ns: jit.stats.compile_ns,
@@ -117,7 +120,7 @@ pub fn report() -> Report {
     }
 }
 
-/// Per version of a code object: its entry kinds, IR text and disassembly. The IR is not
+/// Per version of a code object (continuations last): its entry kinds, IR text and disassembly. The IR is not
 /// kept with the code (memory): it is rebuilt here, as the front end made it.
 ///
 /// # Safety
@@ -132,14 +135,19 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject) -> Vec<(Strin
         if entry.code != code {
             continue;
         }
-        for v in &entry.versions {
-            let key = v.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+        for v in entry.all_versions() {
+            let kinds = v.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+            let key = match v.start {
+                Start::Call => kinds,
+                Start::Resume { pc, depth } => format!("resume at {pc} (depth {depth}): {kinds}"),
+            };
             let req = crate::frontend::CompileRequest {
                 code,
                 globals: v.globals,
                 builtins: v.builtins,
                 eval_breaker: v.eval_breaker,
-                arg_kinds: v.key.clone(),
+                start: v.start,
+                entry_kinds: v.key.clone(),
                 decline_generic: v.decline_generic,
             };
             let ir = match crate::frontend::compile(&req) {

@@ -141,15 +141,28 @@ fn fits(from: SlotKind, to: SlotKind) -> bool {
     }
 }
 
-/// What the runtime passes in about the call being compiled.
+/// Where compiled code starts running on its frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Start {
+    /// At the first instruction of a fresh call; the entry kinds are the arguments' kinds.
+    Call,
+    /// At the instruction at `pc` with `depth` values on the stack: a frame that compiled code
+    /// left through a failed guard continues in a version made for what the frame now holds.
+    /// The entry kinds cover every local and stack slot: `Bottom` for NULL, `Object` for any
+    /// object or NULL, boxed kinds only for stack slots (the frame owns those objects).
+    Resume { pc: u32, depth: u32 },
+}
+
+/// What the runtime passes in about the code being compiled.
 pub struct CompileRequest {
     pub code: *mut PyCodeObject,
     pub globals: *mut PyObject,
     pub builtins: *mut PyObject,
     /// Address of `tstate->interp->ceval.eval_breaker`.
     pub eval_breaker: u64,
-    /// Kinds of the arguments (the version key).
-    pub arg_kinds: Vec<Kind>,
+    pub start: Start,
+    /// Kinds of the slots live at the start (the version key; see [`Start`]).
+    pub entry_kinds: Vec<Kind>,
     /// Decline code made mostly of generic operations ([`MOSTLY_GENERIC`]).
     pub decline_generic: bool,
 }
@@ -272,8 +285,12 @@ impl<'r> Frontend<'r> {
         if flags & FLAGS_DECLINED != 0 {
             return decline("generator or coroutine");
         }
-        if req.arg_kinds.len() != nargs {
-            return decline("internal: argument kinds do not match the code");
+        let keyed = match req.start {
+            Start::Call => nargs,
+            Start::Resume { depth, .. } => nlocals + depth as usize,
+        };
+        if req.entry_kinds.len() != keyed {
+            return decline("internal: entry kinds do not match the code");
         }
         let instrs = bytecode::decode(&units);
         let by_start = instrs.iter().enumerate().map(|(i, ins)| (ins.start, i)).collect();
@@ -337,7 +354,14 @@ impl<'r> Frontend<'r> {
         self.worklist.clear();
         (self.generic_ops, self.native_ops) = (0, 0);
         let state = self.entry_state()?;
-        self.emit_from(0, state)?;
+        let start_pc = match self.req.start {
+            Start::Call => 0,
+            Start::Resume { pc, .. } => pc,
+        };
+        if !self.by_start.contains_key(&start_pc) {
+            return decline("internal: resuming between instructions");
+        }
+        self.emit_from(start_pc, state)?;
         while let Some((start, version)) = self.worklist.pop() {
             // Keep emitting after a widening (this round is discarded then, but going on
             // finds the other widenings it needs, so fewer rounds are needed).
@@ -355,28 +379,41 @@ impl<'r> Frontend<'r> {
         Ok(b.finish())
     }
 
-    /// The state at the first instruction: arguments from the live kinds, the rest unbound.
+    /// The state where the code starts: keyed slots from the live kinds (unboxed where the
+    /// kind says so, the frame keeping the box), the rest unbound.
     fn entry_state(&mut self) -> Result<State> {
         let mut slots = vec![AV::Obj(SlotKind::Null); self.nlocals + self.stacksize];
-        for i in 0..self.nargs {
-            let kind = if self.cell_slots[i] { Kind::Object } else { self.req.arg_kinds[i] };
-            let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
+        let (depth, synced_locals) = match self.req.start {
+            Start::Call => (0, self.nargs),
+            Start::Resume { depth, .. } => (depth as usize, self.nlocals),
+        };
+        for (i, &kind) in self.req.entry_kinds.iter().enumerate() {
+            let kind = if i < self.cell_slots.len() && self.cell_slots[i] && kind != Kind::Bottom { Kind::Object } else { kind };
             slots[i] = match kind {
+                Kind::Bottom => AV::Obj(SlotKind::Null),
+                // A call's arguments are never NULL; a resumed frame's untyped slots may be.
+                Kind::Object if self.req.start != Start::Call => AV::Obj(SlotKind::MaybeNull),
+                k if k.repr() == ir::Repr::Object => AV::Obj(SlotKind::Is(k)),
+                k if i >= self.nlocals => return decline(format!("internal: unboxed stack entry kind {k}")),
                 Kind::MachineInt => {
+                    let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
                     let v = self.b.call(helpers::unbox_int as *const () as u64, &[obj], Some(Type::I64));
                     AV::Word(Kind::MachineInt, v)
                 }
-                Kind::UnboxedFloat => AV::Double(self.b.load(Mem::F64, obj, FLOAT_VALUE_OFFSET)),
+                Kind::UnboxedFloat => {
+                    let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
+                    AV::Double(self.b.load(Mem::F64, obj, FLOAT_VALUE_OFFSET))
+                }
                 Kind::MachineBool => {
+                    let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
                     let t = self.b.iconst(true_ptr());
                     AV::Word(Kind::MachineBool, self.b.icmp(Cond::Eq, obj, t))
                 }
-                k if k.repr() == ir::Repr::Object => AV::Obj(SlotKind::Is(k)),
                 k => return decline(format!("internal: entry kind {k}")),
             };
         }
-        let synced = (0..self.nlocals).map(|i| i < self.nargs).collect();
-        Ok(State { slots, depth: 0, synced })
+        let synced = (0..self.nlocals).map(|i| i < synced_locals).collect();
+        Ok(State { slots, depth, synced })
     }
 
     /// The IR block for version `version` of the bytecode block at `start`, created (and

@@ -5,7 +5,7 @@
 //! All state here is touched only with the GIL held ([`GilCell`]).
 
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
-use crate::frontend::{self, CompileRequest};
+use crate::frontend::{self, CompileRequest, Start};
 use crate::stats::{self, Stats};
 use crate::version::{CodeEntry, Version};
 use ir::{ExitKind, Kind};
@@ -139,8 +139,10 @@ fn drop_code(jit: &mut Jit) {
     for &e in &jit.entries {
         // SAFETY: registered entries are live (removed when their code object dies).
         let entry = unsafe { &mut *e };
-        jit.stats.code_bytes_freed += entry.versions.iter().map(|v| v.bytes()).sum::<usize>();
+        jit.stats.code_bytes_freed += entry.all_versions().map(|v| v.bytes()).sum::<usize>();
         entry.versions.clear();
+        entry.continuations.clear();
+        entry.continuations_declined.clear();
         entry.calls = 0;
     }
 }
@@ -461,7 +463,39 @@ unsafe fn compile_version(
             return None;
         }
     }
-    let start = Instant::now();
+    // SAFETY: live frame and thread state (GIL held).
+    match unsafe { build_version(jit, e.bound, ts, frame, Start::Call, kinds) } {
+        Ok(version) => {
+            if e.versions.is_empty() {
+                jit.stats.functions_compiled += 1;
+            }
+            e.versions.push(version);
+            Some(e.versions.len() - 1)
+        }
+        Err((why, kinds)) => {
+            // Code that is mostly generic for these kinds may be worth compiling for others
+            // (ints, floats): only this key is declined, up to a few keys.
+            if why.0 == frontend::MOSTLY_GENERIC && e.declined_keys.len() < MAX_DECLINED_KEYS {
+                e.declined_keys.push(kinds);
+            } else {
+                e.declined = Some(why.0);
+            }
+            None
+        }
+    }
+}
+
+/// Compiles the frame's code to start at `start` for these entry kinds, counting it (or why
+/// it was declined) in the statistics.
+unsafe fn build_version(
+    jit: &mut Jit,
+    bound: bool,
+    ts: *mut ThreadState,
+    frame: *mut InterpreterFrame,
+    start: Start,
+    kinds: Vec<Kind>,
+) -> Result<Box<Version>, (frontend::Decline, Vec<Kind>)> {
+    let began = Instant::now();
     // SAFETY: live frame and thread state (GIL held).
     let req = unsafe {
         CompileRequest {
@@ -469,8 +503,9 @@ unsafe fn compile_version(
             globals: (*frame).f_globals,
             builtins: (*frame).f_builtins,
             eval_breaker: std::ptr::addr_of_mut!((*(*ts).interp).eval_breaker) as u64,
-            arg_kinds: kinds.clone(),
-            decline_generic: jit.options.decline_generic && !e.bound,
+            start,
+            entry_kinds: kinds,
+            decline_generic: jit.options.decline_generic && !bound,
         }
     };
     // SAFETY: checking the dict types of the live frame.
@@ -489,26 +524,19 @@ unsafe fn compile_version(
         Ok(compiled) => compiled,
         Err(why) => {
             jit.stats.declined(&why.0);
-            // Code that is mostly generic for these kinds may be worth compiling for others
-            // (ints, floats): only this key is declined, up to a few keys.
-            if why.0 == frontend::MOSTLY_GENERIC && e.declined_keys.len() < MAX_DECLINED_KEYS {
-                e.declined_keys.push(req.arg_kinds);
-            } else {
-                e.declined = Some(why.0);
-            }
-            return None;
+            return Err((why, req.entry_kinds));
         }
     };
-    let elapsed = start.elapsed();
-    jit.stats.compile_ns += elapsed.as_nanos() as u64;
+    jit.stats.compile_ns += began.elapsed().as_nanos() as u64;
     jit.stats.instructions_compiled += output.instructions as u64;
-    if e.versions.is_empty() {
-        jit.stats.functions_compiled += 1;
+    match start {
+        Start::Call => jit.stats.versions_compiled += 1,
+        Start::Resume { .. } => jit.stats.continuations_compiled += 1,
     }
-    jit.stats.versions_compiled += 1;
     let version = Version {
         entry: code.entry(),
-        key: kinds,
+        start,
+        key: req.entry_kinds,
         globals: req.globals,
         builtins: req.builtins,
         exit_buffer: vec![0; code.exit_buffer_len()],
@@ -520,18 +548,34 @@ unsafe fn compile_version(
         tables: output.tables,
     };
     jit.stats.code_bytes += version.bytes();
-    e.versions.push(Box::new(version));
-    Some(e.versions.len() - 1)
+    Ok(Box::new(version))
 }
 
-/// Runs version `index` of `e` on `frame`, and finishes the call in the interpreter if the
-/// compiled code leaves.
+/// Runs version `index` of `e` on `frame`. When the compiled code leaves, the frame goes on
+/// in a continuation version or in the interpreter, which finishes the call.
 #[inline(always)]
 unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
     // SAFETY: the version is boxed, so its address is stable even if the entry's list of
     // versions grows during the call; it is not freed while `active_native > 0`.
     unsafe {
         let version: *mut Version = &mut **(*e).versions.as_mut_ptr().add(index);
+        let outcome = run_native(jit, e, version, ts, frame);
+        let result = if outcome.exit == 0 {
+            outcome.value as *mut PyObject
+        } else {
+            after_exit(e, version, (outcome.exit - 1) as usize, ts, frame)
+        };
+        // Re-borrow: the interpreter may have re-entered psyco.
+        drop_code_if_idle(self::jit());
+        result
+    }
+}
+
+/// One activation of compiled code on `frame`.
+#[inline(always)]
+unsafe fn run_native(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> ir::Outcome {
+    // SAFETY: per `run_version`.
+    unsafe {
         (*e).native_entries += 1;
         // Link the frame for the whole activation, so that callees see it
         // (sys._getframe, tracebacks), and count one level of recursion as the interpreter would.
@@ -544,42 +588,133 @@ unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut T
         // The exit buffer was sized for this code when the version was made.
         let outcome = ((*version).entry)(args.as_ptr(), (*version).exit_buffer.as_mut_ptr());
         // Re-borrow: compiled code may have run psyco (and this function) recursively.
-        let jit = self::jit();
-        jit.active_native -= 1;
+        self::jit().active_native -= 1;
         (*ts).recursion_remaining += 1;
         (*(*ts).cframe).current_frame = (*frame).previous;
-        let result = if outcome.exit == 0 {
-            outcome.value as *mut PyObject
-        } else {
-            side_exit(jit, e, version, (outcome.exit - 1) as usize, ts, frame)
-        };
-        // Re-borrow again: the interpreter may have re-entered psyco.
-        drop_code_if_idle(self::jit());
-        result
+        outcome
     }
 }
 
-/// Compiled code left through `snapshot`: count it, rebuild the frame and let the
-/// interpreter finish the call.
+/// Exits after which the frame may continue in a version compiled for what it now holds:
+/// a guard on a kind or a value failed, and the rest of the code deserves specializing
+/// again (an int that outgrew a machine word, a global that was rebound).
+const CONTINUED_EXITS: [&str; 3] = ["int_overflow", "int_shift", "global_changed"];
+
+/// Compiled code left `frame` through `snapshot` of `version`: count it, rebuild the frame,
+/// and finish the call, in continuation versions while there are fitting ones, then in the
+/// interpreter.
 #[cold]
-unsafe fn side_exit(
-    jit: &mut Jit,
+unsafe fn after_exit(
     e: *mut CodeEntry,
-    version: *mut Version,
-    snapshot: usize,
+    mut version: *mut Version,
+    mut snapshot: usize,
     ts: *mut ThreadState,
     frame: *mut InterpreterFrame,
 ) -> *mut PyObject {
-    // SAFETY: the version just ran on this frame; GIL held.
+    // SAFETY: the version just ran on this frame; GIL held. Versions are boxed, and none is
+    // freed between the end of a native run and the use of its snapshot here (only the
+    // interpreter, run last, can drop code).
     unsafe {
-        let version = &mut *version;
-        version.exit_counts[snapshot] += 1;
-        let (reason, kind) = version.exit_reason(snapshot);
-        *(*e).exits.entry(reason.to_string()).or_insert(0) += 1;
-        jit.stats.exit(reason);
-        let raise = leave(version, snapshot, frame) || kind == ExitKind::Raise;
-        run_default(ts, frame, raise as c_int)
+        loop {
+            let jit = jit();
+            let v = &mut *version;
+            v.exit_counts[snapshot] += 1;
+            let (reason, kind) = v.exit_reason(snapshot);
+            *(*e).exits.entry(reason.to_string()).or_insert(0) += 1;
+            jit.stats.exit(reason);
+            let continued = kind == ExitKind::Resume && CONTINUED_EXITS.contains(&reason);
+            let snap_pc = v.snapshots[snapshot].pc;
+            let depth = v.snapshots[snapshot].stack_depth;
+            let raise = leave(v, snapshot, frame) || kind == ExitKind::Raise;
+            // A continuation that left where it started made no progress: running it (or
+            // another) again could go round forever, so the interpreter takes over.
+            let progressed = v.start != (Start::Resume { pc: snap_pc, depth });
+            let next = if continued && !raise && progressed { continuation(jit, e, ts, frame, snap_pc, depth) } else { None };
+            let Some(next) = next else {
+                return run_default(ts, frame, raise as c_int);
+            };
+            version = next;
+            // Compiled code keeps the frame's stack to itself (as in a call it runs from the
+            // start): the interpreter must not see those entries, nor release them on return.
+            (*frame).stacktop = (*(*frame).f_code).co_nlocalsplus;
+            let outcome = run_native(jit, e, version, ts, frame);
+            if outcome.exit == 0 {
+                return outcome.value as *mut PyObject;
+            }
+            snapshot = (outcome.exit - 1) as usize;
+        }
     }
+}
+
+/// The continuation version for `frame`, rebuilt to resume at `pc` with `depth` stack
+/// entries: one that accepts what the frame holds, else one compiled now (at most
+/// `max_versions` per offset, then one generic version), if compiled code may run.
+unsafe fn continuation(
+    jit: &mut Jit,
+    e: *mut CodeEntry,
+    ts: *mut ThreadState,
+    frame: *mut InterpreterFrame,
+    pc: u32,
+    depth: u32,
+) -> Option<*mut Version> {
+    // SAFETY: the frame was just rebuilt; its first `nlocals + depth` slots are live.
+    unsafe {
+        if jit.mode == Mode::Off || !thread_allows_compiled(ts) {
+            return None;
+        }
+        let entry = &mut *e;
+        let nlocals = (*(*frame).f_code).co_nlocalsplus as usize;
+        let kinds: Vec<Kind> = (0..nlocals + depth as usize)
+            .map(|i| {
+                let obj = *cpython::frame_slot(frame, i);
+                match (obj.is_null(), arg_kind(obj)) {
+                    (true, _) => Kind::Bottom,
+                    // The frame owns its stack entries: they stay objects.
+                    (false, k) if i >= nlocals => k.type_tag().map_or(Kind::Object, Kind::Exact),
+                    (false, k) => k,
+                }
+            })
+            .collect();
+        let start = Start::Resume { pc, depth };
+        let (globals, builtins) = ((*frame).f_globals, (*frame).f_builtins);
+        let fits = |v: &Version| v.start == start && v.globals == globals && v.builtins == builtins && accepts_slots(&v.key, &kinds);
+        if let Some(v) = entry.continuations.iter_mut().find(|v| fits(v)) {
+            return Some(&mut **v);
+        }
+        if !matches!(jit.mode, Mode::Compiling { .. }) || entry.continuations_declined.contains(&pc) {
+            return None;
+        }
+        let here = entry.continuations.iter().filter(|v| v.start == start).count();
+        let kinds = if here < jit.options.max_versions {
+            kinds
+        } else if here == jit.options.max_versions {
+            // Past the cap, one generic version: every slot any object or NULL.
+            vec![Kind::Object; kinds.len()]
+        } else {
+            return None;
+        };
+        match build_version(jit, entry.bound, ts, frame, start, kinds) {
+            Ok(version) => {
+                entry.continuations.push(version);
+                entry.continuations.last_mut().map(|v| &mut **v as *mut Version)
+            }
+            Err(_) => {
+                entry.continuations_declined.push(pc);
+                None
+            }
+        }
+    }
+}
+
+/// Whether a continuation made for slot kinds `key` accepts a frame whose slots hold
+/// `actual` (`Bottom`: NULL; a key's `Object` takes anything, NULL included).
+fn accepts_slots(key: &[Kind], actual: &[Kind]) -> bool {
+    key.iter().zip(actual).all(|(&k, &a)| match (k, a) {
+        (Kind::Object, _) => true,
+        (Kind::Bottom, a) => a == Kind::Bottom,
+        (_, Kind::Bottom) => false,
+        (k, a) => k == a || a.le(k),
+    })
 }
 
 /// Rebuilds the frame as the interpreter expects it at a snapshot. Returns true if building

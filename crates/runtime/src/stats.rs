@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 pub struct Stats {
     pub functions_compiled: u64,
     pub versions_compiled: u64,
+    /// Versions compiled for frames that left through a failed guard (see `Start::Resume`).
+    pub continuations_compiled: u64,
     pub instructions_compiled: u64,
     pub compile_ns: u64,
     /// Bytes of code and side tables ever allocated, and freed.
@@ -41,6 +43,7 @@ pub struct CodeStats {
     pub native_entries: u64,
     pub back_edges: u64,
     pub versions: usize,
+    pub continuations: usize,
     pub declined: Option<String>,
     pub exits: BTreeMap<String, u64>,
 }
@@ -58,6 +61,7 @@ impl CodeStats {
             native_entries: e.native_entries,
             back_edges: e.back_edges(),
             versions: e.versions.len(),
+            continuations: e.continuations.len(),
             // A code object declined only for some argument kinds says why, too.
             declined: e.declined.clone().or_else(|| {
                 (!e.declined_keys.is_empty()).then(|| crate::frontend::MOSTLY_GENERIC.to_string())

@@ -198,6 +198,8 @@ impl SideTables {
 pub struct Version {
     /// `code`'s entry point (cached: every call runs it).
     pub entry: backend_x86::EntryFn,
+    /// Where it starts, and the kinds it was made for (see [`crate::frontend::Start`]).
+    pub start: crate::frontend::Start,
     pub key: Vec<Kind>,
     pub globals: *mut PyObject,
     pub builtins: *mut PyObject,
@@ -237,8 +239,13 @@ pub struct CodeEntry {
     pub declined: Option<String>,
     /// Argument kinds for which compiling was declined (the code may run compiled for others).
     pub declined_keys: Vec<Vec<Kind>>,
-    /// Boxed so that a running version keeps its address while the list grows.
+    /// Versions entered by calls. Boxed so that a running version keeps its address while
+    /// the list grows.
     pub versions: Vec<Box<Version>>,
+    /// Versions that frames left by a failed guard continue in (entered mid-code).
+    pub continuations: Vec<Box<Version>>,
+    /// Offsets where compiling a continuation was declined (not tried again).
+    pub continuations_declined: Vec<u32>,
     /// The version the last call ran (tried first: most call sites are monomorphic).
     pub last_used: usize,
     /// Entries into compiled code, and exits by reason, over all versions ever held.
@@ -256,6 +263,8 @@ impl CodeEntry {
             declined: None,
             declined_keys: Vec::new(),
             versions: Vec::new(),
+            continuations: Vec::new(),
+            continuations_declined: Vec::new(),
             last_used: 0,
             native_entries: 0,
             exits: HashMap::new(),
@@ -272,7 +281,12 @@ impl CodeEntry {
     }
 
     pub fn back_edges(&self) -> u64 {
-        self.versions.iter().map(|v| *v.tables.back_edges).sum()
+        self.all_versions().map(|v| *v.tables.back_edges).sum()
+    }
+
+    /// Every version held: call entries, then continuations.
+    pub fn all_versions(&self) -> impl Iterator<Item = &Version> {
+        self.versions.iter().chain(&self.continuations).map(|v| &**v)
     }
 }
 

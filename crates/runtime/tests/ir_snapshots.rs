@@ -5,7 +5,7 @@
 
 use ir::Kind;
 use pyo3_ffi as ffi;
-use runtime::frontend::{compile, CompileRequest};
+use runtime::frontend::{compile, CompileRequest, Start};
 use std::ffi::CString;
 use std::sync::{Mutex, Once};
 
@@ -82,7 +82,8 @@ fn ir_for(source: &str, name: &str, arg_kinds: Vec<Kind>, covers: &[&str]) -> St
                 globals,
                 builtins: ffi::PyEval_GetBuiltins(),
                 eval_breaker: 0x7000_0000_0000,
-                arg_kinds,
+                start: Start::Call,
+                entry_kinds: arg_kinds,
                 decline_generic: false,
             }
         };
