@@ -9,7 +9,7 @@
 
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, PyCodeObject, PyFrameObject, PyFunctionObject, ThreadState};
 use crate::helpers::{self, Slots};
-use crate::version::CodeEntry;
+use crate::version::{CodeEntry, Version};
 use ir::Kind;
 use std::ptr::null_mut;
 
@@ -18,16 +18,16 @@ use std::ptr::null_mut;
 pub struct DirectSite {
     /// Kinds the caller's code guarantees for the arguments.
     pub key: Vec<Kind>,
-    /// The callee's code entry and version index, valid while `generation` is the JIT's.
+    /// The callee's code entry and version, valid while `generation` is the JIT's.
     pub entry: *mut CodeEntry,
-    pub version: usize,
+    pub version: *mut Version,
     /// 0: not resolved yet.
     pub generation: u64,
 }
 
 impl DirectSite {
     pub fn new(key: Vec<Kind>) -> DirectSite {
-        DirectSite { key, entry: null_mut(), version: 0, generation: 0 }
+        DirectSite { key, entry: null_mut(), version: null_mut(), generation: 0 }
     }
 }
 

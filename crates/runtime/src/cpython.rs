@@ -252,13 +252,19 @@ extern "C" {
     pub fn PyCode_GetCode(code: *mut PyCodeObject) -> *mut PyObject;
     pub fn _PyDict_GetItem_KnownHash(dict: *mut PyObject, key: *mut PyObject, hash: isize) -> *mut PyObject;
     pub fn _PyThreadState_UncheckedGet() -> *mut ThreadState;
+    /// Frees an object whose reference count reached zero (what `Py_DECREF` calls).
+    pub fn _Py_Dealloc(obj: *mut PyObject);
     pub static mut PyRangeIter_Type: PyTypeObject;
 }
 
-/// The running thread's state (the GIL is held).
+/// The running thread's state (the GIL is held): `_PyRuntime.gilstate.tstate_current`, read
+/// as `_PyThreadState_GET()` does, without a call into libpython (every direct call needs it).
+#[inline]
 pub fn thread_state() -> *mut ThreadState {
-    // SAFETY: always callable; returns the current thread state or NULL.
-    unsafe { _PyThreadState_UncheckedGet() }
+    let current = (std::ptr::addr_of!(_PyRuntime) as usize + TSTATE_CURRENT_OFFSET) as *const std::sync::atomic::AtomicPtr<ThreadState>;
+    // SAFETY: `check_layout` verified at import that this word is the current thread state,
+    // which CPython stores atomically (relaxed) as it switches threads.
+    unsafe { (*current).load(std::sync::atomic::Ordering::Relaxed) }
 }
 
 /// Reads a code object's extra slot `index`, or NULL.
@@ -333,6 +339,9 @@ extern "C" {
     static _PyRuntime: u8;
 }
 
+/// Offset of `gilstate.tstate_current` in `_PyRuntime` (3.11.7, `offsetof` on its headers).
+const TSTATE_CURRENT_OFFSET: usize = 576;
+
 /// Offset of the cached small ints (`-5..=256`, each a 32-byte `PyLongObject`) in
 /// `_PyRuntime` (`global_objects.singletons.small_ints`).
 const SMALL_INTS_OFFSET: usize = 680;
@@ -350,7 +359,10 @@ pub fn small_ints() -> usize {
 pub fn check_layout() -> Result<(), String> {
     // SAFETY: called with the GIL held; reads the thread state and its interpreter.
     unsafe {
-        let ts = thread_state();
+        let ts = _PyThreadState_UncheckedGet();
+        if thread_state() != ts {
+            return Err("the current thread state is not where CPython 3.11.7 keeps it".into());
+        }
         if ts.is_null() || (*ts).interp.is_null() || (*ts).cframe.is_null() {
             return Err("thread state layout does not match CPython 3.11".into());
         }

@@ -397,8 +397,7 @@ impl<'r> Frontend<'r> {
                 k if i >= self.nlocals => return decline(format!("internal: unboxed stack entry kind {k}")),
                 Kind::MachineInt => {
                     let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
-                    let v = self.b.call(helpers::unbox_int as *const () as u64, &[obj], Some(Type::I64));
-                    AV::Word(Kind::MachineInt, v)
+                    AV::Word(Kind::MachineInt, self.unbox_int(obj))
                 }
                 Kind::UnboxedFloat => {
                     let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
@@ -604,8 +603,42 @@ impl<'r> Frontend<'r> {
         self.b.store(Mem::I64, obj, 0, rc1);
     }
 
+    /// `Py_XDECREF`, inline: only freeing the object is a call.
     fn xdecref(&mut self, obj: Value) {
-        self.b.call(helpers::xdecref as *const () as u64, &[obj], None);
+        let (live, free, done) = (self.b.create_block(&[]), self.b.create_block(&[]), self.b.create_block(&[]));
+        let null = self.b.iconst(0);
+        let is_live = self.b.icmp(Cond::Ne, obj, null);
+        self.b.branch(is_live, live, &[], done, &[]);
+        self.b.switch_to(live);
+        let rc = self.b.load(Mem::I64, obj, 0);
+        let one = self.b.iconst(1);
+        let rc1 = self.b.int(IntOp::Sub, rc, one);
+        self.b.store(Mem::I64, obj, 0, rc1);
+        let zero = self.b.iconst(0);
+        let dead = self.b.icmp(Cond::Eq, rc1, zero);
+        self.b.branch(dead, free, &[], done, &[]);
+        self.b.switch_to(free);
+        self.b.call(cpython::_Py_Dealloc as *const () as u64, &[obj], None);
+        self.b.jump(done, &[]);
+        self.b.switch_to(done);
+    }
+
+    /// The value of an int object that the version's key says fits a machine word: inline
+    /// for zero and one-digit ints (`ob_size` in -1..=1 times the digit), else a call.
+    fn unbox_int(&mut self, obj: Value) -> Value {
+        let size = self.b.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
+        let one = self.b.iconst(1);
+        let shifted = self.b.int(IntOp::Add, size, one);
+        let three = self.b.iconst(3);
+        let small = self.b.icmp(Cond::ULt, shifted, three);
+        self.diamond(
+            small,
+            |fe| {
+                let digit = fe.b.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
+                fe.b.int(IntOp::Mul, digit, size)
+            },
+            |fe| fe.b.call(helpers::unbox_int as *const () as u64, &[obj], Some(Type::I64)),
+        )
     }
 
     /// A new reference to a pooled constant object.

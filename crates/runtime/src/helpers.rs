@@ -16,18 +16,6 @@ pub type Slots = *mut *mut PyObject;
 /// A generic stack operation: `(first input, oparg, auxiliary constant) -> 1 ok / 0 error`.
 pub type StackOp = unsafe extern "C" fn(Slots, i64, i64) -> i64;
 
-/// `Py_XDECREF`.
-pub unsafe extern "C" fn xdecref(obj: *mut PyObject) {
-    // SAFETY: compiled code passes NULL or an owned reference.
-    unsafe { ffi::Py_XDECREF(obj) }
-}
-
-/// `Py_INCREF`.
-pub unsafe extern "C" fn incref(obj: *mut PyObject) {
-    // SAFETY: compiled code passes a live object.
-    unsafe { ffi::Py_INCREF(obj) }
-}
-
 /// The value of an exact `int` already known (by the version's key) to fit in an `i64`.
 pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
     // SAFETY: the version's key made sure `obj` is an exact int that fits.

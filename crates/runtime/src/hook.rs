@@ -335,7 +335,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
             let entry = &*known;
             if let Some(v) = entry.versions.get(entry.last_used) {
                 if v.globals == (*frame).f_globals && v.builtins == (*frame).f_builtins && fits_quickly(&v.key, frame) {
-                    return run_version(jit, known, entry.last_used, ts, frame);
+                    return run_version(jit, known, version_at(known, entry.last_used), ts, frame);
                 }
             }
         }
@@ -385,7 +385,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
                 }
             }
         };
-        run_version(jit, e, index, ts, frame)
+        run_version(jit, e, version_at(e, index), ts, frame)
     }
 }
 
@@ -410,7 +410,8 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
             && thread_allows_compiled(ts)
             && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
         {
-            return run_version(jit, s.entry, s.version, ts, frame);
+            // The caller is compiled code, already counted in `active_native`.
+            return run_and_finish(s.entry, s.version, ts, frame);
         }
         let (code, globals, builtins) = ((*frame).f_code, (*frame).f_globals, (*frame).f_builtins);
         let result = evaluate(ts, frame);
@@ -422,7 +423,7 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
                 .iter()
                 .position(|v| v.globals == globals && v.builtins == builtins && accepts(&v.key, &s.key));
             if let Some(i) = found {
-                (s.entry, s.version, s.generation) = (e, i, jit.generation);
+                (s.entry, s.version, s.generation) = (e, version_at(e, i), jit.generation);
             }
         }
         result
@@ -551,30 +552,50 @@ unsafe fn build_version(
     Ok(Box::new(version))
 }
 
-/// Runs version `index` of `e` on `frame`. When the compiled code leaves, the frame goes on
-/// in a continuation version or in the interpreter, which finishes the call.
+/// Version `index` of `e` (boxed: the address stays valid while the list grows).
 #[inline(always)]
-unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, index: usize, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
-    // SAFETY: the version is boxed, so its address is stable even if the entry's list of
-    // versions grows during the call; it is not freed while `active_native > 0`.
+unsafe fn version_at(e: *mut CodeEntry, index: usize) -> *mut Version {
+    // SAFETY: the caller found `index` in the live entry's list.
+    unsafe { &mut **(*e).versions.as_mut_ptr().add(index) }
+}
+
+/// Runs `version` of `e` on `frame` for the hook, keeping the code alive meanwhile.
+#[inline(always)]
+unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    // SAFETY: versions are not freed while `active_native > 0`.
     unsafe {
-        let version: *mut Version = &mut **(*e).versions.as_mut_ptr().add(index);
-        let outcome = run_native(jit, e, version, ts, frame);
-        let result = if outcome.exit == 0 {
+        jit.active_native += 1;
+        let result = run_and_finish(e, version, ts, frame);
+        // Re-borrow: compiled code and the interpreter may have run psyco recursively.
+        let jit = self::jit();
+        jit.active_native -= 1;
+        drop_code_if_idle(jit);
+        result
+    }
+}
+
+/// Runs `version` on `frame`. When the compiled code leaves, the frame goes on in a
+/// continuation version or in the interpreter, which finishes the call.
+///
+/// # Safety
+/// GIL held; `version` live and kept so by `active_native > 0`.
+#[inline(always)]
+unsafe fn run_and_finish(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    // SAFETY: per the contract.
+    unsafe {
+        let outcome = run_native(e, version, ts, frame);
+        if outcome.exit == 0 {
             outcome.value as *mut PyObject
         } else {
             after_exit(e, version, (outcome.exit - 1) as usize, ts, frame)
-        };
-        // Re-borrow: the interpreter may have re-entered psyco.
-        drop_code_if_idle(self::jit());
-        result
+        }
     }
 }
 
 /// One activation of compiled code on `frame`.
 #[inline(always)]
-unsafe fn run_native(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> ir::Outcome {
-    // SAFETY: per `run_version`.
+unsafe fn run_native(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> ir::Outcome {
+    // SAFETY: per `run_and_finish`.
     unsafe {
         (*e).native_entries += 1;
         // Link the frame for the whole activation, so that callees see it
@@ -583,12 +604,9 @@ unsafe fn run_native(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, ts
         (*frame).previous = (*cframe).current_frame;
         (*cframe).current_frame = frame;
         (*ts).recursion_remaining -= 1;
-        jit.active_native += 1;
         let args = [frame as u64, ts as u64];
         // The exit buffer was sized for this code when the version was made.
         let outcome = ((*version).entry)(args.as_ptr(), (*version).exit_buffer.as_mut_ptr());
-        // Re-borrow: compiled code may have run psyco (and this function) recursively.
-        self::jit().active_native -= 1;
         (*ts).recursion_remaining += 1;
         (*(*ts).cframe).current_frame = (*frame).previous;
         outcome
@@ -611,9 +629,8 @@ unsafe fn after_exit(
     ts: *mut ThreadState,
     frame: *mut InterpreterFrame,
 ) -> *mut PyObject {
-    // SAFETY: the version just ran on this frame; GIL held. Versions are boxed, and none is
-    // freed between the end of a native run and the use of its snapshot here (only the
-    // interpreter, run last, can drop code).
+    // SAFETY: the version just ran on this frame; GIL held; `active_native > 0` keeps every
+    // version alive.
     unsafe {
         loop {
             let jit = jit();
@@ -637,7 +654,7 @@ unsafe fn after_exit(
             // Compiled code keeps the frame's stack to itself (as in a call it runs from the
             // start): the interpreter must not see those entries, nor release them on return.
             (*frame).stacktop = (*(*frame).f_code).co_nlocalsplus;
-            let outcome = run_native(jit, e, version, ts, frame);
+            let outcome = run_native(e, version, ts, frame);
             if outcome.exit == 0 {
                 return outcome.value as *mut PyObject;
             }
