@@ -91,7 +91,10 @@ fn define(module: &mut JITModule, f: &Function) -> Result<(*const u8, usize), Co
     Translator::translate(f, FunctionBuilder::new(&mut ctx.func, &mut builder_context), frontend)?;
     let id = module.declare_anonymous_function(&ctx.func.signature).map_err(failed)?;
     module.define_function(id, &mut ctx).map_err(failed)?;
-    let len = ctx.compiled_code().map(|code| code.code_buffer().len()).unwrap_or(0);
+    let len = ctx
+        .compiled_code()
+        .map(|code| code.code_buffer().len())
+        .ok_or_else(|| CompileError("cranelift kept no compiled code".into()))?;
     module.finalize_definitions().map_err(failed)?;
     Ok((module.get_finalized_function(id), len))
 }
