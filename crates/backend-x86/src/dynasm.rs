@@ -28,7 +28,7 @@
 #![allow(clippy::useless_conversion)]
 
 use crate::regalloc::{self, sequentialize, Allocation, Condition, Loc, Registers};
-use crate::{Backend, CompileError, CompiledCode};
+use crate::{Backend, CodeMemory, CompileError, CompiledCode};
 use dynasmrt::{dynasm, x64::Assembler, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi};
 use ir::{Block, BlockCall, CheckedOp, Cond, FloatOp, Function, IntOp, Mem, Op, SnapshotId, Terminator, Type, Value};
 
@@ -99,7 +99,7 @@ impl Backend for DynasmBackend {
         cg.emit_function()?;
         let Codegen { ops, entry, .. } = cg;
         let buffer = ops.finalize().map_err(|_| CompileError("could not finalize code buffer".into()))?;
-        Ok(CompiledCode { buffer, entry: entry.0, exit_buffer_len: f.exit_buffer_len() })
+        Ok(CompiledCode::new(CodeMemory::Dynasm(buffer), entry.0, f.exit_buffer_len()))
     }
 }
 

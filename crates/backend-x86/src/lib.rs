@@ -7,6 +7,7 @@
 //! Architecture invariant: this crate knows no CPython ABI. Helper addresses and offsets reach
 //! it as plain integers inside the IR.
 
+pub mod cranelift;
 pub mod disasm;
 pub mod dynasm;
 pub mod regalloc;
@@ -14,6 +15,7 @@ pub mod regalloc;
 use ir::{Function, Outcome};
 use std::fmt;
 
+pub use crate::cranelift::CraneliftBackend;
 pub use crate::dynasm::DynasmBackend;
 
 /// Why a function could not be compiled.
@@ -37,30 +39,51 @@ pub trait Backend: Send + Sync {
 }
 
 /// The names of the backends, in the order of preference.
-pub const BACKEND_NAMES: [&str; 1] = ["dynasm"];
+pub const BACKEND_NAMES: [&str; 2] = ["dynasm", "cranelift"];
 
 /// The backend called `name`, if there is one.
 pub fn backend_by_name(name: &str) -> Option<&'static dyn Backend> {
     match name {
         "dynasm" => Some(&DynasmBackend),
+        "cranelift" => Some(&CraneliftBackend),
         _ => None,
     }
 }
 
 /// Executable machine code for one function. Dropping it frees the code.
 pub struct CompiledCode {
-    buffer: dynasmrt::ExecutableBuffer,
+    memory: CodeMemory,
     entry: usize,
     exit_buffer_len: usize,
+}
+
+/// The executable memory a backend put the code in, owned (and freed) by [`CompiledCode`].
+enum CodeMemory {
+    Dynasm(dynasmrt::ExecutableBuffer),
+    Cranelift(Box<cranelift::JitCode>),
+}
+
+impl CodeMemory {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            CodeMemory::Dynasm(buffer) => buffer,
+            CodeMemory::Cranelift(code) => code.bytes(),
+        }
+    }
 }
 
 /// The signature of compiled code (see the `ir` crate's entry convention).
 pub type EntryFn = unsafe extern "sysv64" fn(*const u64, *mut u64) -> Outcome;
 
 impl CompiledCode {
+    /// Code in `memory` whose first instruction is at offset `entry`.
+    fn new(memory: CodeMemory, entry: usize, exit_buffer_len: usize) -> CompiledCode {
+        CompiledCode { memory, entry, exit_buffer_len }
+    }
+
     /// Size of the machine code in bytes.
     pub fn code_size(&self) -> usize {
-        self.buffer.len()
+        self.code().len()
     }
 
     /// Words the exit buffer passed to [`CompiledCode::entry`] must hold.
@@ -70,20 +93,20 @@ impl CompiledCode {
 
     /// The machine code.
     pub fn code(&self) -> &[u8] {
-        &self.buffer
+        self.memory.bytes()
     }
 
     /// Address of the first instruction (for disassembly listings).
     pub fn address(&self) -> u64 {
-        self.buffer.as_ptr() as u64 + self.entry as u64
+        self.code().as_ptr() as u64 + self.entry as u64
     }
 
     /// The entry point. Calling it is unsafe: the IR may read and write any memory its
     /// loads and stores name and call any address its calls name.
     pub fn entry(&self) -> EntryFn {
-        // SAFETY: `entry` is the offset of the function's first instruction in an executable
-        // buffer that lives as long as `self`, and the code follows the `EntryFn` ABI.
-        unsafe { std::mem::transmute::<*const u8, EntryFn>(self.buffer.as_ptr().add(self.entry)) }
+        // SAFETY: `entry` is the offset of the function's first instruction in executable
+        // memory that lives as long as `self`, and the code follows the `EntryFn` ABI.
+        unsafe { std::mem::transmute::<*const u8, EntryFn>(self.code().as_ptr().add(self.entry)) }
     }
 
     /// Runs the code with these arguments and an exit buffer of the right size.

@@ -4,3 +4,4 @@
 mod conformance;
 
 conformance_suite!(dynasm, backend_x86::DynasmBackend);
+conformance_suite!(cranelift, backend_x86::CraneliftBackend);
