@@ -274,3 +274,30 @@ def test_mostly_generic_code_is_left_to_the_interpreter_unless_bound():
     expected = tx + ty
     assert lines[0] == f"{expected} mostly generic operations (the interpreter is faster) False"
     assert lines[1] == f"{expected} True"
+
+
+def test_bind_chooses_the_backend_per_function():
+    out = run_ok(
+        """
+        def by_default(n):
+            return sum(i * i for i in range(n)) + n
+
+        def by_cranelift(n):
+            t = 0
+            for i in range(n):
+                t += i * i
+            return t
+
+        psyco.full(backend="dynasm")
+        psyco.bind(by_cranelift, backend="cranelift")
+        print(by_default(10), by_cranelift(10))
+        print(entry(by_default)["backends"], entry(by_cranelift)["backends"])
+        try:
+            psyco.bind(by_default, backend="gcc")
+        except ValueError as e:
+            print("ValueError", e)
+        """
+    )
+    assert out[0] == "295 285", out
+    assert out[1] == "['dynasm'] ['cranelift']", out
+    assert out[2].startswith("ValueError") and "'gcc'" in out[2] and "cranelift" in out[2], out

@@ -103,14 +103,15 @@ fn demo(root: &Path) -> Result<(), String> {
 }
 
 fn test(root: &Path) -> Result<(), String> {
-    // Rust: every crate, with the venv's libpython on the loader path for the runtime's tests.
+    // Rust: every crate, with the venv's libpython on the loader path for the runtime's tests,
+    // in the release profile the extension was built with (one build of Cranelift, not two).
     let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.args(["test", "--workspace", "--exclude", "psyco-pyext"]);
+    cargo.args(["test", "--release", "--workspace", "--exclude", "psyco-pyext"]);
     python_env(&mut cargo, root)?;
     run(&mut cargo)?;
     // Python: the end-to-end suite once per backend. pytest exits with 5 when it collected
     // nothing, which must fail too; any non-zero status does.
-    for backend in ["dynasm"] {
+    for backend in ["dynasm", "cranelift"] {
         eprintln!("xtask: pytest with PSYCO_BACKEND={backend}");
         let mut pytest = Command::new(venv_python(root));
         pytest.args(["-m", "pytest", "-q", "tests"]).env("PSYCO_BACKEND", backend);

@@ -36,12 +36,19 @@ fn code_ptr(code: &Bound<'_, PyAny>) -> PyResult<*mut runtime::cpython::PyCodeOb
     Ok(code.as_ptr() as *mut runtime::cpython::PyCodeObject)
 }
 
-/// Compiles the code object at its next call.
+/// Compiles the code object at its next call (by `backend`, if named).
 #[pyfunction]
-fn bind_code(code: &Bound<'_, PyAny>) -> PyResult<()> {
+#[pyo3(signature = (code, backend=None))]
+fn bind_code(code: &Bound<'_, PyAny>, backend: Option<&str>) -> PyResult<()> {
     let code = code_ptr(code)?;
     // SAFETY: `code` is a live code object (borrowed from the caller) and the GIL is held.
-    unsafe { api::bind(code) }.map_err(PyRuntimeError::new_err)
+    unsafe { api::bind(code, backend) }.map_err(|e| {
+        if e.starts_with("unknown backend") {
+            PyValueError::new_err(e)
+        } else {
+            PyRuntimeError::new_err(e)
+        }
+    })
 }
 
 #[pyfunction]
@@ -93,6 +100,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         e.set_item("back_edges", c.back_edges)?;
         e.set_item("versions", c.versions)?;
         e.set_item("continuations", c.continuations)?;
+        e.set_item("backends", c.backends.clone())?;
         e.set_item("declined", c.declined.as_deref())?;
         let exits = PyDict::new(py);
         for (k, v) in &c.exits {

@@ -13,9 +13,7 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     // SAFETY: GIL held (this module's contract).
     let jit = unsafe { hook::jit() };
     if let Some(name) = backend {
-        jit.options.backend = backend_x86::backend_by_name(name).ok_or_else(|| {
-            format!("unknown backend {name:?}; valid backends: {}", backend_x86::BACKEND_NAMES.join(", "))
-        })?;
+        jit.options.backend = backend_named(name)?;
     }
     if let Some(t) = threshold {
         jit.options.threshold = t;
@@ -27,6 +25,12 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     // SAFETY: GIL held.
     unsafe { hook::set_mode(Mode::Compiling { all }) };
     Ok(())
+}
+
+/// The backend called `name`, or an error naming the valid ones.
+fn backend_named(name: &str) -> Result<&'static dyn backend_x86::Backend, String> {
+    backend_x86::backend_by_name(name)
+        .ok_or_else(|| format!("unknown backend {name:?}; valid backends: {}", backend_x86::BACKEND_NAMES.join(", ")))
 }
 
 /// `stop()`: compile nothing more; compiled code keeps running.
@@ -45,13 +49,15 @@ pub fn disable() {
     unsafe { hook::set_mode(Mode::Off) }
 }
 
-/// Marks a code object for compilation at its next call.
+/// Marks a code object for compilation at its next call, by `backend` if named (else by the
+/// JIT's backend).
 ///
 /// # Safety
 /// `code` must be a live code object.
-pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject) -> Result<(), String> {
+pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str>) -> Result<(), String> {
+    let backend = backend.map(backend_named).transpose()?;
     // SAFETY: GIL held; `code` is live per the contract.
-    if unsafe { !hook::bind_code(code) } {
+    if unsafe { !hook::bind_code(code, backend) } {
         return Err("could not attach psyco's data to the code object".into());
     }
     // SAFETY: GIL held.

@@ -23,11 +23,13 @@ pub struct DirectSite {
     pub version: *mut Version,
     /// 0: not resolved yet.
     pub generation: u64,
+    /// The site's static kinds (`key`) fit the cached version: no argument check needed.
+    pub always_fits: bool,
 }
 
 impl DirectSite {
     pub fn new(key: Vec<Kind>) -> DirectSite {
-        DirectSite { key, entry: null_mut(), version: null_mut(), generation: 0 }
+        DirectSite { key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false }
     }
 }
 

@@ -179,11 +179,12 @@ unsafe fn entry_for(jit: &mut Jit, code: *mut cpython::PyCodeObject, create: boo
     }
 }
 
-/// Marks a code object to be compiled at its next call, whatever the threshold.
+/// Marks a code object to be compiled at its next call, whatever the threshold, by `backend`
+/// if given.
 ///
 /// # Safety
 /// GIL held; `code` a live code object.
-pub unsafe fn bind_code(code: *mut cpython::PyCodeObject) -> bool {
+pub unsafe fn bind_code(code: *mut cpython::PyCodeObject, backend: Option<&'static dyn backend_x86::Backend>) -> bool {
     // SAFETY: per the contract.
     unsafe {
         let jit = jit();
@@ -192,6 +193,9 @@ pub unsafe fn bind_code(code: *mut cpython::PyCodeObject) -> bool {
             return false;
         }
         (*e).bound = true;
+        if backend.is_some() {
+            (*e).backend = backend;
+        }
         true
     }
 }
@@ -338,6 +342,10 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
                     return run_version(jit, known, version_at(known, entry.last_used), ts, frame);
                 }
             }
+            // Then: arguments of kinds declined as mostly generic run interpreted, at once.
+            if entry.declined_keys.iter().any(|k| fits_quickly(k, frame)) {
+                return run_default(ts, frame, throwflag);
+            }
         }
         let may_compile = matches!(jit.mode, Mode::Compiling { .. });
         let e = if known.is_null() { entry_for(jit, code, may_compile && fresh_call) } else { known };
@@ -390,8 +398,8 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
 }
 
 /// Runs a frame pushed by a direct call site: the version the site cached if it is still
-/// valid and nothing asks for the interpreter, else through the hook (then caching the
-/// version that calls with the site's kinds select).
+/// valid, fits the arguments and nothing asks for the interpreter, else through the hook
+/// (then caching the version the hook ran).
 ///
 /// # Safety
 /// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live,
@@ -409,21 +417,22 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
             && jit.mode != Mode::Off
             && thread_allows_compiled(ts)
             && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
+            && (s.always_fits || fits_quickly(&(*s.version).key, frame))
         {
             // The caller is compiled code, already counted in `active_native`.
             return run_and_finish(s.entry, s.version, ts, frame);
         }
         let (code, globals, builtins) = ((*frame).f_code, (*frame).f_globals, (*frame).f_builtins);
         let result = evaluate(ts, frame);
+        // Cache the version the hook chose for this call (an inline cache, checked on the
+        // arguments unless the site's static kinds always fit it).
         let jit = self::jit();
         let e = entry_for(jit, code, false);
-        if !e.is_null() {
-            let found = (*e)
-                .versions
-                .iter()
-                .position(|v| v.globals == globals && v.builtins == builtins && accepts(&v.key, &s.key));
-            if let Some(i) = found {
-                (s.entry, s.version, s.generation) = (e, version_at(e, i), jit.generation);
+        if !e.is_null() && (*e).last_used < (*e).versions.len() {
+            let v = version_at(e, (*e).last_used);
+            if (*v).globals == globals && (*v).builtins == builtins {
+                (s.entry, s.version, s.generation) = (e, v, jit.generation);
+                s.always_fits = accepts(&(*v).key, &s.key);
             }
         }
         result
@@ -465,7 +474,7 @@ unsafe fn compile_version(
         }
     }
     // SAFETY: live frame and thread state (GIL held).
-    match unsafe { build_version(jit, e.bound, ts, frame, Start::Call, kinds) } {
+    match unsafe { build_version(jit, e, ts, frame, Start::Call, kinds) } {
         Ok(version) => {
             if e.versions.is_empty() {
                 jit.stats.functions_compiled += 1;
@@ -490,7 +499,7 @@ unsafe fn compile_version(
 /// it was declined) in the statistics.
 unsafe fn build_version(
     jit: &mut Jit,
-    bound: bool,
+    e: &CodeEntry,
     ts: *mut ThreadState,
     frame: *mut InterpreterFrame,
     start: Start,
@@ -506,18 +515,19 @@ unsafe fn build_version(
             eval_breaker: std::ptr::addr_of_mut!((*(*ts).interp).eval_breaker) as u64,
             start,
             entry_kinds: kinds,
-            decline_generic: jit.options.decline_generic && !bound,
+            decline_generic: jit.options.decline_generic && !e.bound,
         }
     };
     // SAFETY: checking the dict types of the live frame.
     let exact_dicts = unsafe { ffi::PyDict_CheckExact(req.globals) != 0 && ffi::PyDict_CheckExact(req.builtins) != 0 };
     // A bug in the compiler must not take the interpreter down: it declines instead.
+    let backend = e.backend.unwrap_or(jit.options.backend);
     let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if !exact_dicts {
             return Err(frontend::Decline("globals or builtins are not dicts".into()));
         }
         let output = frontend::compile(&req)?;
-        let code = jit.options.backend.compile(&output.func).map_err(|e| frontend::Decline(format!("backend: {e}")))?;
+        let code = backend.compile(&output.func).map_err(|e| frontend::Decline(format!("backend: {e}")))?;
         Ok((output, code))
     }));
     let result = compiled.unwrap_or_else(|_| Err(frontend::Decline("internal error (compiler panic)".into())));
@@ -546,6 +556,7 @@ unsafe fn build_version(
         decline_generic: req.decline_generic,
         snapshots: output.func.snapshots,
         code,
+        backend: backend.name(),
         tables: output.tables,
     };
     jit.stats.code_bytes += version.bytes();
@@ -710,7 +721,7 @@ unsafe fn continuation(
         } else {
             return None;
         };
-        match build_version(jit, entry.bound, ts, frame, start, kinds) {
+        match build_version(jit, entry, ts, frame, start, kinds) {
             Ok(version) => {
                 entry.continuations.push(version);
                 entry.continuations.last_mut().map(|v| &mut **v as *mut Version)

@@ -44,6 +44,8 @@ pub struct CodeStats {
     pub back_edges: u64,
     pub versions: usize,
     pub continuations: usize,
+    /// The backends that made the live versions.
+    pub backends: Vec<&'static str>,
     pub declined: Option<String>,
     pub exits: BTreeMap<String, u64>,
 }
@@ -62,6 +64,12 @@ impl CodeStats {
             back_edges: e.back_edges(),
             versions: e.versions.len(),
             continuations: e.continuations.len(),
+            backends: {
+                let mut names: Vec<&'static str> = e.all_versions().map(|v| v.backend).collect();
+                names.sort_unstable();
+                names.dedup();
+                names
+            },
             // A code object declined only for some argument kinds says why, too.
             declined: e.declined.clone().or_else(|| {
                 (!e.declined_keys.is_empty()).then(|| crate::frontend::MOSTLY_GENERIC.to_string())

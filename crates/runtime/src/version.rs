@@ -204,6 +204,8 @@ pub struct Version {
     pub globals: *mut PyObject,
     pub builtins: *mut PyObject,
     pub code: CompiledCode,
+    /// The backend that made `code`.
+    pub backend: &'static str,
     pub tables: SideTables,
     /// The IR's snapshots: how to rebuild the frame at each exit.
     pub snapshots: Vec<Snapshot>,
@@ -236,6 +238,8 @@ pub struct CodeEntry {
     pub calls: u64,
     /// `bind()` asked for this code to be compiled at its next call.
     pub bound: bool,
+    /// The backend `bind()` chose for this code (else the JIT's).
+    pub backend: Option<&'static dyn backend_x86::Backend>,
     pub declined: Option<String>,
     /// Argument kinds for which compiling was declined (the code may run compiled for others).
     pub declined_keys: Vec<Vec<Kind>>,
@@ -260,6 +264,7 @@ impl CodeEntry {
             code,
             calls: 0,
             bound: false,
+            backend: None,
             declined: None,
             declined_keys: Vec::new(),
             versions: Vec::new(),

@@ -65,12 +65,9 @@ def _code_of(x):
 
 
 def bind(x, *, backend=None):
-    """Compile the function (or method) `x` at its next call."""
-    code = _code_of(x)
-    backend = _check_backend(backend)
-    if backend is not None:
-        _psyco.enable(False, None, backend)
-    _psyco.bind_code(code)
+    """Compile the function (or method) `x` at its next call, by `backend` (default:
+    PSYCO_BACKEND, else the backend `full()` chose)."""
+    _psyco.bind_code(_code_of(x), _check_backend(backend))
 
 
 def stop():
