@@ -30,8 +30,17 @@ use ir::{Block, CheckedOp, Cond, FloatOp, Function, IntOp, Mem, Op, SnapshotId, 
 use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
 
-/// The Cranelift backend.
-pub struct CraneliftBackend;
+/// The Cranelift backend. [`CraneliftBackend::HOST`], the one psyco runs, uses every feature
+/// of this CPU (AVX, BMI...); [`CraneliftBackend::BASELINE`] targets x86-64-v2 only (SSE4.2,
+/// POPCNT), so that its code is the same on every machine: the codegen snapshots use it.
+pub struct CraneliftBackend {
+    portable: bool,
+}
+
+impl CraneliftBackend {
+    pub const HOST: CraneliftBackend = CraneliftBackend { portable: false };
+    pub const BASELINE: CraneliftBackend = CraneliftBackend { portable: true };
+}
 
 impl Backend for CraneliftBackend {
     fn name(&self) -> &'static str {
@@ -39,7 +48,7 @@ impl Backend for CraneliftBackend {
     }
 
     fn compile(&self, f: &Function) -> Result<CompiledCode, CompileError> {
-        let mut module = JITModule::new(JITBuilder::with_isa(host_isa()?, default_libcall_names()));
+        let mut module = JITModule::new(JITBuilder::with_isa(target_isa(self.portable)?, default_libcall_names()));
         match define(&mut module, f) {
             Ok((code, len)) => {
                 let memory = JitCode { module: ManuallyDrop::new(module), code, len };
@@ -55,11 +64,12 @@ impl Backend for CraneliftBackend {
     }
 }
 
-/// The machine this process runs on, as Cranelift targets it; built once (detecting the CPU's
-/// features is not free) and shared by every compile.
-fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
-    static ISA: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
-    let isa = ISA.get_or_init(|| {
+/// The machine this process runs on, as Cranelift targets it (`portable`: the x86-64-v2
+/// baseline, refused on hosts without it); built once per flavour and shared by every compile.
+fn target_isa(portable: bool) -> Result<OwnedTargetIsa, CompileError> {
+    static HOST: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
+    static BASELINE: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
+    let isa = if portable { &BASELINE } else { &HOST }.get_or_init(|| {
         let mut flags = settings::builder();
         let settings: [(&str, &str); 5] = [
             ("opt_level", "speed"),
@@ -68,17 +78,39 @@ fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
             ("use_colocated_libcalls", "false"),
             // Nothing unwinds through compiled code (helpers never unwind into it).
             ("unwind_info", "false"),
-            // Cranelift's own IR verifier, a debugging aid: on in debug builds (tests), off
-            // in release builds, where it would be a large part of the compile time.
+            // Cranelift's own IR verifier, a debugging aid: on in debug builds, off in
+            // release builds, where it would be a large part of the compile time.
             ("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }),
         ];
         for (name, value) in settings {
             flags.set(name, value).map_err(|e| format!("cranelift setting {name}: {e}"))?;
         }
-        let isa = cranelift_native::builder().map_err(|e| format!("host not supported by cranelift: {e}"))?;
+        let mut isa = cranelift_native::builder_with_options(!portable)
+            .map_err(|e| format!("host not supported by cranelift: {e}"))?;
+        if portable {
+            let baseline = ["sse3", "ssse3", "sse4.1", "sse4.2", "popcnt"];
+            if let Some(missing) = baseline.iter().find(|f| !host_has(f)) {
+                return Err(format!("the CPU lacks {missing}, which the baseline target requires"));
+            }
+            for name in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
+                isa.enable(name).map_err(|e| format!("cranelift ISA flag {name}: {e}"))?;
+            }
+        }
         isa.finish(settings::Flags::new(flags)).map_err(|e| format!("cranelift target: {e}"))
     });
     isa.clone().map_err(CompileError)
+}
+
+/// Whether the CPU has the named feature (the names of `is_x86_feature_detected!`).
+fn host_has(feature: &str) -> bool {
+    match feature {
+        "sse3" => std::arch::is_x86_feature_detected!("sse3"),
+        "ssse3" => std::arch::is_x86_feature_detected!("ssse3"),
+        "sse4.1" => std::arch::is_x86_feature_detected!("sse4.1"),
+        "sse4.2" => std::arch::is_x86_feature_detected!("sse4.2"),
+        "popcnt" => std::arch::is_x86_feature_detected!("popcnt"),
+        _ => false,
+    }
 }
 
 /// Translates `f` into `module` and finalizes it: gives the address and length of its code.

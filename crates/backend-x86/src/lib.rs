@@ -45,7 +45,7 @@ pub const BACKEND_NAMES: [&str; 2] = ["dynasm", "cranelift"];
 pub fn backend_by_name(name: &str) -> Option<&'static dyn Backend> {
     match name {
         "dynasm" => Some(&DynasmBackend),
-        "cranelift" => Some(&CraneliftBackend),
+        "cranelift" => Some(&CraneliftBackend::HOST),
         _ => None,
     }
 }

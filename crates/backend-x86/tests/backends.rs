@@ -4,4 +4,5 @@
 mod conformance;
 
 conformance_suite!(dynasm, backend_x86::DynasmBackend);
-conformance_suite!(cranelift, backend_x86::CraneliftBackend);
+conformance_suite!(cranelift, backend_x86::CraneliftBackend::HOST);
+conformance_suite!(cranelift_baseline, backend_x86::CraneliftBackend::BASELINE);
