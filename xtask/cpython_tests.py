@@ -207,17 +207,26 @@ def parse_run(text, xml_path):
         except ET.ParseError:
             root = None
         if root is not None:
+            # A testcase is named test.<module>[.<submodule>].<Class>.<method>; regrtest's module
+            # names are test_x or, for split packages, test.test_x.test_y: longest prefix wins.
+            prefixes = sorted(((n if n.startswith("test.") else f"test.{n}") + ".", n) for n in modules)
+            prefixes.sort(key=lambda p: -len(p[0]))
             for case in root.iter("testcase"):
                 tests["run"] += 1
                 name = case.get("name", "")
-                parts = name.split(".")
-                module = parts[1] if len(parts) > 1 and parts[0] == "test" else parts[0]
+                module = next((n for prefix, n in prefixes if name.startswith(prefix)), None)
+                if module is None:
+                    parts = name.split(".")
+                    module = parts[1] if len(parts) > 1 and parts[0] == "test" else parts[0]
                 bad = None
                 for child in case:
                     if child.tag in ("failure", "error"):
                         tests["failures" if child.tag == "failure" else "errors"] += 1
                         message = (child.get("message") or "").strip().splitlines()
-                        bad = f"{child.tag.upper()}: {name}: {message[-1] if message else child.get('type', '')}"
+                        first = message[0] if message else child.get("type", "")
+                        if len(first) > 300:
+                            first = first[:300] + "..."
+                        bad = f"{child.tag.upper()}: {name}: {first}"
                     elif child.tag == "skipped":
                         tests["skipped"] += 1
                     elif child.tag == "outcome" and (child.text or "") == "UNEXPECTED_SUCCESS":

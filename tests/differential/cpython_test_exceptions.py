@@ -1,0 +1,31 @@
+# compiled: make
+# xfail: a compiled call to a class with a Python __init__ keeps its module alive past interpreter finalization, so objects left in module globals are never finalized at exit (no __del__, no generator finally, no ResourceWarning; test_exceptions test_recursion_normalizing_exception)
+# Reduced from CPython 3.11's Lib/test/test_exceptions.py (test_recursion_normalizing_exception
+# expects the ResourceWarning of a file left open in a suspended generator at exit).
+
+
+class Finalized:
+    def __init__(self, name):
+        self.name = name
+
+    def __del__(self):
+        print("finalized", self.name)
+
+
+def gen():
+    obj = Finalized("generator local")
+    try:
+        yield obj
+    finally:
+        print("generator closed")
+
+
+def make(name):
+    return Finalized(name)
+
+
+made_at_module_level = Finalized("module level")
+made_by_compiled_code = make("made by make()")
+suspended = gen()
+next(suspended)
+print("exiting")
