@@ -1,5 +1,4 @@
 # compiled: same, loop_identity, make, passthrough
-# xfail: psyco bug: a float kept in a local across a loop head is re-boxed, losing identity (see float_identity_loop_copy)
 # `is` on floats: the same object passed around stays identical; new results are new objects.
 
 def passthrough(x):

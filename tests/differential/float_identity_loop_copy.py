@@ -1,5 +1,4 @@
 # compiled: g
-# xfail: psyco bug: a float copied to a local that crosses a loop head is re-boxed, so `k is x` is False
 # Smallest reproducer: the copy `k = x` of a float argument loses its identity across a loop.
 
 def g(x, n):

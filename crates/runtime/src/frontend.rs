@@ -1015,6 +1015,13 @@ impl<'r> Frontend<'r> {
                 }
                 st.slots[i] = av;
                 st.synced[i] = false;
+                // `y = x` of an unboxed number that already has its box: y names that same
+                // object (as in CPython), so the slot takes the box and stays in sync.
+                if matches!(av, AV::Word(..) | AV::Double(_)) {
+                    if let Some(obj) = self.synced_box(st, av) {
+                        self.adopt_box(st, av, obj);
+                    }
+                }
             }
             POP_TOP => {
                 if let AV::Obj(_) = self.pop(st) {
@@ -1824,7 +1831,9 @@ impl<'r> Frontend<'r> {
             // SAFETY: the pool keeps the function alive.
             if unsafe { crate::calls::can_call_directly(self.tables.consts.get(id), nargs) } {
                 let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();
-                let site = self.tables.add_direct_site(crate::calls::DirectSite::new(key)) as i64;
+                // SAFETY: a live function object from the pool.
+                let callee = unsafe { (*(self.tables.consts.get(id) as *mut cpython::PyFunctionObject)).func_code } as *mut PyCodeObject;
+                let site = self.tables.add_direct_site(crate::calls::DirectSite::new(callee, key)) as i64;
                 self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site)?;
                 // A direct call replaces one through the hook: compiling the caller pays.
                 self.native_ops += 1;
