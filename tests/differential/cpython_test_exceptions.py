@@ -1,5 +1,4 @@
 # compiled: make
-# xfail: once compiled code has called a Python function (here __init__), that function's module globals outlive interpreter finalization, so objects left in them are never finalized at exit (no __del__, no generator finally, no ResourceWarning; test_exceptions test_recursion_normalizing_exception)
 # Reduced from CPython 3.11's Lib/test/test_exceptions.py (test_recursion_normalizing_exception
 # expects the ResourceWarning of a file left open in a suspended generator at exit).
 

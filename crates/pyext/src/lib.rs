@@ -36,19 +36,86 @@ fn code_ptr(code: &Bound<'_, PyAny>) -> PyResult<*mut runtime::cpython::PyCodeOb
     Ok(code.as_ptr() as *mut runtime::cpython::PyCodeObject)
 }
 
-/// Compiles the code object at its next call (by `backend`, if named).
+/// Compiles the code object at its next call (by `backend`, if named), with `rec` levels of
+/// the functions it calls directly.
 #[pyfunction]
-#[pyo3(signature = (code, backend=None))]
-fn bind_code(code: &Bound<'_, PyAny>, backend: Option<&str>) -> PyResult<()> {
+#[pyo3(signature = (code, backend=None, rec=0))]
+fn bind_code(code: &Bound<'_, PyAny>, backend: Option<&str>, rec: u32) -> PyResult<()> {
     let code = code_ptr(code)?;
     // SAFETY: `code` is a live code object (borrowed from the caller) and the GIL is held.
-    unsafe { api::bind(code, backend) }.map_err(|e| {
+    unsafe { api::bind(code, backend, rec) }.map_err(|e| {
         if e.starts_with("unknown backend") {
             PyValueError::new_err(e)
         } else {
             PyRuntimeError::new_err(e)
         }
     })
+}
+
+/// Runs the code object interpreted from now on: until bound again (`unbind`) or for good
+/// (`cannotcompile`, `forever`).
+#[pyfunction]
+fn release_code(code: &Bound<'_, PyAny>, forever: bool) -> PyResult<()> {
+    let code = code_ptr(code)?;
+    // SAFETY: `code` is a live code object and the GIL is held.
+    unsafe { api::release(code, forever) }.map_err(PyRuntimeError::new_err)
+}
+
+/// Installs `setfilter()`'s predicate (None: no filter); gives back the previous one.
+#[pyfunction]
+fn set_filter(py: Python<'_>, filter: Option<Bound<'_, PyAny>>) -> Option<Py<PyAny>> {
+    let new = filter.map_or(std::ptr::null_mut(), |f| f.into_ptr());
+    let old = api::swap_filter(new);
+    // SAFETY: `old` is an owned reference (or NULL) handed back by the JIT.
+    (!old.is_null()).then(|| unsafe { Bound::from_owned_ptr(py, old) }.unbind())
+}
+
+/// Memory limits in bytes of live code (None: no limit).
+#[pyfunction]
+#[pyo3(signature = (stop=None, max=None))]
+fn set_memory_limits(stop: Option<usize>, max: Option<usize>) {
+    api::set_memory_limits(stop, max)
+}
+
+/// `(live bytes, the memory limit that stopped compilation or None)`.
+#[pyfunction]
+fn memory() -> (usize, Option<&'static str>) {
+    api::memory()
+}
+
+/// Starts or stops recording events for `psyco.log()`.
+#[pyfunction]
+fn set_logging(on: bool) {
+    api::set_logging(on)
+}
+
+/// The events recorded since the last call: `[(seconds since the epoch, text)]`.
+#[pyfunction]
+fn take_events() -> Vec<(f64, String)> {
+    api::take_events()
+}
+
+/// `[(version, reason, bytecode offset, count)]` of the side exits the code object took.
+#[pyfunction]
+fn exit_sites(code: &Bound<'_, PyAny>) -> PyResult<Vec<(usize, String, u32, u64)>> {
+    let code = code_ptr(code)?;
+    // SAFETY: `code` is a live code object and the GIL is held.
+    Ok(unsafe { api::exit_sites(code) })
+}
+
+/// The code objects that have compiled versions.
+#[pyfunction]
+fn compiled_codes(py: Python<'_>) -> Vec<Py<PyAny>> {
+    // SAFETY: the JIT's registered code objects are live; borrowed references become new ones.
+    api::compiled_codes().into_iter().map(|c| unsafe { Bound::from_borrowed_ptr(py, c as *mut pyo3::ffi::PyObject) }.unbind()).collect()
+}
+
+/// Why the code object runs interpreted for every call, if psyco decided so.
+#[pyfunction]
+fn declined_reason(code: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let code = code_ptr(code)?;
+    // SAFETY: `code` is a live code object and the GIL is held.
+    Ok(unsafe { api::declined_reason(code) })
 }
 
 #[pyfunction]
@@ -124,6 +191,15 @@ fn _psyco(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_compiled_code, m)?)?;
     m.add_function(wrap_pyfunction!(stats, m)?)?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
+    m.add_function(wrap_pyfunction!(release_code, m)?)?;
+    m.add_function(wrap_pyfunction!(set_filter, m)?)?;
+    m.add_function(wrap_pyfunction!(set_memory_limits, m)?)?;
+    m.add_function(wrap_pyfunction!(memory, m)?)?;
+    m.add_function(wrap_pyfunction!(set_logging, m)?)?;
+    m.add_function(wrap_pyfunction!(take_events, m)?)?;
+    m.add_function(wrap_pyfunction!(exit_sites, m)?)?;
+    m.add_function(wrap_pyfunction!(compiled_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(declined_reason, m)?)?;
     m.add("BACKENDS", backend_x86::BACKEND_NAMES.to_vec())?;
     Ok(())
 }

@@ -50,14 +50,14 @@ pub fn disable() {
 }
 
 /// Marks a code object for compilation at its next call, by `backend` if named (else by the
-/// JIT's backend).
+/// JIT's backend), with `rec` levels of its direct callees.
 ///
 /// # Safety
 /// `code` must be a live code object.
-pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str>) -> Result<(), String> {
+pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str>, rec: u32) -> Result<(), String> {
     let backend = backend.map(backend_named).transpose()?;
     // SAFETY: GIL held; `code` is live per the contract.
-    if unsafe { !hook::bind_code(code, backend) } {
+    if unsafe { !hook::bind_code(code, backend, rec) } {
         return Err("could not attach psyco's data to the code object".into());
     }
     // SAFETY: GIL held.
@@ -164,4 +164,109 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject) -> Vec<(Strin
         }
     }
     out
+}
+
+/// `unbind()` (`forever` false) or `cannotcompile()` (`forever` true) of a code object.
+///
+/// # Safety
+/// `code` must be a live code object.
+pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) -> Result<(), String> {
+    let reason = if forever { hook::CANNOT_COMPILE } else { hook::UNBOUND };
+    // SAFETY: GIL held; `code` is live per the contract.
+    if unsafe { hook::release_code(code, reason) } {
+        Ok(())
+    } else {
+        Err("could not attach psyco's data to the code object".into())
+    }
+}
+
+/// Installs `filter` (a new reference, or NULL for none) as `setfilter()`'s predicate and
+/// gives back the previous one (a reference the caller now owns, or NULL).
+pub fn swap_filter(filter: *mut crate::cpython::ffi::PyObject) -> *mut crate::cpython::ffi::PyObject {
+    // SAFETY: GIL held.
+    let jit = unsafe { hook::jit() };
+    std::mem::replace(&mut jit.filter, filter)
+}
+
+/// Memory limits in bytes of live code and side tables (see `hook::Options`); clears the
+/// record of a limit reached.
+pub fn set_memory_limits(stop: Option<usize>, max: Option<usize>) {
+    // SAFETY: GIL held.
+    let jit = unsafe { hook::jit() };
+    jit.options.memory_stop = stop;
+    jit.options.memory_max = max;
+    jit.limit_reached = None;
+}
+
+/// Live bytes, and which memory limit stopped compilation (if one did).
+pub fn memory() -> (usize, Option<&'static str>) {
+    // SAFETY: GIL held.
+    let jit = unsafe { hook::jit() };
+    (hook::live_bytes(jit), jit.limit_reached)
+}
+
+/// Starts or stops recording events for `psyco.log()`.
+pub fn set_logging(on: bool) {
+    // SAFETY: GIL held.
+    unsafe { hook::jit() }.log_events = on;
+}
+
+/// The events recorded since the last call (seconds since the epoch, text).
+pub fn take_events() -> Vec<(f64, String)> {
+    // SAFETY: GIL held.
+    std::mem::take(&mut unsafe { hook::jit() }.events)
+}
+
+/// Side exits taken from the code object's versions: (version number, reason, bytecode
+/// offset in bytes, count), most taken first.
+///
+/// # Safety
+/// `code` must be a live code object.
+pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize, String, u32, u64)> {
+    // SAFETY: GIL held; reading our own registry.
+    let jit = unsafe { hook::jit() };
+    let mut out = Vec::new();
+    for &e in &jit.entries {
+        // SAFETY: registered entries are live.
+        let entry = unsafe { &*e };
+        if entry.code != code {
+            continue;
+        }
+        for (i, v) in entry.all_versions().enumerate() {
+            for (snap, &count) in v.snapshots.iter().zip(&v.exit_counts) {
+                if count > 0 {
+                    out.push((i, snap.reason.clone(), 2 * snap.pc, count));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| b.3.cmp(&a.3).then(a.2.cmp(&b.2)));
+    out
+}
+
+/// Code objects that have compiled versions.
+pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
+    // SAFETY: GIL held.
+    let jit = unsafe { hook::jit() };
+    let mut codes = Vec::new();
+    for &e in &jit.entries {
+        // SAFETY: registered entries are live.
+        let entry = unsafe { &*e };
+        if entry.all_versions().next().is_some() {
+            codes.push(entry.code);
+        }
+    }
+    codes
+}
+
+/// Why psyco runs the code object interpreted, if it decided so for every call.
+///
+/// # Safety
+/// `code` must be a live code object.
+pub unsafe fn declined_reason(code: *mut crate::cpython::PyCodeObject) -> Option<String> {
+    // SAFETY: GIL held.
+    let jit = unsafe { hook::jit() };
+    // SAFETY: registered entries are live.
+    let entries = jit.entries.iter().map(|&e| unsafe { &*e });
+    entries.filter(|e| e.code == code).find_map(|e| e.declined.clone())
 }

@@ -16,6 +16,8 @@ use std::ptr::null_mut;
 /// A call site of a known Python function, remembering which compiled version of the callee
 /// its calls run, so that later calls skip the hook's version selection.
 pub struct DirectSite {
+    /// The callee's code (borrowed: the caller's constant pool keeps the function alive).
+    pub callee: *mut PyCodeObject,
     /// Kinds the caller's code guarantees for the arguments.
     pub key: Vec<Kind>,
     /// The callee's code entry and version, valid while `generation` is the JIT's.
@@ -28,8 +30,8 @@ pub struct DirectSite {
 }
 
 impl DirectSite {
-    pub fn new(key: Vec<Kind>) -> DirectSite {
-        DirectSite { key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false }
+    pub fn new(callee: *mut PyCodeObject, key: Vec<Kind>) -> DirectSite {
+        DirectSite { callee, key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false }
     }
 }
 

@@ -54,6 +54,10 @@ pub struct Options {
     pub max_versions: usize,
     /// Leave code that is mostly generic operations to the interpreter (unless bound).
     pub decline_generic: bool,
+    /// Live code and side-table bytes past which nothing more is compiled (`memory=`).
+    pub memory_stop: Option<usize>,
+    /// Live bytes the JIT never exceeds: reaching it frees all compiled code (`memorymax=`).
+    pub memory_max: Option<usize>,
 }
 
 pub struct Jit {
@@ -69,6 +73,15 @@ pub struct Jit {
     /// are valid only for the generation they were made in.
     pub generation: u64,
     drop_pending: bool,
+    /// `setfilter()`'s predicate (an owned reference, or NULL), asked once per code object.
+    pub filter: *mut PyObject,
+    /// The filter is running: code it calls runs interpreted.
+    in_filter: bool,
+    /// Which memory limit stopped compilation, if one did.
+    pub limit_reached: Option<&'static str>,
+    /// Timestamped events for `psyco.log()`, recorded while `log_events` is set.
+    pub log_events: bool,
+    pub events: Vec<(f64, String)>,
 }
 
 pub static JIT: GilCell<Option<Jit>> = GilCell::new(None);
@@ -91,7 +104,14 @@ pub unsafe fn jit() -> &'static mut Jit {
 fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
     slot.insert(Jit {
         mode: Mode::Off,
-        options: Options { threshold: 0, backend: &backend_x86::DynasmBackend, max_versions: 4, decline_generic: true },
+        options: Options {
+            threshold: 0,
+            backend: &backend_x86::DynasmBackend,
+            max_versions: 4,
+            decline_generic: true,
+            memory_stop: None,
+            memory_max: None,
+        },
         // SAFETY: exported API; the index is ours for the interpreter's lifetime.
         extra_index: unsafe { cpython::_PyEval_RequestCodeExtraIndex(free_code_entry) },
         entries: Vec::new(),
@@ -99,6 +119,11 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
         active_native: 0,
         generation: 1,
         drop_pending: false,
+        filter: null_mut(),
+        in_filter: false,
+        limit_reached: None,
+        log_events: false,
+        events: Vec::new(),
     })
 }
 
@@ -179,12 +204,18 @@ unsafe fn entry_for(jit: &mut Jit, code: *mut cpython::PyCodeObject, create: boo
     }
 }
 
+/// Why code that `unbind()` released runs interpreted (until bound again).
+pub const UNBOUND: &str = "unbound by psyco.unbind()";
+
+/// Why code passed to `cannotcompile()` runs interpreted, for good.
+pub const CANNOT_COMPILE: &str = "psyco.cannotcompile()";
+
 /// Marks a code object to be compiled at its next call, whatever the threshold, by `backend`
-/// if given.
+/// if given, binding `rec` levels of the Python functions it calls directly along with it.
 ///
 /// # Safety
 /// GIL held; `code` a live code object.
-pub unsafe fn bind_code(code: *mut cpython::PyCodeObject, backend: Option<&'static dyn backend_x86::Backend>) -> bool {
+pub unsafe fn bind_code(code: *mut cpython::PyCodeObject, backend: Option<&'static dyn backend_x86::Backend>, rec: u32) -> bool {
     // SAFETY: per the contract.
     unsafe {
         let jit = jit();
@@ -192,9 +223,44 @@ pub unsafe fn bind_code(code: *mut cpython::PyCodeObject, backend: Option<&'stat
         if e.is_null() {
             return false;
         }
-        (*e).bound = true;
+        let e = &mut *e;
+        if e.declined.as_deref() == Some(UNBOUND) {
+            e.declined = None;
+        }
+        e.bound = true;
+        e.bind_rec = e.bind_rec.max(rec);
         if backend.is_some() {
-            (*e).backend = backend;
+            e.backend = backend;
+        }
+        true
+    }
+}
+
+/// `unbind()` (`reason` = [`UNBOUND`]) and `cannotcompile()` (`reason` = [`CANNOT_COMPILE`]):
+/// the code runs interpreted from its next call on; its compiled versions are freed now if no
+/// compiled code is running, else when psyco drops code or the code object dies.
+///
+/// # Safety
+/// GIL held; `code` a live code object.
+pub unsafe fn release_code(code: *mut cpython::PyCodeObject, reason: &'static str) -> bool {
+    // SAFETY: per the contract.
+    unsafe {
+        let jit = jit();
+        let e = entry_for(jit, code, true);
+        if e.is_null() {
+            return false;
+        }
+        let e = &mut *e;
+        if e.declined.as_deref() != Some(CANNOT_COMPILE) {
+            e.declined = Some(reason.into());
+        }
+        e.bound = false;
+        // Call sites caching one of its versions must look again.
+        jit.generation += 1;
+        if jit.active_native == 0 {
+            jit.stats.code_bytes_freed += e.all_versions().map(|v| v.bytes()).sum::<usize>();
+            e.versions.clear();
+            e.continuations.clear();
         }
         true
     }
@@ -463,6 +529,18 @@ unsafe fn compile_version(
     frame: *mut InterpreterFrame,
     mut kinds: Vec<Kind>,
 ) -> Option<usize> {
+    if jit.in_filter {
+        return None;
+    }
+    if !e.filtered {
+        e.filtered = true;
+        // SAFETY: GIL held; the filter is a live callable.
+        if !jit.filter.is_null() && !unsafe { filter_accepts(jit, e.code) } {
+            jit.stats.declined(FILTERED);
+            e.declined = Some(FILTERED.into());
+            return None;
+        }
+    }
     if e.versions.len() >= jit.options.max_versions {
         // Past the cap one generic version, keyed on nothing, serves every call.
         kinds.iter_mut().for_each(|k| *k = Kind::Object);
@@ -479,6 +557,13 @@ unsafe fn compile_version(
             if e.versions.is_empty() {
                 jit.stats.functions_compiled += 1;
             }
+            if e.bind_rec > 0 {
+                let backend = e.backend;
+                for site in &version.tables.direct_sites {
+                    // SAFETY: the caller's constant pool keeps each callee alive.
+                    unsafe { bind_code(site.callee, backend, e.bind_rec - 1) };
+                }
+            }
             e.versions.push(version);
             Some(e.versions.len() - 1)
         }
@@ -493,6 +578,60 @@ unsafe fn compile_version(
             None
         }
     }
+}
+
+/// Why code that `setfilter()`'s predicate turned down runs interpreted.
+/// Why code is not compiled once `memorymax` is reached.
+pub const MEMORY_MAX: &str = "memorymax reached";
+
+/// `qualname (file:line)` of a code object, for the log.
+fn code_name(code: *mut cpython::PyCodeObject) -> String {
+    // SAFETY: entries' code objects are live.
+    unsafe {
+        let c = &*code;
+        format!("{} ({}:{})", crate::version::str_of(c.co_qualname), crate::version::str_of(c.co_filename), c.co_firstlineno)
+    }
+}
+
+pub const FILTERED: &str = "setfilter() predicate said no";
+
+/// Asks `setfilter()`'s predicate about `code` (code it calls runs interpreted meanwhile); an
+/// exception in it is reported as unraisable and counts as "no".
+unsafe fn filter_accepts(jit: &mut Jit, code: *mut cpython::PyCodeObject) -> bool {
+    // SAFETY: GIL held; `jit.filter` is an owned callable and `code` a live code object.
+    unsafe {
+        let filter = jit.filter;
+        ffi::Py_INCREF(filter);
+        jit.in_filter = true;
+        let result = ffi::PyObject_CallOneArg(filter, code as *mut PyObject);
+        let jit = self::jit();
+        jit.in_filter = false;
+        ffi::Py_DECREF(filter);
+        if result.is_null() {
+            ffi::PyErr_WriteUnraisable(filter);
+            return false;
+        }
+        let yes = ffi::PyObject_IsTrue(result);
+        ffi::Py_DECREF(result);
+        if yes < 0 {
+            ffi::PyErr_WriteUnraisable(filter);
+        }
+        yes == 1
+    }
+}
+
+/// Records an event for `psyco.log()` (only while a log is open).
+pub fn log_event(jit: &mut Jit, what: impl FnOnce() -> String) {
+    const MAX_EVENTS: usize = 100_000;
+    if jit.log_events && jit.events.len() < MAX_EVENTS {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        jit.events.push((now, what()));
+    }
+}
+
+/// Live bytes of compiled code and side tables.
+pub fn live_bytes(jit: &Jit) -> usize {
+    jit.stats.code_bytes - jit.stats.code_bytes_freed
 }
 
 /// Compiles the frame's code to start at `start` for these entry kinds, counting it (or why
@@ -535,9 +674,21 @@ unsafe fn build_version(
         Ok(compiled) => compiled,
         Err(why) => {
             jit.stats.declined(&why.0);
+            log_event(jit, || format!("declined {}: {}", code_name(e.code), why.0));
             return Err((why, req.entry_kinds));
         }
     };
+    let bytes = code.code_size() + output.tables.bytes();
+    if jit.options.memory_max.is_some_and(|max| live_bytes(jit) + bytes > max) {
+        // Keeping this code would pass `memorymax`: free everything instead (once no
+        // compiled code runs) and compile nothing more.
+        jit.limit_reached = Some("memorymax");
+        jit.drop_pending = true;
+        jit.mode = Mode::Stopped;
+        let live = live_bytes(jit);
+        log_event(jit, || format!("memorymax reached ({live} bytes live): freeing all compiled code, compiling nothing more"));
+        return Err((frontend::Decline(MEMORY_MAX.into()), req.entry_kinds));
+    }
     jit.stats.compile_ns += began.elapsed().as_nanos() as u64;
     jit.stats.instructions_compiled += output.instructions as u64;
     match start {
@@ -560,6 +711,20 @@ unsafe fn build_version(
         tables: output.tables,
     };
     jit.stats.code_bytes += version.bytes();
+    log_event(jit, || {
+        let kinds = version.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+        let at = match start {
+            Start::Call => String::new(),
+            Start::Resume { pc, .. } => format!(" continuing at offset {}", 2 * pc),
+        };
+        format!("compiled {}{at} for ({kinds}) with {}: {} bytes in {} us", code_name(e.code), backend.name(), version.bytes(), began.elapsed().as_micros())
+    });
+    if jit.options.memory_stop.is_some_and(|stop| live_bytes(jit) >= stop) && jit.mode != Mode::Off {
+        jit.limit_reached = Some("memory");
+        jit.mode = Mode::Stopped;
+        let live = live_bytes(jit);
+        log_event(jit, || format!("memory limit reached ({live} bytes live): compiling nothing more"));
+    }
     Ok(Box::new(version))
 }
 

@@ -240,6 +240,10 @@ pub struct CodeEntry {
     pub bound: bool,
     /// The backend `bind()` chose for this code (else the JIT's).
     pub backend: Option<&'static dyn backend_x86::Backend>,
+    /// Levels of callees `bind(rec=...)` binds along with this code when it is compiled.
+    pub bind_rec: u32,
+    /// `setfilter()`'s predicate was asked about this code.
+    pub filtered: bool,
     pub declined: Option<String>,
     /// Argument kinds for which compiling was declined (the code may run compiled for others).
     pub declined_keys: Vec<Vec<Kind>>,
@@ -265,6 +269,8 @@ impl CodeEntry {
             calls: 0,
             bound: false,
             backend: None,
+            bind_rec: 0,
+            filtered: false,
             declined: None,
             declined_keys: Vec::new(),
             versions: Vec::new(),

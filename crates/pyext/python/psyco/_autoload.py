@@ -1,10 +1,11 @@
-"""Start-up switch: `PSYCO=full` in the environment enables psyco in every interpreter of this
-environment as it starts (the `psyco_autoload.pth` file installed beside the package imports
-this module when PSYCO is set; its name sorts after the editable install's `psyco.pth`), so that processes one does not start oneself — test workers,
+"""Start-up switch: `PSYCO=full` (or `PSYCO=profile`) in the environment enables psyco in every
+interpreter of this environment as it starts (the `psyco_autoload.pth` file installed beside
+the package imports this module when PSYCO is set; its name sorts after the editable
+install's `psyco.pth`), so that processes one does not start oneself — test workers,
 subprocesses — run under psyco too. A bad value warns on stderr and leaves psyco off: start-up
 must never fail because of it.
 
-`PSYCO_STATS_DIR=<dir>` (with PSYCO=full) makes every such interpreter write, at exit, its
+`PSYCO_STATS_DIR=<dir>` (with PSYCO set) makes every such interpreter write, at exit, its
 `psyco.stats()` totals as JSON to `<dir>/<pid>.json`: everything but the per-code `codes`
 entry, which is summarized as `code_objects` (how many were seen), `code_objects_native`
 (how many had native entries) and `native_entries` (their sum). `cargo xtask cpython-tests`
@@ -42,13 +43,13 @@ def _write_stats(directory):
 
 def _start():
     mode = os.environ.get("PSYCO", "")
-    if mode != "full":
-        print(f"psyco: PSYCO={mode!r} is not understood (expected 'full'); psyco stays off", file=sys.stderr)
+    if mode not in ("full", "profile"):
+        print(f"psyco: PSYCO={mode!r} is not understood (expected 'full' or 'profile'); psyco stays off", file=sys.stderr)
         return
     try:
         import psyco
 
-        psyco.full()
+        psyco.full() if mode == "full" else psyco.profile()
     except Exception as e:  # start-up must go on whatever happens
         print(f"psyco: PSYCO={mode} could not enable psyco: {e}", file=sys.stderr)
         return
