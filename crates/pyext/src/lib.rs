@@ -83,6 +83,12 @@ fn memory() -> (usize, Option<&'static str>) {
     api::memory()
 }
 
+/// Makes the calling thread compile nothing (psyco's profiler threads), or compile again.
+#[pyfunction]
+fn set_thread_quiet(quiet: bool) {
+    api::set_thread_quiet(quiet)
+}
+
 /// Starts or stops recording events for `psyco.log()`.
 #[pyfunction]
 fn set_logging(on: bool) {
@@ -196,6 +202,7 @@ fn _psyco(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_memory_limits, m)?)?;
     m.add_function(wrap_pyfunction!(memory, m)?)?;
     m.add_function(wrap_pyfunction!(set_logging, m)?)?;
+    m.add_function(wrap_pyfunction!(set_thread_quiet, m)?)?;
     m.add_function(wrap_pyfunction!(take_events, m)?)?;
     m.add_function(wrap_pyfunction!(exit_sites, m)?)?;
     m.add_function(wrap_pyfunction!(compiled_codes, m)?)?;

@@ -270,3 +270,15 @@ pub unsafe fn declined_reason(code: *mut crate::cpython::PyCodeObject) -> Option
     let entries = jit.entries.iter().map(|&e| unsafe { &*e });
     entries.filter(|e| e.code == code).find_map(|e| e.declined.clone())
 }
+
+/// Makes the calling thread compile nothing (`quiet`), or compile again: psyco's own
+/// profiler threads are quiet, so that they do not spend the memory limits.
+pub fn set_thread_quiet(quiet: bool) {
+    // SAFETY: GIL held.
+    let jit = unsafe { hook::jit() };
+    let ts = crate::cpython::thread_state();
+    jit.quiet_threads.retain(|&t| t != ts);
+    if quiet {
+        jit.quiet_threads.push(ts);
+    }
+}

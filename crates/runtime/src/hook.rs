@@ -79,6 +79,8 @@ pub struct Jit {
     in_filter: bool,
     /// Which memory limit stopped compilation, if one did.
     pub limit_reached: Option<&'static str>,
+    /// Threads whose calls compile nothing (psyco's own profiler threads).
+    pub quiet_threads: Vec<*mut ThreadState>,
     /// Timestamped events for `psyco.log()`, recorded while `log_events` is set.
     pub log_events: bool,
     pub events: Vec<(f64, String)>,
@@ -122,6 +124,7 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
         filter: null_mut(),
         in_filter: false,
         limit_reached: None,
+        quiet_threads: Vec::new(),
         log_events: false,
         events: Vec::new(),
     })
@@ -448,7 +451,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
                 let compile_now = match jit.mode {
                     Mode::Compiling { all } => (all || (*e).bound) && ((*e).bound || (*e).calls >= jit.options.threshold),
                     _ => false,
-                };
+                } && !jit.quiet_threads.contains(&ts);
                 (*e).calls += 1;
                 if !compile_now || (*e).declined_keys.iter().any(|k| k.as_slice() == kinds) {
                     return run_default(ts, frame, throwflag);
@@ -678,23 +681,7 @@ unsafe fn build_version(
             return Err((why, req.entry_kinds));
         }
     };
-    let bytes = code.code_size() + output.tables.bytes();
-    if jit.options.memory_max.is_some_and(|max| live_bytes(jit) + bytes > max) {
-        // Keeping this code would pass `memorymax`: free everything instead (once no
-        // compiled code runs) and compile nothing more.
-        jit.limit_reached = Some("memorymax");
-        jit.drop_pending = true;
-        jit.mode = Mode::Stopped;
-        let live = live_bytes(jit);
-        log_event(jit, || format!("memorymax reached ({live} bytes live): freeing all compiled code, compiling nothing more"));
-        return Err((frontend::Decline(MEMORY_MAX.into()), req.entry_kinds));
-    }
-    jit.stats.compile_ns += began.elapsed().as_nanos() as u64;
-    jit.stats.instructions_compiled += output.instructions as u64;
-    match start {
-        Start::Call => jit.stats.versions_compiled += 1,
-        Start::Resume { .. } => jit.stats.continuations_compiled += 1,
-    }
+    let instructions = output.instructions as u64;
     let version = Version {
         entry: code.entry(),
         start,
@@ -710,6 +697,23 @@ unsafe fn build_version(
         backend: backend.name(),
         tables: output.tables,
     };
+    if jit.options.memory_max.is_some_and(|max| live_bytes(jit) + version.bytes() > max) {
+        // Keeping this code would pass `memorymax`: free everything instead (now, or once no
+        // compiled code runs) and compile nothing more.
+        jit.limit_reached = Some("memorymax");
+        jit.drop_pending = true;
+        jit.mode = Mode::Stopped;
+        let live = live_bytes(jit);
+        log_event(jit, || format!("memorymax reached ({live} bytes live): freeing all compiled code, compiling nothing more"));
+        drop_code_if_idle(jit);
+        return Err((frontend::Decline(MEMORY_MAX.into()), version.key));
+    }
+    jit.stats.compile_ns += began.elapsed().as_nanos() as u64;
+    jit.stats.instructions_compiled += instructions;
+    match start {
+        Start::Call => jit.stats.versions_compiled += 1,
+        Start::Resume { .. } => jit.stats.continuations_compiled += 1,
+    }
     jit.stats.code_bytes += version.bytes();
     log_event(jit, || {
         let kinds = version.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");

@@ -29,6 +29,8 @@ class Profiler:
         return any(x is not None for x in (self.memory, self.time, self.memorymax, self.timemax))
 
     def start(self, threshold):
+        """Starts this profiler. Enabling psyco comes last: psyco's own code run after it in
+        this thread would be compiled, and spend the memory limits."""
         self.started_at = _now()
         live, _ = _psyco.memory()
         _psyco.set_memory_limits(
@@ -36,6 +38,9 @@ class Profiler:
             int(self.memorymax * 1024) if self.memorymax is not None else None,
         )
         _log.note(f"starting profiler {self.kind}" + (f" ({self.describe_limits()})" if self.limited() else ""))
+        if self.kind in ("profile", "background"):
+            self.sampler = Sampler(self.backend, **self.params)
+            self.sampler.start()
         if self.kind == "full":
             _psyco.enable(True, threshold, self.backend)
         elif self.kind == "runonly":
@@ -43,8 +48,6 @@ class Profiler:
             _psyco.stop()
         else:
             _psyco.enable(False, None, self.backend)
-            self.sampler = Sampler(self.backend, **self.params)
-            self.sampler.start()
 
     def end(self):
         if self.sampler is not None:
@@ -87,6 +90,13 @@ class Sampler(threading.Thread):
         self.stopping.set()
 
     def run(self):
+        _psyco.set_thread_quiet(True)
+        try:
+            self.sample_until_stopped()
+        finally:
+            _psyco.set_thread_quiet(False)
+
+    def sample_until_stopped(self):
         last = _now()
         while not self.stopping.wait(self.period):
             now = _now()
@@ -141,9 +151,9 @@ class Queue:
         with self.lock:
             self.threshold = threshold
             self.profilers.append(profiler)
+            self.ensure_watcher()
             if len(self.profilers) == 1:
                 profiler.start(threshold)
-            self.ensure_watcher()
 
     def clear(self):
         with self.lock:
@@ -158,6 +168,13 @@ class Queue:
             self.watcher.start()
 
     def watch(self):
+        _psyco.set_thread_quiet(True)
+        try:
+            self.watch_limits()
+        finally:
+            _psyco.set_thread_quiet(False)
+
+    def watch_limits(self):
         while True:
             time.sleep(0.05)
             with self.lock:
