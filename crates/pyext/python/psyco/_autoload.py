@@ -18,6 +18,13 @@ import sys
 def _write_stats(directory):
     """atexit hook: dump this process's totals. Never raises (exit must not fail)."""
     try:
+        try:  # subinterpreters share the pid and psyco's counters: only the main one writes
+            import _xxsubinterpreters as interpreters
+
+            if interpreters.get_current() != interpreters.get_main():
+                return
+        except ImportError:
+            pass
         import json
 
         import psyco
