@@ -131,12 +131,14 @@ fn is_compiled_code(code: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(unsafe { api::is_compiled(code) })
 }
 
-/// `[(entry kinds, IR text, disassembly)]` for each version of the code object.
+/// `[(entry kinds, IR text, disassembly)]` for each version of the code object; the IR with
+/// fake, stable addresses if `stable_addresses`.
 #[pyfunction]
-fn versions(code: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String, String)>> {
+#[pyo3(signature = (code, stable_addresses=false))]
+fn versions(code: &Bound<'_, PyAny>, stable_addresses: bool) -> PyResult<Vec<(String, String, String)>> {
     let code = code_ptr(code)?;
     // SAFETY: `code` is a live code object and the GIL is held.
-    Ok(unsafe { api::versions_of(code) })
+    Ok(unsafe { api::versions_of(code, stable_addresses) })
 }
 
 /// All counters as a dict (see `psyco.stats`).

@@ -126,12 +126,13 @@ pub fn report() -> Report {
     }
 }
 
-/// Per version of a code object (continuations last): its entry kinds, IR text and disassembly. The IR is not
+/// Per version of a code object (continuations last): its entry kinds, IR text (with fake,
+/// stable addresses if `stable_addresses`, as in the recorded benchmark corpus) and disassembly. The IR is not
 /// kept with the code (memory): it is rebuilt here, as the front end made it.
 ///
 /// # Safety
 /// `code` must be a live code object.
-pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject) -> Vec<(String, String, String)> {
+pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addresses: bool) -> Vec<(String, String, String)> {
     // SAFETY: GIL held; reading our own registry.
     let jit = unsafe { hook::jit() };
     let mut out = Vec::new();
@@ -157,6 +158,7 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject) -> Vec<(Strin
                 decline_generic: v.decline_generic,
             };
             let ir = match crate::frontend::compile(&req) {
+                Ok(output) if stable_addresses => ir::text::print(&ir::addresses::with_stable_addresses(&output.func)),
                 Ok(output) => ir::text::print(&output.func),
                 Err(why) => format!("; IR not rebuilt: {}", why.0),
             };
