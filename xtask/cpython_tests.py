@@ -30,6 +30,7 @@ saved by `--save-baseline FILE` (same selection and options required).
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -374,6 +375,10 @@ def report(args, plain, jit, stats, expected, names, rows, unlisted, listed, fix
     w("")
     w(f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; psyco commit {git_head()}")
     w(f"- Machine: {machine()}")
+    spec = importlib.util.find_spec("psyco")
+    w(f"- Interpreter: `{sys.executable}`; psyco from `{spec.origin if spec else 'nowhere'}`")
+    if args.note:
+        w(f"- Note: {args.note}")
     w(f"- Command: `cargo xtask cpython-tests {' '.join(sys.argv[1:])}`")
     w(f"- Selection: {sel}; regrtest `-j {args.jobs} --timeout {args.timeout}`")
     if args.full and not args.modules:
@@ -470,6 +475,7 @@ def main(argv=None):
     ap.add_argument("--baseline", type=Path, help="reuse a plain run saved by --save-baseline")
     ap.add_argument("--save-baseline", type=Path, help="save the plain run (JSON)")
     ap.add_argument("--logs", type=Path, help="keep the raw regrtest logs and junit XML here")
+    ap.add_argument("--note", help="a line of context for the report")
     ap.add_argument("--quiet-output", action="store_true", help="echo only regrtest's progress lines")
     ap.add_argument("modules", nargs="*", help="test modules to run instead of a subset")
     args = ap.parse_args(argv)
@@ -478,7 +484,6 @@ def main(argv=None):
     if args.timeout is None:
         args.timeout = 900 if args.full else 300
 
-    listed, problems = load_expected(args.backend)
     logdir = args.logs or Path(tempfile.mkdtemp(prefix="cpython-tests-logs-"))
     logdir.mkdir(parents=True, exist_ok=True)
     if args.baseline:
@@ -500,6 +505,7 @@ def main(argv=None):
     if not args.logs:
         shutil.rmtree(logdir, ignore_errors=True)
 
+    listed, problems = load_expected(args.backend)  # read after the runs, which take long
     names, rows, unlisted, listed_reg, fixed = compare(plain, jit, listed)
     failures = list(problems)
     for run in (plain, jit):
