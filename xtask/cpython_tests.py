@@ -133,7 +133,8 @@ def selection_key(args):
 
 # --- parsing regrtest's output and junit XML -----------------------------------------------
 
-PROGRESS = re.compile(r"\[\s*\d+/\d+(?:/\d+)?\] (test_\w+|test\.\S+)(?: (.*))?$")
+PROGRESS = re.compile(r"\[\s*\d+/(?P<total>\d+)(?:/\d+)?\] (test_\w+|test\.\S+)(?: (.*))?$")
+RUN_LINE = re.compile(r"Run (\d+) tests? (?:in parallel|sequentially)")
 SECTION = re.compile(r"^(?:All )?\d+ (?:re-run )?tests? (OK\.|failed:|skipped:|skipped \(resource denied\):"
                      r"|omitted:|run no tests:|altered the execution environment[^:]*:|re-run tests?:|failed again:)")
 SECTION_STATUS = {
@@ -166,14 +167,17 @@ def parse_run(text, xml_path):
     modules = {}  # name -> {"status", "detail", "first_failure"}
     blocks = {}  # name -> output lines printed after its progress line
     current = None
-    summary_at = None
-    for i, line in enumerate(lines):
-        if line.startswith("== Tests result:"):
-            summary_at = i
-            break
+    # Failing tests' output is echoed too, and may hold a child regrtest's own progress lines
+    # and summary (test_regrtest): the run's summary is the last one, and its progress lines
+    # are those counting up to the run's own total.
+    summary_at = max((i for i, line in enumerate(lines) if line.startswith("== Tests result:")), default=None)
+    total = next((m.group(1) for m in map(RUN_LINE.search, lines) if m), None)
+    for i, line in enumerate(lines[:summary_at]):
         m = PROGRESS.search(line)
+        if m and total is not None and m.group("total") != total:
+            m = None
         if m:
-            name, rest = m.group(1), (m.group(2) or "").strip()
+            name, rest = m.group(2), (m.group(3) or "").strip()
             rest = rest.split(" -- running")[0].strip()
             modules[name] = {"status": state_from_progress(rest), "detail": rest, "first_failure": None}
             blocks[name] = []
