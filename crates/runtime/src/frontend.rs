@@ -2017,33 +2017,29 @@ fn static_truth(k: Kind) -> Option<bool> {
 /// The type tag of a live object.
 pub fn type_tag(obj: *mut PyObject) -> TypeTag {
     // SAFETY: `obj` is a live object; comparing type pointers reads nothing else.
+    let ty = unsafe { ffi::Py_TYPE(obj) };
+    TypeTag::ALL.into_iter().find(|&t| type_of_tag(t) == ty).unwrap_or(TypeTag::Other)
+}
+
+/// The type whose exact instances have `tag` (NULL for `Other` and `RangeIter`, which name
+/// no single type here).
+pub fn type_of_tag(tag: TypeTag) -> *mut ffi::PyTypeObject {
+    // SAFETY: taking the addresses of CPython's static type objects reads nothing; None's
+    // type is that of the None singleton.
     unsafe {
-        let ty = ffi::Py_TYPE(obj);
-        let is = |t: *mut ffi::PyTypeObject| ty == t;
-        if is(std::ptr::addr_of_mut!(ffi::PyLong_Type)) {
-            TypeTag::Int
-        } else if is(std::ptr::addr_of_mut!(ffi::PyFloat_Type)) {
-            TypeTag::Float
-        } else if is(std::ptr::addr_of_mut!(ffi::PyBool_Type)) {
-            TypeTag::Bool
-        } else if obj == ffi::Py_None() {
-            TypeTag::NoneType
-        } else if is(std::ptr::addr_of_mut!(ffi::PyUnicode_Type)) {
-            TypeTag::Str
-        } else if is(std::ptr::addr_of_mut!(ffi::PyTuple_Type)) {
-            TypeTag::Tuple
-        } else if is(std::ptr::addr_of_mut!(ffi::PyList_Type)) {
-            TypeTag::List
-        } else if is(std::ptr::addr_of_mut!(ffi::PyDict_Type)) {
-            TypeTag::Dict
-        } else if is(std::ptr::addr_of_mut!(ffi::PyFunction_Type)) {
-            TypeTag::Function
-        } else if is(std::ptr::addr_of_mut!(ffi::PyCFunction_Type)) {
-            TypeTag::Builtin
-        } else if is(std::ptr::addr_of_mut!(ffi::PyRange_Type)) {
-            TypeTag::Range
-        } else {
-            TypeTag::Other
+        match tag {
+            TypeTag::Int => std::ptr::addr_of_mut!(ffi::PyLong_Type),
+            TypeTag::Float => std::ptr::addr_of_mut!(ffi::PyFloat_Type),
+            TypeTag::Bool => std::ptr::addr_of_mut!(ffi::PyBool_Type),
+            TypeTag::NoneType => ffi::Py_TYPE(ffi::Py_None()),
+            TypeTag::Str => std::ptr::addr_of_mut!(ffi::PyUnicode_Type),
+            TypeTag::Tuple => std::ptr::addr_of_mut!(ffi::PyTuple_Type),
+            TypeTag::List => std::ptr::addr_of_mut!(ffi::PyList_Type),
+            TypeTag::Dict => std::ptr::addr_of_mut!(ffi::PyDict_Type),
+            TypeTag::Function => std::ptr::addr_of_mut!(ffi::PyFunction_Type),
+            TypeTag::Builtin => std::ptr::addr_of_mut!(ffi::PyCFunction_Type),
+            TypeTag::Range => std::ptr::addr_of_mut!(ffi::PyRange_Type),
+            TypeTag::RangeIter | TypeTag::Other => std::ptr::null_mut(),
         }
     }
 }

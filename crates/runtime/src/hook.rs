@@ -7,7 +7,7 @@
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::frontend::{self, CompileRequest, Start};
 use crate::stats::{self, Stats};
-use crate::version::{CodeEntry, Version};
+use crate::version::{ArgCheck, CodeEntry, Version};
 use ir::{ExitKind, Kind};
 use std::cell::UnsafeCell;
 use std::os::raw::{c_int, c_void};
@@ -297,33 +297,12 @@ unsafe fn thread_allows_compiled(ts: *mut ThreadState) -> bool {
     unsafe { (*(*ts).cframe).use_tracing == 0 && (*(*ts).interp).eval_breaker == 0 && (*ts).recursion_remaining > 0 }
 }
 
-/// Whether the frame's arguments certainly have kinds that `key` accepts, judged by one type
-/// test per argument; `false` means "ask the full selection".
+/// Whether the frame's arguments certainly have kinds that the key behind `checks` accepts,
+/// by one type test per argument; `false` means "ask the full selection".
 #[inline]
-unsafe fn fits_quickly(key: &[Kind], frame: *mut InterpreterFrame) -> bool {
-    // SAFETY: the frame's first `key.len()` slots hold its arguments.
-    unsafe {
-        key.iter().enumerate().all(|(i, k)| {
-            let obj = *cpython::frame_slot(frame, i);
-            if obj.is_null() {
-                return *k == Kind::Object;
-            }
-            let ty = ffi::Py_TYPE(obj);
-            match *k {
-                Kind::Object => true,
-                // At most two digits certainly fits an i64 (arg_kind decides the rest).
-                Kind::MachineInt => {
-                    ty == std::ptr::addr_of_mut!(ffi::PyLong_Type)
-                        && (*(obj as *mut ffi::PyVarObject)).ob_size.unsigned_abs() <= 2
-                }
-                Kind::UnboxedFloat => ty == std::ptr::addr_of_mut!(ffi::PyFloat_Type),
-                Kind::MachineBool => ty == std::ptr::addr_of_mut!(ffi::PyBool_Type),
-                Kind::Exact(ir::TypeTag::Int) => ty == std::ptr::addr_of_mut!(ffi::PyLong_Type),
-                Kind::Exact(t) => frontend::type_tag(obj) == t,
-                _ => false,
-            }
-        })
-    }
+unsafe fn fits_quickly(checks: &[ArgCheck], frame: *mut InterpreterFrame) -> bool {
+    // SAFETY: the frame's first `checks.len()` slots hold its arguments.
+    unsafe { checks.iter().enumerate().all(|(i, c)| c.passes(*cpython::frame_slot(frame, i))) }
 }
 
 /// Argument kinds declined one by one (as mostly generic) before the whole code is.
@@ -407,12 +386,12 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
         if runnable && !known.is_null() {
             let entry = &*known;
             if let Some(v) = entry.versions.get(entry.last_used) {
-                if v.globals == (*frame).f_globals && v.builtins == (*frame).f_builtins && fits_quickly(&v.key, frame) {
+                if v.globals == (*frame).f_globals && v.builtins == (*frame).f_builtins && fits_quickly(&v.arg_checks, frame) {
                     return run_version(jit, known, version_at(known, entry.last_used), ts, frame);
                 }
             }
             // Then: arguments of kinds declined as mostly generic run interpreted, at once.
-            if entry.declined_keys.iter().any(|k| fits_quickly(k, frame)) {
+            if entry.declined_checks.iter().any(|k| fits_quickly(k, frame)) {
                 return run_default(ts, frame, throwflag);
             }
         }
@@ -486,7 +465,7 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
             && jit.mode != Mode::Off
             && thread_allows_compiled(ts)
             && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
-            && (s.always_fits || fits_quickly(&(*s.version).key, frame))
+            && (s.always_fits || fits_quickly(&(*s.version).arg_checks, frame))
         {
             // The caller is compiled code, already counted in `active_native`.
             return run_and_finish(s.entry, s.version, ts, frame);
@@ -574,6 +553,7 @@ unsafe fn compile_version(
             // Code that is mostly generic for these kinds may be worth compiling for others
             // (ints, floats): only this key is declined, up to a few keys.
             if why.0 == frontend::MOSTLY_GENERIC && e.declined_keys.len() < MAX_DECLINED_KEYS {
+                e.declined_checks.push(ArgCheck::all(&kinds));
                 e.declined_keys.push(kinds);
             } else {
                 e.declined = Some(why.0);
@@ -685,6 +665,7 @@ unsafe fn build_version(
     let version = Version {
         entry: code.entry(),
         start,
+        arg_checks: ArgCheck::all(&req.entry_kinds),
         key: req.entry_kinds,
         globals: req.globals,
         builtins: req.builtins,

@@ -4,7 +4,7 @@
 use crate::cpython::{self, ffi, ffi::PyObject};
 use crate::frontend::Decline;
 use backend_x86::CompiledCode;
-use ir::{ExitKind, Kind, Snapshot};
+use ir::{ExitKind, Kind, Snapshot, TypeTag};
 use std::collections::HashMap;
 
 /// Objects a version's code refers to as constants, each held by a strong reference.
@@ -194,6 +194,53 @@ impl SideTables {
     }
 }
 
+/// One argument of a version key as the hook checks it on every call, without computing the
+/// argument's kind: any object (or NULL), or an object of exactly type `ty` — for machine
+/// ints also at most two digits, which certainly fits a word. A check that fails only means
+/// "ask the full selection".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgCheck {
+    /// NULL: any object passes (if `any`), or none does.
+    ty: *mut ffi::PyTypeObject,
+    any: bool,
+    small_int: bool,
+}
+
+impl ArgCheck {
+    pub fn of(kind: Kind) -> ArgCheck {
+        let exactly = |ty: *mut ffi::PyTypeObject| ArgCheck { ty, any: false, small_int: false };
+        match kind {
+            Kind::Object => ArgCheck { ty: std::ptr::null_mut(), any: true, small_int: false },
+            Kind::MachineInt => ArgCheck { small_int: true, ..exactly(crate::frontend::type_of_tag(TypeTag::Int)) },
+            Kind::UnboxedFloat => exactly(crate::frontend::type_of_tag(TypeTag::Float)),
+            Kind::MachineBool => exactly(crate::frontend::type_of_tag(TypeTag::Bool)),
+            Kind::Exact(t) => exactly(crate::frontend::type_of_tag(t)),
+            _ => exactly(std::ptr::null_mut()),
+        }
+    }
+
+    pub fn all(key: &[Kind]) -> Box<[ArgCheck]> {
+        key.iter().map(|&k| ArgCheck::of(k)).collect()
+    }
+
+    /// Whether `obj` (an argument, or NULL) certainly has a kind the key accepts.
+    ///
+    /// # Safety
+    /// `obj` is NULL or a live object.
+    #[inline]
+    pub unsafe fn passes(self, obj: *mut PyObject) -> bool {
+        if self.any {
+            return true;
+        }
+        // SAFETY: per the contract.
+        unsafe {
+            !obj.is_null()
+                && ffi::Py_TYPE(obj) == self.ty
+                && (!self.small_int || (*(obj as *mut ffi::PyVarObject)).ob_size.unsigned_abs() <= 2)
+        }
+    }
+}
+
 /// One compiled version of a code object.
 pub struct Version {
     /// `code`'s entry point (cached: every call runs it).
@@ -201,6 +248,8 @@ pub struct Version {
     /// Where it starts, and the kinds it was made for (see [`crate::frontend::Start`]).
     pub start: crate::frontend::Start,
     pub key: Vec<Kind>,
+    /// `key`, as the hook checks it on every call.
+    pub arg_checks: Box<[ArgCheck]>,
     pub globals: *mut PyObject,
     pub builtins: *mut PyObject,
     pub code: CompiledCode,
@@ -247,6 +296,8 @@ pub struct CodeEntry {
     pub declined: Option<String>,
     /// Argument kinds for which compiling was declined (the code may run compiled for others).
     pub declined_keys: Vec<Vec<Kind>>,
+    /// `declined_keys`, as the hook checks them on every call.
+    pub declined_checks: Vec<Box<[ArgCheck]>>,
     /// Versions entered by calls. Boxed so that a running version keeps its address while
     /// the list grows.
     pub versions: Vec<Box<Version>>,
@@ -273,6 +324,7 @@ impl CodeEntry {
             filtered: false,
             declined: None,
             declined_keys: Vec::new(),
+            declined_checks: Vec::new(),
             versions: Vec::new(),
             continuations: Vec::new(),
             continuations_declined: Vec::new(),
