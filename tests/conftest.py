@@ -41,8 +41,8 @@ BENCH_DIR = _bench_dir()
 STATS_ENV = "PSYCO_TEST_STATS"
 
 PSYCO_HEADER = (
-    "import psyco; psyco.full(); import atexit as _atexit, json as _json, os as _os; "
-    f"_atexit.register(lambda: _json.dump(psyco.stats(), open(_os.environ['{STATS_ENV}'], 'w')))"
+    "import psyco; psyco.full(); import atexit as _atexit, json as _json, os as _os, pathlib as _pathlib; "
+    f"_atexit.register(lambda: _pathlib.Path(_os.environ['{STATS_ENV}']).write_text(_json.dumps(psyco.stats())))"
 )
 PLAIN_HEADER = ""
 

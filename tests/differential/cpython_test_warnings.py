@@ -1,5 +1,4 @@
 # compiled: func
-# xfail: a warning emitted by C code that compiled code calls (here the ResourceWarning of a file deallocated by a store) reports a stale line number: the frame's current instruction is not updated by compiled code (test_warnings PyWarningsDisplayTests.test_tracemalloc, CWarningsDisplayTests too)
 # Reduced from CPython 3.11's Lib/test/test_warnings/__init__.py (test_tracemalloc): the
 # warning's location must be the line that drops the last reference, not the line that opened it.
 import warnings

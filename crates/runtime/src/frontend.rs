@@ -618,6 +618,8 @@ impl<'r> Frontend<'r> {
         let dead = self.b.icmp(Cond::Eq, rc1, zero);
         self.b.branch(dead, free, &[], done, &[]);
         self.b.switch_to(free);
+        // A finalizer may look at the frame (a warning's line number): point it here.
+        self.set_prev_instr(self.current_pc);
         self.b.call(cpython::_Py_Dealloc as *const () as u64, &[obj], None);
         self.b.jump(done, &[]);
         self.b.switch_to(done);

@@ -9,18 +9,21 @@ by reason. Events are recorded by the JIT and written out by the profiler watche
 `psyco.log()` calls and at exit."""
 
 import atexit
-import threading
 import time
 
 from . import _psyco
 
-_lock = threading.Lock()
+_lock = None  # made by start(): importing psyco must not import threading
 _file = None
 _top = 10
 
 
 def start(path, mode, top):
-    global _file, _top
+    global _file, _top, _lock
+    if _lock is None:
+        import threading
+
+        _lock = threading.Lock()
     with _lock:
         if _file is not None:
             _file.close()
@@ -46,6 +49,8 @@ def note(message):
 
 
 def flush(extra=None):
+    if _file is None:
+        return
     with _lock:
         if _file is None:
             return

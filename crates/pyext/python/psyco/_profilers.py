@@ -6,10 +6,13 @@ runs, and when it reaches a limit the next one starts (Psyco 1.6's semantics).
 thread's running frame `pollfreq` times a second, charges its code object (and a `parentframe`
 share to the caller's), lets charges decay with a half-life of `halflife` seconds, and binds
 every code object whose share of the total charge reaches `watermark`: it is compiled at its
-next call (frames already running stay interpreted)."""
+next call (frames already running stay interpreted).
 
+`threading` is imported only when a profiler thread starts: importing psyco must not import
+it (a program may need to be the first to import threading)."""
+
+import contextlib
 import sys
-import threading
 import time
 
 from . import _log, _psyco
@@ -75,16 +78,21 @@ def _now():
     return time.monotonic()
 
 
-class Sampler(threading.Thread):
+class Sampler:
     """The sampling profiler thread of `profile()` and `background()`."""
 
     def __init__(self, backend, watermark, halflife, pollfreq, parentframe):
-        super().__init__(name="psyco-profiler", daemon=True)
+        import threading
+
         self.backend, self.watermark, self.halflife = backend, watermark, halflife
         self.period, self.parentframe = 1.0 / pollfreq, parentframe
         self.charges = {}
         self.bound = set()
         self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="psyco-profiler", daemon=True)
+
+    def start(self):
+        self.thread.start()
 
     def stop(self):
         self.stopping.set()
@@ -102,7 +110,7 @@ class Sampler(threading.Thread):
             now = _now()
             self.decay(0.5 ** ((now - last) / self.halflife))
             last = now
-            me = threading.get_ident()
+            me = self.thread.ident
             for ident, frame in sys._current_frames().items():
                 if ident != me:
                     self.charge(frame)
@@ -142,12 +150,24 @@ class Queue:
     """The profiler queue and the watcher thread that moves along it."""
 
     def __init__(self):
+        # No lock is needed until psyco starts a thread (see `threaded`).
+        self.lock = contextlib.nullcontext()
         self.profilers = []
-        self.lock = threading.Lock()
         self.watcher = None
         self.threshold = None
 
+    def threaded(self):
+        """Called before psyco starts a thread of its own: from then on the queue is locked.
+        (Until then only the caller's thread touches it; importing threading earlier would
+        break programs that must import it first.)"""
+        import threading
+
+        if isinstance(self.lock, contextlib.nullcontext):
+            self.lock = threading.Lock()
+
     def add(self, profiler, threshold):
+        if profiler.limited() or profiler.kind in ("profile", "background"):
+            self.threaded()
         with self.lock:
             self.threshold = threshold
             self.profilers.append(profiler)
@@ -164,6 +184,8 @@ class Queue:
 
     def ensure_watcher(self):
         if self.watcher is None and any(p.limited() for p in self.profilers):
+            import threading
+
             self.watcher = threading.Thread(target=self.watch, name="psyco-limits", daemon=True)
             self.watcher.start()
 
