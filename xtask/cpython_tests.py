@@ -377,13 +377,15 @@ def report(args, plain, jit, stats, expected, names, rows, unlisted, listed, fix
     w = out.append
     w(f"# CPython {platform.python_version()} test suite under psyco: {args.backend}")
     w("")
-    w(f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; psyco commit {git_head()}")
+    w(f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')};"
+      f" repository HEAD when the report was written: {git_head()}")
     w(f"- Machine: {machine()}")
     spec = importlib.util.find_spec("psyco")
     w(f"- Interpreter: `{sys.executable}`; psyco from `{spec.origin if spec else 'nowhere'}`")
     if args.note:
         w(f"- Note: {args.note}")
-    w(f"- Command: `cargo xtask cpython-tests {' '.join(sys.argv[1:])}`")
+    shown = [a for a in sys.argv[1:] if a != args.note and a != "--note"]
+    w(f"- Command: `cargo xtask cpython-tests {' '.join(shown)}`")
     w(f"- Selection: {sel}; regrtest `-j {args.jobs} --timeout {args.timeout}`")
     if args.full and not args.modules:
         w(f"- Excluded: " + ", ".join(f"{m} ({why})" for m, why in sorted(EXCLUDED_FULL.items())))
