@@ -357,28 +357,48 @@ fn stack_limit() -> usize {
 /// Whether the C stack is nearly exhausted. With the hook installed every Python call is a
 /// C call (3.11 stops inlining them), so deep recursion with a raised recursion limit would
 /// overflow the C stack: psyco raises RecursionError instead.
-#[inline]
+#[inline(never)]
 fn c_stack_exhausted() -> bool {
     let marker = 0u8;
     (std::ptr::addr_of!(marker) as usize) < stack_limit()
 }
 
-/// The hook itself: every Python frame CPython evaluates comes here first.
+/// The hook itself: every Python frame CPython evaluates comes here first. The path for code
+/// psyco declined (generators, most resumptions) is kept tiny, so that it compiles to a few
+/// loads and a tail jump into the interpreter; everything else is in `select_and_run`.
 unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
     // SAFETY: called by CPython with the GIL held, a live thread state and frame.
     unsafe {
         // The C stack only runs short in deep recursion: check it only there.
         if (*ts).recursion_limit - (*ts).recursion_remaining > SHALLOW_DEPTH && c_stack_exhausted() {
-            ffi::PyErr_SetString(ffi::PyExc_RecursionError, c"maximum recursion depth exceeded".as_ptr());
-            return null_mut();
+            return recursion_error();
         }
-        let jit = jit();
         let code = (*frame).f_code;
         // The most common case first: code psyco declined runs in the interpreter.
-        let known = cpython::code_extra(code, jit.extra_index) as *mut CodeEntry;
+        let known = cpython::code_extra(code, jit().extra_index) as *mut CodeEntry;
         if !known.is_null() && (*known).declined.is_some() {
             return run_default(ts, frame, throwflag);
         }
+        select_and_run(ts, frame, throwflag, known)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn recursion_error() -> *mut PyObject {
+    // SAFETY: GIL held (called from the hook).
+    unsafe { ffi::PyErr_SetString(ffi::PyExc_RecursionError, c"maximum recursion depth exceeded".as_ptr()) };
+    null_mut()
+}
+
+/// The rest of the hook: run a fitting version, compile one, or run the interpreter.
+/// `known` is the code's entry, or NULL.
+#[inline(never)]
+unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int, known: *mut CodeEntry) -> *mut PyObject {
+    // SAFETY: per `eval_frame`.
+    unsafe {
+        let jit = jit();
+        let code = (*frame).f_code;
         let fresh_call = (*frame).prev_instr == (*code).co_code_adaptive.as_mut_ptr().offset(-1);
         let runnable =
             throwflag == 0 && fresh_call && (*frame).owner == cpython::FRAME_OWNED_BY_THREAD && thread_allows_compiled(ts);
