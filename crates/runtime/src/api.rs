@@ -72,8 +72,8 @@ pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn is_compiled(code: *mut crate::cpython::PyCodeObject) -> bool {
-    // SAFETY: GIL held; reading our own registry.
-    unsafe { hook::jit().entries.iter().any(|&e| (*e).code == code && !(*e).versions.is_empty()) }
+    // SAFETY: GIL held; `code` is live per the contract.
+    unsafe { hook::entry_of(code) }.is_some_and(|e| !e.versions.is_empty())
 }
 
 /// The global counters and the per-code ones.
@@ -133,15 +133,9 @@ pub fn report() -> Report {
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addresses: bool) -> Vec<(String, String, String)> {
-    // SAFETY: GIL held; reading our own registry.
-    let jit = unsafe { hook::jit() };
     let mut out = Vec::new();
-    for &e in &jit.entries {
-        // SAFETY: registered entries are live.
-        let entry = unsafe { &*e };
-        if entry.code != code {
-            continue;
-        }
+    // SAFETY: GIL held; `code` is live per the contract.
+    if let Some(entry) = unsafe { hook::entry_of(code) } {
         for v in entry.all_versions() {
             let kinds = v.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
             let key = match v.start {
@@ -225,15 +219,9 @@ pub fn take_events() -> Vec<(f64, String)> {
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize, String, u32, u64)> {
-    // SAFETY: GIL held; reading our own registry.
-    let jit = unsafe { hook::jit() };
     let mut out = Vec::new();
-    for &e in &jit.entries {
-        // SAFETY: registered entries are live.
-        let entry = unsafe { &*e };
-        if entry.code != code {
-            continue;
-        }
+    // SAFETY: GIL held; `code` is live per the contract.
+    if let Some(entry) = unsafe { hook::entry_of(code) } {
         for (i, v) in entry.all_versions().enumerate() {
             for (snap, &count) in v.snapshots.iter().zip(&v.exit_counts) {
                 if count > 0 {
@@ -266,11 +254,8 @@ pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn declined_reason(code: *mut crate::cpython::PyCodeObject) -> Option<String> {
-    // SAFETY: GIL held.
-    let jit = unsafe { hook::jit() };
-    // SAFETY: registered entries are live.
-    let entries = jit.entries.iter().map(|&e| unsafe { &*e });
-    entries.filter(|e| e.code == code).find_map(|e| e.declined.clone())
+    // SAFETY: GIL held; `code` is live per the contract.
+    unsafe { hook::entry_of(code) }.and_then(|e| e.declined.clone())
 }
 
 /// Makes the calling thread compile nothing (`quiet`), or compile again: psyco's own

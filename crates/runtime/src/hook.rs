@@ -188,6 +188,15 @@ unsafe extern "C" fn free_code_entry(p: *mut c_void) {
     }
 }
 
+/// The code object's entry, if psyco made one (read from its `co_extra`; for the API).
+///
+/// # Safety
+/// GIL held; `code` a live code object; the reference is not kept past the API call.
+pub unsafe fn entry_of(code: *mut cpython::PyCodeObject) -> Option<&'static CodeEntry> {
+    // SAFETY: per the contract; a non-NULL extra is a live entry of ours.
+    unsafe { entry_for(jit(), code, false).as_ref() }
+}
+
 /// The code object's entry, created if `create`.
 unsafe fn entry_for(jit: &mut Jit, code: *mut cpython::PyCodeObject, create: bool) -> *mut CodeEntry {
     // SAFETY: `code` is live (its frame is being evaluated).
