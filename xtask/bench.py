@@ -26,6 +26,8 @@ import subprocess
 import sys
 import time
 
+from report_context import git_head, machine
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_BENCH_DIR = ROOT.parent / "shared" / "bench"
 
@@ -83,28 +85,6 @@ def sample(program, mode, pypy):
     report["whole"] = whole
     report["rss"] = child.peak_rss
     return report
-
-
-
-
-def machine():
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
-
-
-def git_commit():
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
 
 
 def summarize(program, runs, modes):
@@ -229,8 +209,8 @@ def main():
     if not programs:
         sys.exit(f"no benchmark programs found in {bench_dir}")
     header = [f"- date: {datetime.date.today().isoformat()}", f"- machine: {machine()}",
-              f"- CPython {platform.python_version()}; psyco {psyco.__version__} (commit {git_commit()}); "
-              f"modes: {', '.join(modes)}" + ("" if pypy else " (pypy3 not installed)"),
+              f"- CPython {platform.python_version()}; psyco {psyco.__version__} (commit {git_head()}); "
+              f"modes: {', '.join(modes)}" + ("" if pypy or args.no_pypy else " (pypy3 not installed)"),
               f"- {args.reps} rounds per program, each a fresh process per mode, order rotating"]
     print("\n".join(header))
     rows, failures, total = [], 0, len(programs) * args.reps * len(modes)

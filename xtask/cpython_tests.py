@@ -42,6 +42,8 @@ import tempfile
 import time
 import tomllib
 import xml.etree.ElementTree as ET
+
+from report_context import git_head, machine
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -345,26 +347,6 @@ def compare(plain, jit, expected):
 def fmt_duration(seconds):
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s"
-
-
-def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs"
-
-
-def git_head():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def count_passing(run):
