@@ -36,6 +36,7 @@ pub enum TypeTag {
     Tuple,
     List,
     Dict,
+    Set,
     Function,
     Builtin,
     Range,
@@ -45,7 +46,7 @@ pub enum TypeTag {
 }
 
 impl TypeTag {
-    pub const ALL: [TypeTag; 13] = [
+    pub const ALL: [TypeTag; 14] = [
         TypeTag::Int,
         TypeTag::Float,
         TypeTag::Bool,
@@ -54,6 +55,7 @@ impl TypeTag {
         TypeTag::Tuple,
         TypeTag::List,
         TypeTag::Dict,
+        TypeTag::Set,
         TypeTag::Function,
         TypeTag::Builtin,
         TypeTag::Range,
@@ -72,6 +74,7 @@ impl TypeTag {
             TypeTag::Tuple => "tuple",
             TypeTag::List => "list",
             TypeTag::Dict => "dict",
+            TypeTag::Set => "set",
             TypeTag::Function => "function",
             TypeTag::Builtin => "builtin_function_or_method",
             TypeTag::Range => "range",

@@ -150,6 +150,7 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
                 start: v.start,
                 entry_kinds: v.key.clone(),
                 decline_generic: v.decline_generic,
+                free_kinds: v.free_kinds.clone(),
             };
             let ir = match crate::frontend::compile(&req) {
                 Ok(output) if stable_addresses => ir::text::print(&ir::addresses::with_stable_addresses(&output.func)),

@@ -13,10 +13,11 @@ use crate::version::{CodeEntry, Version};
 use ir::Kind;
 use std::ptr::null_mut;
 
-/// A call site of a known Python function, remembering which compiled version of the callee
-/// its calls run, so that later calls skip the hook's version selection.
+/// A call site of a Python function, remembering which compiled version of the callee its
+/// calls run, so that later calls skip the hook's version selection.
 pub struct DirectSite {
-    /// The callee's code (borrowed: the caller's constant pool keeps the function alive).
+    /// The callee's code (a strong reference), known when compiling (a constant function) or
+    /// learned at the first call (NULL until then; see [`call_cached`]).
     pub callee: *mut PyCodeObject,
     /// Kinds the caller's code guarantees for the arguments.
     pub key: Vec<Kind>,
@@ -30,8 +31,18 @@ pub struct DirectSite {
 }
 
 impl DirectSite {
+    /// A site for calls of `callee` (or of what its first call finds, when NULL).
     pub fn new(callee: *mut PyCodeObject, key: Vec<Kind>) -> DirectSite {
+        // SAFETY: `callee` is NULL or a live code object; GIL held.
+        unsafe { ffi::Py_XINCREF(callee as *mut PyObject) };
         DirectSite { callee, key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false }
+    }
+}
+
+impl Drop for DirectSite {
+    fn drop(&mut self) {
+        // SAFETY: versions (and their sites) are dropped with the GIL held.
+        unsafe { ffi::Py_XDECREF(self.callee as *mut PyObject) };
     }
 }
 
@@ -91,6 +102,34 @@ pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, site: i64) -> i
         (*ts).datastack_top = frame as *mut *mut PyObject;
         *slots = result;
         (!result.is_null()) as i64
+    }
+}
+
+/// `[NULL, callable, args...] -> [result]` for any callable, at a site whose [`DirectSite`]
+/// caches the callee: a Python function with the site's code (learned at the first call)
+/// runs its cached version through [`call_function`]; other functions take the direct path
+/// uncached; everything else the generic call.
+pub unsafe extern "C" fn call_cached(slots: Slots, nargs: i64, site: i64) -> i64 {
+    // SAFETY: `nargs + 2` owned entries at `slots`; `site` lives in the running version's
+    // side tables; GIL held.
+    unsafe {
+        let s = &mut *(site as *mut DirectSite);
+        let func = *slots.add(1);
+        if ffi::Py_TYPE(func) == std::ptr::addr_of_mut!(ffi::PyFunction_Type) {
+            let code = (*(func as *mut PyFunctionObject)).func_code as *mut PyCodeObject;
+            if code == s.callee {
+                return call_function(slots, nargs, site);
+            }
+            if can_call_directly(func, nargs as usize) {
+                if s.callee.is_null() {
+                    ffi::Py_INCREF(code as *mut PyObject);
+                    s.callee = code;
+                    return call_function(slots, nargs, site);
+                }
+                return call_function(slots, nargs, 0);
+            }
+        }
+        helpers::call(slots, nargs, 0)
     }
 }
 

@@ -255,6 +255,8 @@ extern "C" {
     /// Frees an object whose reference count reached zero (what `Py_DECREF` calls).
     pub fn _Py_Dealloc(obj: *mut PyObject);
     pub static mut PyRangeIter_Type: PyTypeObject;
+    /// The attribute `name` found along the type's MRO (borrowed; NULL if none).
+    pub fn _PyType_Lookup(ty: *mut PyTypeObject, name: *mut PyObject) -> *mut PyObject;
 }
 
 /// The running thread's state (the GIL is held): `_PyRuntime.gilstate.tstate_current`, read

@@ -165,6 +165,10 @@ pub struct CompileRequest {
     pub entry_kinds: Vec<Kind>,
     /// Decline code made mostly of generic operations ([`MOSTLY_GENERIC`]).
     pub decline_generic: bool,
+    /// What each free variable of the frame held when it was compiled (`IntConst` for an
+    /// int that fits a word; empty when unknown). Compiled code speculates that they keep
+    /// these kinds, behind a guard at every `LOAD_DEREF`.
+    pub free_kinds: Vec<Kind>,
 }
 
 /// The result: the IR and the side tables its constants point into.
@@ -219,6 +223,9 @@ struct Frontend<'r> {
     stacksize: usize,
     /// Slots holding cells (cell and free variables): always objects.
     cell_slots: Vec<bool>,
+    /// Cell slots this code rebinds (`STORE_DEREF`, `DELETE_DEREF`): their values change
+    /// while it runs, so only their types are speculated on.
+    rebound_cells: BTreeSet<usize>,
     /// The exception table: where an exception raised by an instruction is handled.
     handlers: Vec<Handler>,
     /// Entry states of each block's versions.
@@ -292,6 +299,11 @@ impl<'r> Frontend<'r> {
         if req.entry_kinds.len() != keyed {
             return decline("internal: entry kinds do not match the code");
         }
+        // SAFETY: reading a field of the live code object.
+        let nfree = unsafe { (*code).co_nfreevars } as usize;
+        if !req.free_kinds.is_empty() && req.free_kinds.len() != nfree {
+            return decline("internal: free-variable kinds do not match the code");
+        }
         let instrs = bytecode::decode(&units);
         let by_start = instrs.iter().enumerate().map(|(i, ins)| (ins.start, i)).collect();
         let mut block_starts = BTreeSet::from([0]);
@@ -309,6 +321,7 @@ impl<'r> Frontend<'r> {
             }
         }
         block_starts.extend(handlers.iter().map(|h| h.target));
+        let rebound_cells = instrs.iter().filter(|i| matches!(i.opcode, STORE_DEREF | DELETE_DEREF)).map(|i| i.arg as usize).collect();
         let mut fe = Frontend {
             req,
             code,
@@ -320,6 +333,7 @@ impl<'r> Frontend<'r> {
             nargs,
             stacksize,
             cell_slots,
+            rebound_cells,
             handlers,
             entry_states: HashMap::new(),
             changed: false,
@@ -346,6 +360,7 @@ impl<'r> Frontend<'r> {
         self.b = Builder::new(&name, 2);
         self.ir_blocks.clear();
         self.tables.sites.clear();
+        self.tables.direct_sites.clear();
         self.tables.consts = ConstPool::default();
         let entry = self.b.create_block(&[]);
         self.b.switch_to(entry);
@@ -1121,6 +1136,9 @@ impl<'r> Frontend<'r> {
             }
             LOAD_METHOD => {
                 let name = self.name(ins.arg as usize);
+                if self.load_method_descriptor(st, name) {
+                    return Ok(true);
+                }
                 self.stack_op(st, ins, helpers::load_method, 1, 2, 0, name)?;
                 // The first output may be NULL.
                 let i = self.stack_index(st, 2);
@@ -1189,17 +1207,7 @@ impl<'r> Frontend<'r> {
                 self.store_slot(top, cell);
                 self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
             }
-            LOAD_DEREF => {
-                let cell = self.load_slot(ins.arg as usize);
-                let value = self.b.load(Mem::I64, cell, cpython::OFFSET_CELL_REF);
-                // An empty cell raises NameError: the interpreter words it.
-                let snap = self.resume_here(st, ins, "unbound_free_variable");
-                self.b.guard(value, true, snap);
-                self.incref(value);
-                let top = self.nlocals + st.depth;
-                self.store_slot(top, value);
-                self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
-            }
+            LOAD_DEREF => self.load_deref(st, ins),
             STORE_DEREF => {
                 let top = self.stack_index(st, 1);
                 self.store_in_frame(st, top)?;
@@ -1213,7 +1221,7 @@ impl<'r> Frontend<'r> {
                 let globals = self.req.globals as i64;
                 self.stack_op(st, ins, helpers::make_function, n_in, 1, ins.arg as i64, globals)?;
             }
-            CONTAINS_OP => self.stack_op(st, ins, helpers::contains_op, 2, 1, ins.arg as i64, 0)?,
+            CONTAINS_OP => self.contains_op(st, ins)?,
             IS_OP => self.is_op(st, ins)?,
             UNPACK_SEQUENCE => {
                 let n = ins.arg as usize;
@@ -1260,6 +1268,108 @@ impl<'r> Frontend<'r> {
             }
         }
         Ok(true)
+    }
+
+    /// `LOAD_DEREF`, speculating that the cell holds what it held at compile time (see
+    /// `CompileRequest::free_kinds`): a small int that this code never rebinds is unboxed (the
+    /// small ints are cached objects, so boxing it again gives the very same object); other
+    /// values of a known type are typed. A failed guard leaves before the instruction
+    /// (`kind_changed`) for a continuation made for what the cell holds then.
+    fn load_deref(&mut self, st: &mut State, ins: &Instr) {
+        let i = ins.arg as usize;
+        let cell = self.load_slot(i);
+        let value = self.b.load(Mem::I64, cell, cpython::OFFSET_CELL_REF);
+        // An empty cell raises NameError: the interpreter words it.
+        let snap = self.resume_here(st, ins, "unbound_free_variable");
+        self.b.guard(value, true, snap);
+        let first_free = self.nlocals - self.req.free_kinds.len();
+        let seen = if i >= first_free { self.req.free_kinds[i - first_free] } else { Kind::Object };
+        let seen = match seen {
+            Kind::IntConst(c) if self.rebound_cells.contains(&i) || !is_small_int(c) => Kind::Exact(TypeTag::Int),
+            k => k,
+        };
+        let ty = seen.type_tag().map_or(std::ptr::null_mut(), type_of_tag);
+        if ty.is_null() {
+            self.incref(value);
+            let top = self.nlocals + st.depth;
+            self.store_slot(top, value);
+            self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
+            return;
+        }
+        let snap = self.resume_here(st, ins, "kind_changed");
+        let actual = self.b.load(Mem::I64, value, cpython::OFFSET_OB_TYPE);
+        let expected = self.b.iconst(ty as i64);
+        let same = self.b.icmp(Cond::Eq, actual, expected);
+        self.b.guard(same, true, snap);
+        if let Kind::IntConst(_) = seen {
+            // One digit at most, and in the small-int cache's range.
+            let size = self.b.load(Mem::I64, value, cpython::OFFSET_OB_SIZE);
+            let one = self.b.iconst(1);
+            let shifted = self.b.int(IntOp::Add, size, one);
+            let three = self.b.iconst(3);
+            let one_digit = self.b.icmp(Cond::ULt, shifted, three);
+            self.b.guard(one_digit, true, snap);
+            let digit = self.b.load(Mem::U32, value, cpython::OFFSET_LONG_DIGIT);
+            let v = self.b.int(IntOp::Mul, digit, size);
+            let min = self.b.iconst(-cpython::SMALL_INT_MIN);
+            let index = self.b.int(IntOp::Add, v, min);
+            let count = self.b.iconst(cpython::SMALL_INT_COUNT);
+            let cached = self.b.icmp(Cond::ULt, index, count);
+            self.b.guard(cached, true, snap);
+            self.native_ops += 1;
+            self.push(st, AV::Word(Kind::MachineInt, v));
+            return;
+        }
+        self.incref(value);
+        let top = self.nlocals + st.depth;
+        self.store_slot(top, value);
+        self.push(st, AV::Obj(SlotKind::Is(Kind::Exact(seen.type_tag().unwrap()))));
+    }
+
+    /// `CONTAINS_OP`: `in` / `not in`, its result an unboxed bool.
+    fn contains_op(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        self.prepare_inputs(st, 2)?;
+        self.set_prev_instr(ins.pc);
+        let base = self.stack_index(st, 2);
+        let (item, container) = (self.load_slot(base), self.load_slot(base + 1));
+        let r = self.b.call(helpers::contains as *const () as u64, &[item, container], Some(Type::I64));
+        st.depth -= 2;
+        let zero = self.b.iconst(0);
+        let ok = self.b.icmp(Cond::Ge, r, zero);
+        self.raise_unless(ok, st, ins)?;
+        let result = if ins.arg == 1 {
+            let one = self.b.iconst(1);
+            self.b.int(IntOp::Xor, r, one)
+        } else {
+            r
+        };
+        self.push(st, AV::Word(Kind::MachineBool, result));
+        self.check_tracing(st, ins.next);
+        Ok(())
+    }
+
+    /// `LOAD_METHOD` on an object of an exact builtin type whose method `name` is a C
+    /// method descriptor: the descriptor is a constant (such types cannot be changed and
+    /// their instances have no `__dict__`), `[obj] -> [descriptor, obj]`. False when the
+    /// generic path must do it.
+    fn load_method_descriptor(&mut self, st: &mut State, name: i64) -> bool {
+        let AV::Obj(SlotKind::Is(Kind::Exact(tag))) = self.top(st, 1) else {
+            return false;
+        };
+        // SAFETY: a static type object and a str name (GIL held).
+        let descr = unsafe { method_descriptor(type_of_tag(tag), name as *mut PyObject) };
+        if descr.is_null() {
+            return false;
+        }
+        let id = self.tables.consts.add(descr);
+        let i = self.stack_index(st, 1);
+        let obj = self.load_slot(i);
+        self.store_slot(i + 1, obj);
+        st.slots[i] = AV::Const(Kind::ObjConst(TypeTag::Other, id));
+        st.slots[i + 1] = AV::Obj(SlotKind::Is(Kind::Exact(tag)));
+        st.depth += 1;
+        self.native_ops += 1;
+        true
     }
 
     /// `IS_OP`: identity of two objects; scalars are never identical to non-number constants.
@@ -1842,6 +1952,25 @@ impl<'r> Frontend<'r> {
                 return self.after_call(st, ins);
             }
         }
+        if let (AV::Const(Kind::ObjConst(_, id)), None) = (first, kwnames) {
+            let descr = self.tables.consts.get(id);
+            // SAFETY: the pool keeps the object alive.
+            if unsafe { helpers::is_direct_method_descriptor(descr, nargs) } {
+                // The method constant needs no frame slot: the helper knows it.
+                self.prepare_inputs(st, nargs + 1)?;
+                self.call_stack_helper(st, ins, helpers::call_method_descriptor, nargs + 2, 1, nargs as i64, descr as i64, 0)?;
+                self.native_ops += 1;
+                return self.after_call(st, ins);
+            }
+        }
+        if let (AV::Obj(SlotKind::Null), AV::Obj(_), None) = (first, callable, kwnames) {
+            // Any callable: a Python function takes the direct path, through an inline cache
+            // of the version its code ran last.
+            let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();
+            let site = self.tables.add_direct_site(crate::calls::DirectSite::new(std::ptr::null_mut(), key)) as i64;
+            self.stack_op(st, ins, crate::calls::call_cached, nargs + 2, 1, nargs as i64, site)?;
+            return self.after_call(st, ins);
+        }
         let kw = kwnames.map_or(0, |k| k as i64);
         self.stack_op(st, ins, helpers::call, nargs + 2, 1, nargs as i64, kw)?;
         self.after_call(st, ins)
@@ -2038,11 +2167,37 @@ pub fn type_of_tag(tag: TypeTag) -> *mut ffi::PyTypeObject {
             TypeTag::Tuple => std::ptr::addr_of_mut!(ffi::PyTuple_Type),
             TypeTag::List => std::ptr::addr_of_mut!(ffi::PyList_Type),
             TypeTag::Dict => std::ptr::addr_of_mut!(ffi::PyDict_Type),
+            TypeTag::Set => std::ptr::addr_of_mut!(ffi::PySet_Type),
             TypeTag::Function => std::ptr::addr_of_mut!(ffi::PyFunction_Type),
             TypeTag::Builtin => std::ptr::addr_of_mut!(ffi::PyCFunction_Type),
             TypeTag::Range => std::ptr::addr_of_mut!(ffi::PyRange_Type),
             TypeTag::RangeIter | TypeTag::Other => std::ptr::null_mut(),
         }
+    }
+}
+
+/// Whether `c` is one of the ints CPython caches (each has a single object).
+fn is_small_int(c: i64) -> bool {
+    (cpython::SMALL_INT_MIN..cpython::SMALL_INT_MIN + cpython::SMALL_INT_COUNT).contains(&c)
+}
+
+/// The C method descriptor that `obj.name` is for every exact instance `obj` of `ty`, or
+/// NULL: found in the type when the type is immutable and its instances have no `__dict__`
+/// (so neither can shadow it), as `_PyObject_GetMethod` would find it.
+///
+/// # Safety
+/// `ty` is NULL or a live type; `name` a live str; GIL held.
+unsafe fn method_descriptor(ty: *mut ffi::PyTypeObject, name: *mut PyObject) -> *mut PyObject {
+    // SAFETY: per the contract; `_PyType_Lookup` neither raises nor runs Python code.
+    unsafe {
+        if ty.is_null() || (*ty).tp_flags & ffi::Py_TPFLAGS_IMMUTABLETYPE == 0 || (*ty).tp_dictoffset != 0 {
+            return std::ptr::null_mut();
+        }
+        let found = cpython::_PyType_Lookup(ty, name);
+        if found.is_null() || ffi::Py_TYPE(found) != std::ptr::addr_of_mut!(ffi::PyMethodDescr_Type) {
+            return std::ptr::null_mut();
+        }
+        found
     }
 }
 

@@ -174,6 +174,56 @@ unsafe fn call_fastcall_builtin(slots: Slots, nargs: i64) -> i64 {
     }
 }
 
+/// Whether calls of the method descriptor `descr` with `nargs` arguments besides `self`
+/// can go straight to its C function ([`call_method_descriptor`]).
+///
+/// # Safety
+/// `descr` must be a live object.
+pub unsafe fn is_direct_method_descriptor(descr: *mut PyObject, nargs: usize) -> bool {
+    // SAFETY: a method descriptor's method definition is static.
+    unsafe {
+        if ffi::Py_TYPE(descr) != std::ptr::addr_of_mut!(ffi::PyMethodDescr_Type) {
+            return false;
+        }
+        match (*(*(descr as *mut ffi::PyMethodDescrObject)).d_method).ml_flags {
+            ffi::METH_O => nargs == 1,
+            ffi::METH_NOARGS => nargs == 0,
+            flags => flags == ffi::METH_FASTCALL || flags == ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        }
+    }
+}
+
+/// `[method, self, args...] -> [result]` for a method descriptor (`aux`) that
+/// `is_direct_method_descriptor` accepted, `self` of its type: its C function called
+/// directly, as 3.11's `PRECALL_NO_KW_METHOD_DESCRIPTOR_{O,NOARGS,FAST}` do (the first two
+/// count a recursion level). `slots[0]` is not read: the method is `aux`.
+pub unsafe extern "C" fn call_method_descriptor(slots: Slots, nargs: i64, descr: i64) -> i64 {
+    // SAFETY: `nargs + 1` owned entries from `slots[1]`; the flags select the C signature.
+    unsafe {
+        let method = (*(descr as *mut ffi::PyMethodDescrObject)).d_method;
+        let (this, args) = (*slots.add(1), slots.add(2));
+        let result = match (*method).ml_flags {
+            flags @ (ffi::METH_O | ffi::METH_NOARGS) => {
+                if ffi::Py_EnterRecursiveCall(c" while calling a Python object".as_ptr()) != 0 {
+                    null_mut()
+                } else {
+                    let arg = if flags == ffi::METH_O { *args } else { null_mut() };
+                    let r = ((*method).ml_meth.PyCFunction)(this, arg);
+                    ffi::Py_LeaveRecursiveCall();
+                    r
+                }
+            }
+            ffi::METH_FASTCALL => ((*method).ml_meth.PyCFunctionFast)(this, args, nargs as ffi::Py_ssize_t),
+            _ => ((*method).ml_meth.PyCFunctionFastWithKeywords)(this, args, nargs as ffi::Py_ssize_t, null_mut()),
+        };
+        ffi::Py_DECREF(this);
+        for i in 0..nargs as usize {
+            ffi::Py_DECREF(*args.add(i));
+        }
+        finish(slots, result)
+    }
+}
+
 /// `call` through `PyObject_Vectorcall`, whatever the callable.
 pub unsafe extern "C" fn call_vectorcall(slots: Slots, nargs: i64, kwnames: i64) -> i64 {
     // SAFETY: `nargs + 2` owned entries (the first may be NULL) at `slots`.
@@ -333,18 +383,14 @@ pub unsafe extern "C" fn build_list(slots: Slots, n: i64, _aux: i64) -> i64 {
     unsafe { build_sequence(slots, n, ffi::PyList_New, |l, i, v| ffi::PyList_SET_ITEM(l, i, v)) }
 }
 
-/// `CONTAINS_OP oparg`: `[item, container] -> [bool]` (`not in` when oparg is 1).
-pub unsafe extern "C" fn contains_op(slots: Slots, invert: i64, _aux: i64) -> i64 {
-    // SAFETY: two owned inputs at `slots`.
+/// `CONTAINS_OP`: `item in container` (1 or 0), or -1 on error; consumes both.
+pub unsafe extern "C" fn contains(item: *mut PyObject, container: *mut PyObject) -> i64 {
+    // SAFETY: two owned references; GIL held.
     unsafe {
-        let (item, container) = (*slots, *slots.add(1));
         let r = ffi::PySequence_Contains(container, item);
         ffi::Py_DECREF(item);
         ffi::Py_DECREF(container);
-        if r < 0 {
-            return 0;
-        }
-        finish(slots, ffi::PyBool_FromLong(((r != 0) as i64 ^ invert) as _))
+        r as i64
     }
 }
 

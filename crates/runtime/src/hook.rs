@@ -298,6 +298,32 @@ unsafe fn arg_kind(obj: *mut PyObject) -> Kind {
     }
 }
 
+/// What the frame's free variables hold now, as `CompileRequest::free_kinds` describes.
+unsafe fn free_kinds(frame: *mut InterpreterFrame) -> Vec<Kind> {
+    // SAFETY: a live frame (GIL held); its function's closure is a tuple of cells.
+    unsafe {
+        let func = (*frame).f_func;
+        if func.is_null() || ffi::Py_TYPE(func) != std::ptr::addr_of_mut!(ffi::PyFunction_Type) {
+            return Vec::new();
+        }
+        let closure = (*(func as *mut cpython::PyFunctionObject)).func_closure;
+        if closure.is_null() || ffi::PyTuple_GET_SIZE(closure) != (*(*frame).f_code).co_nfreevars as isize {
+            return Vec::new();
+        }
+        (0..ffi::PyTuple_GET_SIZE(closure))
+            .map(|i| {
+                let value = (*(ffi::PyTuple_GET_ITEM(closure, i) as *mut cpython::PyCellObject)).ob_ref;
+                match arg_kind(value) {
+                    Kind::MachineInt => Kind::IntConst(cpython::long_value(value).unwrap()),
+                    Kind::UnboxedFloat => Kind::Exact(ir::TypeTag::Float),
+                    Kind::MachineBool => Kind::Exact(ir::TypeTag::Bool),
+                    k => k,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Whether the thread lets a call run compiled: no tracing or profiling, nothing pending
 /// for the eval breaker (the interpreter handles it at the call's RESUME), recursion left.
 #[inline]
@@ -490,7 +516,12 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
         }
         let jit = jit();
         let s = &mut *site;
+        // The cached version is for the site's code and the globals it was compiled with
+        // (a function's `__code__` can be replaced; two functions can share code).
         if s.generation == jit.generation
+            && (*frame).f_code == s.callee
+            && (*s.version).globals == (*frame).f_globals
+            && (*s.version).builtins == (*frame).f_builtins
             && jit.mode != Mode::Off
             && thread_allows_compiled(ts)
             && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
@@ -505,7 +536,7 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
         // arguments unless the site's static kinds always fit it).
         let jit = self::jit();
         let e = entry_for(jit, code, false);
-        if !e.is_null() && (*e).last_used < (*e).versions.len() {
+        if code == s.callee && !e.is_null() && (*e).last_used < (*e).versions.len() {
             let v = version_at(e, (*e).last_used);
             if (*v).globals == globals && (*v).builtins == builtins {
                 (s.entry, s.version, s.generation) = (e, v, jit.generation);
@@ -667,6 +698,7 @@ unsafe fn build_version(
             start,
             entry_kinds: kinds,
             decline_generic: jit.options.decline_generic && !e.bound,
+            free_kinds: free_kinds(frame),
         }
     };
     // SAFETY: checking the dict types of the live frame.
@@ -702,6 +734,7 @@ unsafe fn build_version(
         exit_counts: vec![0; output.func.snapshots.len()],
         eval_breaker: req.eval_breaker,
         decline_generic: req.decline_generic,
+        free_kinds: req.free_kinds,
         snapshots: output.func.snapshots,
         code,
         backend: backend.name(),
@@ -806,7 +839,7 @@ unsafe fn run_native(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadSt
 /// Exits after which the frame may continue in a version compiled for what it now holds:
 /// a guard on a kind or a value failed, and the rest of the code deserves specializing
 /// again (an int that outgrew a machine word, a global that was rebound).
-const CONTINUED_EXITS: [&str; 3] = ["int_overflow", "int_shift", "global_changed"];
+const CONTINUED_EXITS: [&str; 4] = ["int_overflow", "int_shift", "global_changed", "kind_changed"];
 
 /// Compiled code left `frame` through `snapshot` of `version`: count it, rebuild the frame,
 /// and finish the call, in continuation versions while there are fitting ones, then in the

@@ -264,6 +264,8 @@ pub struct Version {
     /// Address of the interpreter's eval breaker the code polls (to rebuild its IR).
     pub eval_breaker: u64,
     pub decline_generic: bool,
+    /// The request's free-variable kinds (see `CompileRequest::free_kinds`).
+    pub free_kinds: Vec<Kind>,
 }
 
 impl Version {

@@ -69,6 +69,11 @@ fn opnames(globals: *mut ffi::PyObject, name: &str) -> String {
 /// The IR (stable addresses) for `name` in `source`, compiled for these argument kinds,
 /// after checking that its bytecode holds every opcode in `covers`.
 fn ir_for(source: &str, name: &str, arg_kinds: Vec<Kind>, covers: &[&str]) -> String {
+    ir_for_closure(source, name, arg_kinds, Vec::new(), covers)
+}
+
+/// `ir_for` with what the function's free variables are taken to hold.
+fn ir_for_closure(source: &str, name: &str, arg_kinds: Vec<Kind>, free_kinds: Vec<Kind>, covers: &[&str]) -> String {
     with_python(|| {
         let (globals, func) = define(source, name);
         let ops = opnames(globals, name);
@@ -85,6 +90,7 @@ fn ir_for(source: &str, name: &str, arg_kinds: Vec<Kind>, covers: &[&str]) -> St
                 start: Start::Call,
                 entry_kinds: arg_kinds,
                 decline_generic: false,
+                free_kinds,
             }
         };
         let output = compile(&req).unwrap_or_else(|d| panic!("{name} declined: {}", d.0));
@@ -121,6 +127,18 @@ fn exception_handler_is_compiled_from_the_table() {
         "lookup",
         vec![Kind::Exact(ir::TypeTag::Dict), Kind::MachineInt],
         &["BINARY_SUBSCR", "PUSH_EXC_INFO", "CHECK_EXC_MATCH", "POP_EXCEPT"],
+    );
+    insta::assert_snapshot!(ir);
+}
+
+#[test]
+fn closure_speculates_on_its_cells_and_calls_set_methods_directly() {
+    let ir = ir_for_closure(
+        "def outer():\n    n = 3\n    seen = set()\n    def visit(c):\n        if c in seen or c >= n:\n            return\n        seen.add(c)\n        visit(c + 1)\n    return visit\nvisit = outer()\n",
+        "visit",
+        vec![Kind::MachineInt],
+        vec![Kind::IntConst(3), Kind::Exact(ir::TypeTag::Set), Kind::Exact(ir::TypeTag::Function)],
+        &["LOAD_DEREF", "CONTAINS_OP", "LOAD_METHOD", "PRECALL", "CALL"],
     );
     insta::assert_snapshot!(ir);
 }
