@@ -28,6 +28,8 @@ pub struct DirectSite {
     pub generation: u64,
     /// The site's static kinds (`key`) fit the cached version: no argument check needed.
     pub always_fits: bool,
+    /// The site calls methods (`[method, self, args...]`); `key` starts with `self`.
+    pub method_site: bool,
 }
 
 impl DirectSite {
@@ -35,7 +37,7 @@ impl DirectSite {
     pub fn new(callee: *mut PyCodeObject, key: Vec<Kind>) -> DirectSite {
         // SAFETY: `callee` is NULL or a live code object; GIL held.
         unsafe { ffi::Py_XINCREF(callee as *mut PyObject) };
-        DirectSite { callee, key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false }
+        DirectSite { callee, key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false, method_site: false }
     }
 }
 
@@ -69,19 +71,38 @@ pub unsafe fn can_call_directly(func: *mut PyObject, nargs: usize) -> bool {
 /// compile time (the caller's identity guard keeps it the same function), or at run time;
 /// `site` is the call site's [`DirectSite`] (0 when there is none).
 pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, site: i64) -> i64 {
-    // SAFETY: `nargs + 2` owned entries at `slots`; the GIL is held.
+    // SAFETY: `nargs + 2` owned entries at `slots`, the first NULL; the GIL is held.
+    unsafe {
+        let result = run_function(*slots.add(1), slots.add(2), nargs as usize, site as *mut DirectSite);
+        *slots = result;
+        (!result.is_null()) as i64
+    }
+}
+
+/// Calls `func` (accepted by `can_call_directly` for `nargs`) with the `nargs` arguments at
+/// `args`, consuming the references to `func` and to the arguments: the callee's frame is
+/// pushed here and run through `site`'s cached version (or the hook, for a NULL `site`).
+///
+/// # Safety
+/// GIL held; `args[-1]` is a slot of the caller's (callees may borrow it, as
+/// `PY_VECTORCALL_ARGUMENTS_OFFSET` allows); `site` NULL or live.
+unsafe fn run_function(func: *mut PyObject, args: Slots, nargs: usize, site: *mut DirectSite) -> *mut PyObject {
+    // SAFETY: per the contract.
     unsafe {
         let ts = cpython::thread_state();
-        let func = *slots.add(1);
         let code = (*(func as *mut PyFunctionObject)).func_code as *mut PyCodeObject;
         let nlocals = (*code).co_nlocalsplus as usize;
         let size = nlocals + (*code).co_stacksize as usize + cpython::FRAME_SPECIALS_SIZE;
-        let frame = match push_frame(ts, size) {
-            Some(f) => f,
-            None => return helpers::call_vectorcall(slots, nargs, 0),
+        let Some(frame) = push_frame(ts, size) else {
+            let result = ffi::PyObject_Vectorcall(func, args, nargs | ffi::PY_VECTORCALL_ARGUMENTS_OFFSET, null_mut());
+            ffi::Py_DECREF(func);
+            for i in 0..nargs {
+                ffi::Py_DECREF(*args.add(i));
+            }
+            return result;
         };
         // _PyFrame_InitializeSpecials: the frame owns the references to the function (the
-        // slot's reference moves in) and the code.
+        // caller's reference moves in) and the code.
         ffi::Py_INCREF(code as *mut PyObject);
         let f = &mut *frame;
         f.f_func = func;
@@ -95,39 +116,39 @@ pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, site: i64) -> i
         f.is_entry = false;
         f.owner = cpython::FRAME_OWNED_BY_THREAD;
         for i in 0..nlocals {
-            *cpython::frame_slot(frame, i) = if i < nargs as usize { *slots.add(2 + i) } else { null_mut() };
+            *cpython::frame_slot(frame, i) = if i < nargs { *args.add(i) } else { null_mut() };
         }
-        let result = crate::hook::run_direct(ts, frame, site as *mut DirectSite);
+        let result = crate::hook::run_direct(ts, frame, site);
         clear_frame(frame);
         (*ts).datastack_top = frame as *mut *mut PyObject;
-        *slots = result;
-        (!result.is_null()) as i64
+        result
     }
 }
 
-/// `[NULL, callable, args...] -> [result]` for any callable, at a site whose [`DirectSite`]
-/// caches the callee: a Python function with the site's code (learned at the first call)
-/// runs its cached version through [`call_function`]; other functions take the direct path
-/// uncached; everything else the generic call.
+/// `[NULL|method, callable|self, args...] -> [result]` for any callable, at a site whose
+/// [`DirectSite`] caches the callee: a Python function with the site's code (learned at the
+/// first call) runs its cached version through [`run_function`]; other plain functions take
+/// the direct path uncached; everything else the generic call. A site after `LOAD_METHOD`
+/// (`method_site`) caches methods, its key counting `self`; its NULL-first calls go uncached.
 pub unsafe extern "C" fn call_cached(slots: Slots, nargs: i64, site: i64) -> i64 {
-    // SAFETY: `nargs + 2` owned entries at `slots`; `site` lives in the running version's
-    // side tables; GIL held.
+    // SAFETY: `nargs + 2` owned entries at `slots` (the first may be NULL); `site` lives in
+    // the running version's side tables; GIL held.
     unsafe {
         let s = &mut *(site as *mut DirectSite);
-        let func = *slots.add(1);
-        if ffi::Py_TYPE(func) == std::ptr::addr_of_mut!(ffi::PyFunction_Type) {
+        let is_method = !(*slots).is_null();
+        let (func, args, total) = if is_method { (*slots, slots.add(1), nargs + 1) } else { (*slots.add(1), slots.add(2), nargs) };
+        if ffi::Py_TYPE(func) == std::ptr::addr_of_mut!(ffi::PyFunction_Type) && can_call_directly(func, total as usize) {
             let code = (*(func as *mut PyFunctionObject)).func_code as *mut PyCodeObject;
-            if code == s.callee {
-                return call_function(slots, nargs, site);
+            // Only calls of the site's shape are cached (a method site's key counts `self`).
+            let shape_fits = is_method == s.method_site;
+            if shape_fits && s.callee.is_null() {
+                ffi::Py_INCREF(code as *mut PyObject);
+                s.callee = code;
             }
-            if can_call_directly(func, nargs as usize) {
-                if s.callee.is_null() {
-                    ffi::Py_INCREF(code as *mut PyObject);
-                    s.callee = code;
-                    return call_function(slots, nargs, site);
-                }
-                return call_function(slots, nargs, 0);
-            }
+            let cache = if shape_fits && code == s.callee { s as *mut DirectSite } else { null_mut() };
+            let result = run_function(func, args, total as usize, cache);
+            *slots = result;
+            return (!result.is_null()) as i64;
         }
         helpers::call(slots, nargs, 0)
     }

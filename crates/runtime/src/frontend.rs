@@ -202,6 +202,12 @@ pub fn compile(req: &CompileRequest) -> Result<Output> {
     decline("no fixpoint for block kinds")
 }
 
+/// What a call that may reach a Python function counts for in [`compile`]'s balance:
+/// compiled, it pushes the callee's frame itself; interpreted with the hook installed, every
+/// such call is a C-level call through the hook (3.11 inlines Python-to-Python calls only
+/// without one), which costs more than a generic operation saves.
+const DIRECT_CALL_WEIGHT: usize = 2;
+
 /// The reason given for code that would run slower compiled (see [`compile`]).
 pub const MOSTLY_GENERIC: &str = "mostly generic operations (the interpreter is faster)";
 
@@ -1947,8 +1953,7 @@ impl<'r> Frontend<'r> {
                 let callee = unsafe { (*(self.tables.consts.get(id) as *mut cpython::PyFunctionObject)).func_code } as *mut PyCodeObject;
                 let site = self.tables.add_direct_site(crate::calls::DirectSite::new(callee, key)) as i64;
                 self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site)?;
-                // A direct call replaces one through the hook: compiling the caller pays.
-                self.native_ops += 1;
+                self.native_ops += DIRECT_CALL_WEIGHT;
                 return self.after_call(st, ins);
             }
         }
@@ -1963,12 +1968,17 @@ impl<'r> Frontend<'r> {
                 return self.after_call(st, ins);
             }
         }
-        if let (AV::Obj(SlotKind::Null), AV::Obj(_), None) = (first, callable, kwnames) {
-            // Any callable: a Python function takes the direct path, through an inline cache
-            // of the version its code ran last.
-            let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();
-            let site = self.tables.add_direct_site(crate::calls::DirectSite::new(std::ptr::null_mut(), key)) as i64;
+        if let (AV::Obj(_), AV::Obj(_), None) = (first, callable, kwnames) {
+            // Any callable (or method, after `LOAD_METHOD`): a Python function takes the
+            // direct path, through an inline cache of the version its code ran last.
+            let method_site = first != AV::Obj(SlotKind::Null);
+            let explicit = if method_site { nargs + 1 } else { nargs };
+            let key = (1..=explicit).rev().map(|k| self.top(st, k).static_kind()).collect();
+            let mut site = crate::calls::DirectSite::new(std::ptr::null_mut(), key);
+            site.method_site = method_site;
+            let site = self.tables.add_direct_site(site) as i64;
             self.stack_op(st, ins, crate::calls::call_cached, nargs + 2, 1, nargs as i64, site)?;
+            self.native_ops += DIRECT_CALL_WEIGHT;
             return self.after_call(st, ins);
         }
         let kw = kwnames.map_or(0, |k| k as i64);
