@@ -202,12 +202,6 @@ pub fn compile(req: &CompileRequest) -> Result<Output> {
     decline("no fixpoint for block kinds")
 }
 
-/// What a call that may reach a Python function counts for in [`compile`]'s balance:
-/// compiled, it pushes the callee's frame itself; interpreted with the hook installed, every
-/// such call is a C-level call through the hook (3.11 inlines Python-to-Python calls only
-/// without one), which costs more than a generic operation saves.
-const DIRECT_CALL_WEIGHT: usize = 2;
-
 /// The reason given for code that would run slower compiled (see [`compile`]).
 pub const MOSTLY_GENERIC: &str = "mostly generic operations (the interpreter is faster)";
 
@@ -1953,7 +1947,8 @@ impl<'r> Frontend<'r> {
                 let callee = unsafe { (*(self.tables.consts.get(id) as *mut cpython::PyFunctionObject)).func_code } as *mut PyCodeObject;
                 let site = self.tables.add_direct_site(crate::calls::DirectSite::new(callee, key)) as i64;
                 self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site)?;
-                self.native_ops += DIRECT_CALL_WEIGHT;
+                // A direct call replaces one through the hook: compiling the caller pays.
+                self.native_ops += 1;
                 return self.after_call(st, ins);
             }
         }
@@ -1978,7 +1973,6 @@ impl<'r> Frontend<'r> {
             site.method_site = method_site;
             let site = self.tables.add_direct_site(site) as i64;
             self.stack_op(st, ins, crate::calls::call_cached, nargs + 2, 1, nargs as i64, site)?;
-            self.native_ops += DIRECT_CALL_WEIGHT;
             return self.after_call(st, ins);
         }
         let kw = kwnames.map_or(0, |k| k as i64);
