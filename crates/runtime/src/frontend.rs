@@ -1284,46 +1284,40 @@ impl<'r> Frontend<'r> {
         self.b.guard(value, true, snap);
         let first_free = self.nlocals - self.req.free_kinds.len();
         let seen = if i >= first_free { self.req.free_kinds[i - first_free] } else { Kind::Object };
-        let seen = match seen {
-            Kind::IntConst(c) if self.rebound_cells.contains(&i) || !is_small_int(c) => Kind::Exact(TypeTag::Int),
-            k => k,
+        if let Kind::IntConst(c) = seen {
+            if is_small_int(c) && !self.rebound_cells.contains(&i) {
+                // The cell holds one of CPython's cached small ints, each the only object of
+                // its value, in one array: the address says which.
+                let base = self.b.iconst(cpython::small_ints() as i64);
+                let offset = self.b.int(IntOp::Sub, value, base);
+                let limit = self.b.iconst(cpython::SMALL_INT_COUNT * cpython::SMALL_INT_SIZE);
+                let cached = self.b.icmp(Cond::ULt, offset, limit);
+                let snap = self.resume_here(st, ins, "kind_changed");
+                self.b.guard(cached, true, snap);
+                let shift = self.b.iconst(cpython::SMALL_INT_SIZE.trailing_zeros() as i64);
+                let index = self.b.int(IntOp::Sar, offset, shift);
+                let min = self.b.iconst(cpython::SMALL_INT_MIN);
+                let v = self.b.int(IntOp::Add, index, min);
+                self.native_ops += 1;
+                self.push(st, AV::Word(Kind::MachineInt, v));
+                return;
+            }
+        }
+        let kind = match seen.type_tag().map(|t| (t, type_of_tag(t))) {
+            Some((tag, ty)) if !ty.is_null() => {
+                let actual = self.b.load(Mem::I64, value, cpython::OFFSET_OB_TYPE);
+                let expected = self.b.iconst(ty as i64);
+                let same = self.b.icmp(Cond::Eq, actual, expected);
+                let snap = self.resume_here(st, ins, "kind_changed");
+                self.b.guard(same, true, snap);
+                Kind::Exact(tag)
+            }
+            _ => Kind::Object,
         };
-        let ty = seen.type_tag().map_or(std::ptr::null_mut(), type_of_tag);
-        if ty.is_null() {
-            self.incref(value);
-            let top = self.nlocals + st.depth;
-            self.store_slot(top, value);
-            self.push(st, AV::Obj(SlotKind::Is(Kind::Object)));
-            return;
-        }
-        let snap = self.resume_here(st, ins, "kind_changed");
-        let actual = self.b.load(Mem::I64, value, cpython::OFFSET_OB_TYPE);
-        let expected = self.b.iconst(ty as i64);
-        let same = self.b.icmp(Cond::Eq, actual, expected);
-        self.b.guard(same, true, snap);
-        if let Kind::IntConst(_) = seen {
-            // One digit at most, and in the small-int cache's range.
-            let size = self.b.load(Mem::I64, value, cpython::OFFSET_OB_SIZE);
-            let one = self.b.iconst(1);
-            let shifted = self.b.int(IntOp::Add, size, one);
-            let three = self.b.iconst(3);
-            let one_digit = self.b.icmp(Cond::ULt, shifted, three);
-            self.b.guard(one_digit, true, snap);
-            let digit = self.b.load(Mem::U32, value, cpython::OFFSET_LONG_DIGIT);
-            let v = self.b.int(IntOp::Mul, digit, size);
-            let min = self.b.iconst(-cpython::SMALL_INT_MIN);
-            let index = self.b.int(IntOp::Add, v, min);
-            let count = self.b.iconst(cpython::SMALL_INT_COUNT);
-            let cached = self.b.icmp(Cond::ULt, index, count);
-            self.b.guard(cached, true, snap);
-            self.native_ops += 1;
-            self.push(st, AV::Word(Kind::MachineInt, v));
-            return;
-        }
         self.incref(value);
         let top = self.nlocals + st.depth;
         self.store_slot(top, value);
-        self.push(st, AV::Obj(SlotKind::Is(Kind::Exact(seen.type_tag().unwrap()))));
+        self.push(st, AV::Obj(SlotKind::Is(kind)));
     }
 
     /// `CONTAINS_OP`: `in` / `not in`, its result an unboxed bool.

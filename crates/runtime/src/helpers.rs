@@ -135,11 +135,6 @@ pub unsafe extern "C" fn compare_op(slots: Slots, op: i64, _aux: i64) -> i64 {
 pub unsafe extern "C" fn call(slots: Slots, nargs: i64, kwnames: i64) -> i64 {
     // SAFETY: `nargs + 2` owned entries (the first may be NULL) at `slots`.
     unsafe {
-        // A plain Python function found at run time takes the direct path too (its frame
-        // pushed here rather than through `PyObject_Vectorcall`).
-        if (*slots).is_null() && kwnames == 0 && crate::calls::can_call_directly(*slots.add(1), nargs as usize) {
-            return crate::calls::call_function(slots, nargs, 0);
-        }
         if (*slots).is_null() && kwnames == 0 && is_fastcall_builtin(*slots.add(1)) {
             return call_fastcall_builtin(slots, nargs);
         }
