@@ -147,20 +147,22 @@ SECTION_STATUS = {
 TEST_HEADER = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): (\S+) \((\S+)\)")
 
 
+# A module's state from the start of its progress-line text (first match wins).
+PROGRESS_STATES = (
+    ("passed", "passed"),
+    ("failed (env changed)", "env_changed"),
+    ("skipped (resource denied)", "resource_denied"),
+    ("skipped", "skipped"),
+    ("ran no tests", "no_tests"),
+    ("interrupted", "omitted"),
+)
+
+
 def state_from_progress(text):
     text = text or ""
-    if text.startswith("passed"):
-        return "passed"
-    if text.startswith("failed (env changed)"):
-        return "env_changed"
-    if text.startswith("skipped (resource denied)"):
-        return "resource_denied"
-    if text.startswith("skipped"):
-        return "skipped"
-    if text.startswith("ran no tests"):
-        return "no_tests"
-    if text.startswith("interrupted"):
-        return "omitted"
+    for prefix, state in PROGRESS_STATES:
+        if text.startswith(prefix):
+            return state
     return "failed"  # failed, crashed, timed out, worker non-zero exit code, worker bug
 
 
