@@ -2,7 +2,7 @@
 
 The suite runs twice with the same regrtest command line, on the same machine: once without
 psyco (the baseline: what passes *here*), once with psyco enabled in every interpreter of the
-run (`PSYCO=full PSYCO_THRESHOLD=0 PSYCO_DECLINE_GENERIC=0 PSYCO_BACKEND=<backend>`; regrtest's
+run (`PSYCO=full PSYCO_THRESHOLD=0 PSYCO_DECLINE_GENERIC=0 PSYCO_VERIFY=1 PSYCO_BACKEND=<backend>`; regrtest's
 `-j` workers and the subprocesses tests start inherit it). Modules are then compared:
 
 - passing in both, failing in both (the environment, not psyco);
@@ -78,7 +78,7 @@ EXCLUDED_FULL = {
     "test_socket": "fails without psyco here, and takes most of the per-test timeout doing so",
 }
 
-PSYCO_VARS = ("PSYCO", "PSYCO_THRESHOLD", "PSYCO_BACKEND", "PSYCO_DECLINE_GENERIC", "PSYCO_STATS_DIR")
+PSYCO_VARS = ("PSYCO", "PSYCO_THRESHOLD", "PSYCO_BACKEND", "PSYCO_DECLINE_GENERIC", "PSYCO_VERIFY", "PSYCO_STATS_DIR")
 
 PASSING = {"passed", "env_changed"}
 
@@ -487,7 +487,7 @@ def main(argv=None):
     if args.save_baseline:
         args.save_baseline.write_text(json.dumps(plain, indent=1))
     stats_dir = Path(tempfile.mkdtemp(prefix="cpython-tests-stats-"))
-    jit_env = {"PSYCO": "full", "PSYCO_THRESHOLD": "0", "PSYCO_DECLINE_GENERIC": "0",
+    jit_env = {"PSYCO": "full", "PSYCO_THRESHOLD": "0", "PSYCO_DECLINE_GENERIC": "0", "PSYCO_VERIFY": "1",
                "PSYCO_BACKEND": args.backend, "PSYCO_STATS_DIR": str(stats_dir)}
     jit = run_regrtest(args, f"psyco-{args.backend}", jit_env, logdir)
     stats = aggregate_stats(stats_dir)

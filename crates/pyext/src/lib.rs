@@ -154,7 +154,16 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("continuations_compiled", r.continuations_compiled)?;
     d.set_item("versions", r.versions_live)?;
     d.set_item("instructions_compiled", r.instructions_compiled)?;
-    d.set_item("compile_time", r.compile_ns as f64 / 1e9)?;
+    let seconds = |ns: u64| ns as f64 / 1e9;
+    d.set_item("compile_time", seconds(r.compile.total_ns()))?;
+    let phases = PyDict::new(py);
+    phases.set_item("frontend", seconds(r.compile.frontend_ns))?;
+    phases.set_item("verify", seconds(r.compile.verify_ns))?;
+    phases.set_item("backend", seconds(r.compile.backend_ns))?;
+    d.set_item("compile_phases", phases)?;
+    d.set_item("compile_time_declined", seconds(r.compile.declined_ns))?;
+    d.set_item("compile_attempts", r.compile.attempts)?;
+    d.set_item("compile_rounds", r.compile.rounds)?;
     d.set_item("code_bytes", r.code_bytes_live)?;
     d.set_item("code_bytes_total", r.code_bytes)?;
     let declined = PyDict::new(py);
@@ -184,6 +193,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         e.set_item("side_exits", exits)?;
         e.set_item("filename", &c.filename)?;
         e.set_item("firstlineno", c.firstlineno)?;
+        e.set_item("compile_time", seconds(c.compile_ns))?;
         codes.set_item(format!("{}:{}:{}", c.filename, c.firstlineno, c.name), e)?;
     }
     d.set_item("codes", codes)?;

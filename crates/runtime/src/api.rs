@@ -21,6 +21,9 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     // PSYCO_DECLINE_GENERIC=0 compiles code even where the interpreter would run it faster
     // (used to exercise compiled paths in tests and in the CPython test-suite gate).
     jit.options.decline_generic = std::env::var("PSYCO_DECLINE_GENERIC").map_or(true, |v| v != "0");
+    // PSYCO_VERIFY=1 runs the IR verifier on every compilation in release builds too (the
+    // tests do; it costs as much as emitting the IR).
+    jit.options.verify = cfg!(debug_assertions) || std::env::var("PSYCO_VERIFY").is_ok_and(|v| v == "1");
     let all = all || matches!(jit.mode, Mode::Compiling { all: true });
     // SAFETY: GIL held.
     unsafe { hook::set_mode(Mode::Compiling { all }) };
@@ -86,7 +89,7 @@ pub struct Report {
     pub continuations_compiled: u64,
     pub versions_live: usize,
     pub instructions_compiled: u64,
-    pub compile_ns: u64,
+    pub compile: crate::stats::CompileTime,
     pub code_bytes: usize,
     pub code_bytes_live: usize,
     pub declined: Vec<(String, u64)>,
@@ -117,7 +120,7 @@ pub fn report() -> Report {
         continuations_compiled: jit.stats.continuations_compiled,
         versions_live: live.len(),
         instructions_compiled: jit.stats.instructions_compiled,
-        compile_ns: jit.stats.compile_ns,
+        compile: jit.stats.compile,
         code_bytes: jit.stats.code_bytes,
         code_bytes_live: live.iter().sum(),
         declined: jit.stats.declined.iter().map(|(k, v)| (k.clone(), *v)).collect(),
@@ -151,8 +154,9 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
                 entry_kinds: v.key.clone(),
                 decline_generic: v.decline_generic,
                 free_kinds: v.free_kinds.clone(),
+                verify: true,
             };
-            let ir = match crate::frontend::compile(&req) {
+            let ir = match crate::frontend::compile(&req, &mut Default::default()) {
                 Ok(output) if stable_addresses => ir::text::print(&ir::addresses::with_stable_addresses(&output.func)),
                 Ok(output) => ir::text::print(&output.func),
                 Err(why) => format!("; IR not rebuilt: {}", why.0),

@@ -169,6 +169,9 @@ pub struct CompileRequest {
     /// int that fits a word; empty when unknown). Compiled code speculates that they keep
     /// these kinds, behind a guard at every `LOAD_DEREF`.
     pub free_kinds: Vec<Kind>,
+    /// Run the IR verifier on the result (debug builds and tests always; release builds when
+    /// `PSYCO_VERIFY=1`): it costs as much as emitting, and only finds bugs of the compiler.
+    pub verify: bool,
 }
 
 /// The result: the IR and the side tables its constants point into.
@@ -179,15 +182,31 @@ pub struct Output {
     pub instructions: usize,
 }
 
+/// What one compilation cost the front end, for `stats()` (filled in whether it succeeds or
+/// declines).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompileCost {
+    /// Emission rounds of the block-version fixpoint.
+    pub rounds: u32,
+    /// Time in the IR verifier (part of the front end's time).
+    pub verify_ns: u64,
+}
+
 /// Compiles one code object for one entry key.
-pub fn compile(req: &CompileRequest) -> Result<Output> {
+pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
     let mut fe = Frontend::new(req)?;
     for _round in 0..32 {
         fe.changed = false;
+        cost.rounds += 1;
         let func = fe.emit_round()?;
         if !fe.changed {
-            if let Err(e) = ir::verify::verify(&func) {
-                return decline(format!("internal: IR does not verify: {e}"));
+            if req.verify {
+                let began = std::time::Instant::now();
+                let verified = ir::verify::verify(&func);
+                cost.verify_ns += began.elapsed().as_nanos() as u64;
+                if let Err(e) = verified {
+                    return decline(format!("internal: IR does not verify: {e}"));
+                }
             }
             // Generic operations through the C API are slower than the interpreter's own
             // specialized instructions (3.11 quickens attribute access, float arithmetic,

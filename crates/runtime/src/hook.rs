@@ -54,6 +54,8 @@ pub struct Options {
     pub max_versions: usize,
     /// Leave code that is mostly generic operations to the interpreter (unless bound).
     pub decline_generic: bool,
+    /// Verify the IR of every compilation (see `CompileRequest::verify`).
+    pub verify: bool,
     /// Live code and side-table bytes past which nothing more is compiled (`memory=`).
     pub memory_stop: Option<usize>,
     /// Live bytes the JIT never exceeds: reaching it frees all compiled code (`memorymax=`).
@@ -111,6 +113,7 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
             backend: &backend_x86::DynasmBackend,
             max_versions: 4,
             decline_generic: true,
+            verify: cfg!(debug_assertions),
             memory_stop: None,
             memory_max: None,
         },
@@ -699,24 +702,39 @@ unsafe fn build_version(
             entry_kinds: kinds,
             decline_generic: jit.options.decline_generic && !e.bound,
             free_kinds: free_kinds(frame),
+            verify: jit.options.verify,
         }
     };
     // SAFETY: checking the dict types of the live frame.
     let exact_dicts = unsafe { ffi::PyDict_CheckExact(req.globals) != 0 && ffi::PyDict_CheckExact(req.builtins) != 0 };
     // A bug in the compiler must not take the interpreter down: it declines instead.
     let backend = e.backend.unwrap_or(jit.options.backend);
+    let mut cost = frontend::CompileCost::default();
+    let mut backend_began = None;
     let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if !exact_dicts {
             return Err(frontend::Decline("globals or builtins are not dicts".into()));
         }
-        let output = frontend::compile(&req)?;
+        let output = frontend::compile(&req, &mut cost)?;
+        backend_began = Some(Instant::now());
         let code = backend.compile(&output.func).map_err(|e| frontend::Decline(format!("backend: {e}")))?;
         Ok((output, code))
     }));
     let result = compiled.unwrap_or_else(|_| Err(frontend::Decline("internal error (compiler panic)".into())));
+    let ended = Instant::now();
+    let spent = |from: Instant, to: Instant| to.saturating_duration_since(from).as_nanos() as u64;
+    let front_end = spent(began, backend_began.unwrap_or(ended));
+    let phases = &mut jit.stats.compile;
+    phases.verify_ns += cost.verify_ns;
+    phases.frontend_ns += front_end - cost.verify_ns.min(front_end);
+    phases.backend_ns += backend_began.map_or(0, |b| spent(b, ended));
+    phases.rounds += cost.rounds as u64;
+    phases.attempts += 1;
+    e.compile_ns.set(e.compile_ns.get() + spent(began, ended));
     let (output, code) = match result {
         Ok(compiled) => compiled,
         Err(why) => {
+            jit.stats.compile.declined_ns += spent(began, ended);
             jit.stats.declined(&why.0);
             log_event(jit, || format!("declined {}: {}", code_name(e.code), why.0));
             return Err((why, req.entry_kinds));
@@ -751,7 +769,6 @@ unsafe fn build_version(
         drop_code_if_idle(jit);
         return Err((frontend::Decline(MEMORY_MAX.into()), version.key));
     }
-    jit.stats.compile_ns += began.elapsed().as_nanos() as u64;
     jit.stats.instructions_compiled += instructions;
     match start {
         Start::Call => jit.stats.versions_compiled += 1,

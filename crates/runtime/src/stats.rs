@@ -12,7 +12,7 @@ pub struct Stats {
     /// Versions compiled for frames that left through a failed guard (see `Start::Resume`).
     pub continuations_compiled: u64,
     pub instructions_compiled: u64,
-    pub compile_ns: u64,
+    pub compile: CompileTime,
     /// Bytes of code and side tables ever allocated, and freed.
     pub code_bytes: usize,
     pub code_bytes_freed: usize,
@@ -34,6 +34,29 @@ impl Stats {
     }
 }
 
+/// All the JIT's compilation time, by phase: every attempt counts, declined ones and
+/// continuations included.
+#[derive(Default, Clone, Copy)]
+pub struct CompileTime {
+    /// Bytecode to IR (everything before the backend but the verifier).
+    pub frontend_ns: u64,
+    /// The IR verifier (see `CompileRequest::verify`).
+    pub verify_ns: u64,
+    /// IR to machine code.
+    pub backend_ns: u64,
+    /// The part of the above spent on attempts that ended declined.
+    pub declined_ns: u64,
+    /// Compilations attempted, and the front end's fixpoint rounds over all of them.
+    pub attempts: u64,
+    pub rounds: u64,
+}
+
+impl CompileTime {
+    pub fn total_ns(&self) -> u64 {
+        self.frontend_ns + self.verify_ns + self.backend_ns
+    }
+}
+
 /// One code object's counters.
 pub struct CodeStats {
     pub name: String,
@@ -48,6 +71,8 @@ pub struct CodeStats {
     pub backends: Vec<&'static str>,
     pub declined: Option<String>,
     pub exits: BTreeMap<String, u64>,
+    /// Time spent compiling this code, declined attempts included.
+    pub compile_ns: u64,
 }
 
 impl CodeStats {
@@ -75,6 +100,7 @@ impl CodeStats {
                 (!e.declined_keys.is_empty()).then(|| crate::frontend::MOSTLY_GENERIC.to_string())
             }),
             exits: e.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            compile_ns: e.compile_ns.get(),
         }
     }
 }

@@ -312,7 +312,9 @@ pub struct CodeEntry {
     /// Entries into compiled code, and exits by reason, over all versions ever held.
     pub native_entries: u64,
     pub exits: HashMap<String, u64>,
-    pub compile_failures: u64,
+    /// Time spent compiling this code (every attempt; a `Cell` because compiling borrows the
+    /// entry shared).
+    pub compile_ns: std::cell::Cell<u64>,
 }
 
 impl CodeEntry {
@@ -333,7 +335,7 @@ impl CodeEntry {
             last_used: 0,
             native_entries: 0,
             exits: HashMap::new(),
-            compile_failures: 0,
+            compile_ns: std::cell::Cell::new(0),
         }
     }
 

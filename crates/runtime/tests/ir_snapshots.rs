@@ -91,9 +91,10 @@ fn ir_for_closure(source: &str, name: &str, arg_kinds: Vec<Kind>, free_kinds: Ve
                 entry_kinds: arg_kinds,
                 decline_generic: false,
                 free_kinds,
+                verify: true,
             }
         };
-        let output = compile(&req).unwrap_or_else(|d| panic!("{name} declined: {}", d.0));
+        let output = compile(&req, &mut Default::default()).unwrap_or_else(|d| panic!("{name} declined: {}", d.0));
         ir::text::print(&ir::addresses::with_stable_addresses(&output.func))
     })
 }
