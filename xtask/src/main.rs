@@ -7,6 +7,7 @@
 //! - `test`: `setup` when needed, then every test: Rust (`cargo test`), Python (pytest, once
 //!   per backend) and the quick CPython test-suite gate (`cpython-tests --quick`, dynasm);
 //! - `bench [args]`: `setup` when needed, then the benchmark harness (`xtask/bench.py`);
+//!   `bench --startup [args]`: the start-up benchmark instead (`xtask/startup.py`);
 //! - `cpython-tests [args]`: `setup` when needed, then CPython's own test suite plain and under
 //!   psyco, compared per module against `tests/cpython-expected-failures.toml`
 //!   (`xtask/cpython_tests.py`; `--quick` subset by default, `--full`, `--backend`, `-j`, ...).
@@ -118,7 +119,7 @@ fn test(root: &Path) -> Result<(), String> {
     for backend in ["dynasm", "cranelift"] {
         eprintln!("xtask: pytest with PSYCO_BACKEND={backend}");
         let mut pytest = Command::new(venv_python(root));
-        pytest.args(["-m", "pytest", "-q", "tests"]).env("PSYCO_BACKEND", backend);
+        pytest.args(["-m", "pytest", "-q", "tests"]).env("PSYCO_BACKEND", backend).env("PSYCO_VERIFY", "1");
         python_env(&mut pytest, root)?;
         run(&mut pytest)?;
     }
@@ -128,7 +129,11 @@ fn test(root: &Path) -> Result<(), String> {
 }
 
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
-    run(Command::new(venv_python(root)).arg(root.join("xtask/bench.py")).args(args))
+    let (script, args) = match args.split_first() {
+        Some((first, rest)) if first == "--startup" => ("xtask/startup.py", rest),
+        _ => ("xtask/bench.py", args),
+    };
+    run(Command::new(venv_python(root)).arg(root.join(script)).args(args))
 }
 
 fn cpython_tests(root: &Path, args: &[String]) -> Result<(), String> {
