@@ -12,8 +12,9 @@ a fresh directory with one header line:
 identical stdout, stderr (tracebacks included, byte for byte) and exit status.
 
 The backend comes from the environment: PSYCO_BACKEND is passed through (unset = default),
-so the whole suite can be run once per backend.  PSYCO_THRESHOLD is removed unless a test
-sets it, and PYTHONHASHSEED is fixed so set/dict orders match between the two runs.
+so the whole suite can be run once per backend.  PSYCO_THRESHOLD is 0 (every function compiled
+at its first call, not when the default policy finds it warm) unless a test sets it, and
+PYTHONHASHSEED is fixed so set/dict orders match between the two runs.
 """
 
 import difflib
@@ -54,11 +55,12 @@ def pytest_report_header(config):
 
 
 def child_env(extra=None):
-    """The environment of a test program: ours, minus PSYCO_THRESHOLD, plus `extra`.
-    Test programs compile everything they can (PSYCO_DECLINE_GENERIC=0), so that the
-    compiled paths are what the comparisons exercise."""
+    """The environment of a test program: ours, plus `extra`. Test programs compile
+    everything they can, as early as they can (PSYCO_DECLINE_GENERIC=0, PSYCO_THRESHOLD=0),
+    so that the compiled paths are what the comparisons exercise; `PSYCO_THRESHOLD=""`
+    restores the default policy."""
     env = dict(os.environ)
-    env.pop("PSYCO_THRESHOLD", None)
+    env["PSYCO_THRESHOLD"] = "0"
     env.pop(STATS_ENV, None)
     env["PYTHONHASHSEED"] = "0"
     env["PSYCO_DECLINE_GENERIC"] = "0"

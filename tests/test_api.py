@@ -7,7 +7,8 @@
 * stop(): compiled functions stay compiled, new ones are not compiled;
 * `python -m psyco script.py args`: argv passed, functions compiled;
 * PSYCO_THRESHOLD: "how many calls make a function hot (0 = first call)" -- with
-  threshold t the first t calls run interpreted and call t+1 runs compiled.
+  threshold t the first t calls run interpreted and call t+1 runs compiled; without it, the
+  default policy (loops at the first call, straight code at the ninth, bodies never).
 """
 
 import textwrap
@@ -221,6 +222,38 @@ def test_threshold_counts_calls_before_compiling(threshold):
     )
     expected = [f"{k} {k > threshold} {max(0, k - threshold)}" for k in range(1, 7)]
     assert out == expected
+
+
+def test_default_policy_compiles_loops_at_once_straight_code_once_warm_and_never_bodies():
+    out = run_ok(
+        """
+        psyco.full()
+
+        def straight(x):
+            return x + 1
+
+        def looping(n):
+            t = 0
+            for i in range(n):
+                t += i
+            return t
+
+        for k in range(1, 11):
+            straight(k)
+            print(k, psyco.is_compiled(straight))
+        looping(3)
+        print("looping", psyco.is_compiled(looping))
+
+        class Body:
+            x = 1
+        module = [(k, v) for k, v in psyco.stats()["codes"].items() if k.endswith(":<module>") or k.endswith(":Body")]
+        print(sorted(v["declined"] for k, v in module))
+        """,
+        env={"PSYCO_THRESHOLD": ""},
+    )
+    assert out[:10] == [f"{k} {k > 8}" for k in range(1, 11)], out
+    assert out[10] == "looping True", out
+    assert out[11] == "['module or class body (runs once; names looked up in dicts)']", out
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5"])

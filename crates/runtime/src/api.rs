@@ -15,8 +15,9 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     if let Some(name) = backend {
         jit.options.backend = backend_named(name)?;
     }
-    if let Some(t) = threshold {
-        jit.options.threshold = t;
+    if all {
+        // `full()` with no PSYCO_THRESHOLD: the default policy.
+        jit.options.threshold = threshold;
     }
     // PSYCO_DECLINE_GENERIC=0 compiles code even where the interpreter would run it faster
     // (used to exercise compiled paths in tests and in the CPython test-suite gate).
@@ -83,7 +84,7 @@ pub unsafe fn is_compiled(code: *mut crate::cpython::PyCodeObject) -> bool {
 pub struct Report {
     pub mode: &'static str,
     pub backend: &'static str,
-    pub threshold: u64,
+    pub threshold: Option<u64>,
     pub functions_compiled: u64,
     pub versions_compiled: u64,
     pub continuations_compiled: u64,

@@ -92,6 +92,7 @@ const _: () = assert!(offset_of!(PyCodeObject, co_code_adaptive) == 184);
 
 pub const OFFSET_CODE_ADAPTIVE: usize = offset_of!(PyCodeObject, co_code_adaptive);
 
+pub const CO_OPTIMIZED: c_int = 0x0001;
 pub const CO_VARARGS: c_int = 0x0004;
 pub const CO_VARKEYWORDS: c_int = 0x0008;
 pub const CO_GENERATOR: c_int = 0x0020;

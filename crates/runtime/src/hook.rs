@@ -6,6 +6,7 @@
 
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::frontend::{self, CompileRequest, Start};
+use crate::policy::{self, CodeShape};
 use crate::stats::{self, Stats};
 use crate::version::{ArgCheck, CodeEntry, Version};
 use ir::{ExitKind, Kind};
@@ -47,8 +48,9 @@ pub enum Mode {
 }
 
 pub struct Options {
-    /// Calls before a function is compiled (0: at its first call).
-    pub threshold: u64,
+    /// Calls before a function is compiled (0: at its first call); `None`: the default
+    /// policy (see `policy`).
+    pub threshold: Option<u64>,
     pub backend: &'static dyn backend_x86::Backend,
     /// Versions per code object before the generic version serves.
     pub max_versions: usize,
@@ -109,7 +111,7 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
     slot.insert(Jit {
         mode: Mode::Off,
         options: Options {
-            threshold: 0,
+            threshold: None,
             backend: &backend_x86::DynasmBackend,
             max_versions: 4,
             decline_generic: true,
@@ -208,7 +210,13 @@ unsafe fn entry_for(jit: &mut Jit, code: *mut cpython::PyCodeObject, create: boo
         if !e.is_null() || !create {
             return e;
         }
-        let e = Box::into_raw(Box::new(CodeEntry::new(code)));
+        let mut entry = CodeEntry::new(code);
+        if entry.shape == CodeShape::NotAFunction {
+            // Not worth compiling ever (see `policy`): the hook's first check sends it on.
+            jit.stats.declined(policy::NOT_A_FUNCTION);
+            entry.declined = Some(policy::NOT_A_FUNCTION.into());
+        }
+        let e = Box::into_raw(Box::new(entry));
         if cpython::_PyCode_SetExtra(code as *mut PyObject, jit.extra_index, e as *mut c_void) != 0 {
             ffi::PyErr_Clear();
             drop(Box::from_raw(e));
@@ -485,8 +493,9 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         let index = match found {
             Some(i) => i,
             None => {
+                let warm = (*e).shape.calls_before_compiling(jit.options.threshold).is_some_and(|n| (*e).calls >= n);
                 let compile_now = match jit.mode {
-                    Mode::Compiling { all } => (all || (*e).bound) && ((*e).bound || (*e).calls >= jit.options.threshold),
+                    Mode::Compiling { all } => (*e).bound || (all && warm),
                     _ => false,
                 } && !jit.quiet_threads.contains(&ts);
                 (*e).calls += 1;

@@ -10,5 +10,6 @@ pub mod frontend;
 pub mod helpers;
 pub mod hook;
 pub mod opcodes;
+pub mod policy;
 pub mod stats;
 pub mod version;

@@ -286,6 +286,8 @@ impl Version {
 pub struct CodeEntry {
     /// The code object (borrowed: the entry dies with it).
     pub code: *mut cpython::PyCodeObject,
+    /// What the compilation policy knows of the code.
+    pub shape: crate::policy::CodeShape,
     pub calls: u64,
     /// `bind()` asked for this code to be compiled at its next call.
     pub bound: bool,
@@ -321,6 +323,8 @@ impl CodeEntry {
     pub fn new(code: *mut cpython::PyCodeObject) -> CodeEntry {
         CodeEntry {
             code,
+            // SAFETY: entries are made for live code objects, with the GIL held.
+            shape: unsafe { crate::policy::CodeShape::of(code) },
             calls: 0,
             bound: false,
             backend: None,

@@ -1,7 +1,7 @@
 """psyco: a specializing just-in-time compiler for CPython 3.11.
 
     import psyco
-    psyco.full()        # compile every function at its first call
+    psyco.full()        # compile every function that runs enough
 
 Compiled code runs on CPython's own frames and leaves for the interpreter whenever
 something does not fit what it was specialized for; programs cannot tell the difference,
@@ -160,7 +160,9 @@ def _code_of(x, what):
 
 
 def full(memory=None, time=None, memorymax=None, timemax=None, *, backend=None):
-    """Compile every function at its first call (or after PSYCO_THRESHOLD calls).
+    """Compile every function that runs enough: one with a loop at its first call, one
+    without at its ninth; module and class bodies never (or every function after
+    PSYCO_THRESHOLD calls).
 
     Limits (None: none): `memory` kB more of compiled code, then compile nothing more;
     `memorymax` kB of compiled code in all, past which all compiled code is freed and nothing
