@@ -50,7 +50,10 @@ TITLES = {**{m: f"import {m}" for m in IMPORTS}, RE_COMPILE: "re.compile x200",
           EMPTY_SCRIPT: "python [-m psyco] empty.py (whole process)"}
 # Inherited, these would turn psyco on in plain children (PSYCO=full autoloads it) or off in
 # psyco ones; the other PSYCO_* knobs pass through and are listed in the header.
-SCRUBBED_ENV = ("PSYCO", "PSYCO_STATS_DIR", "PSYCO_DISABLE")
+# PYTHONDONTWRITEBYTECODE too: psyco's own package would be compiled from source in every
+# child (a user's interpreter caches its .pyc as it does the standard library's); the probe
+# child that runs first writes the cache.
+SCRUBBED_ENV = ("PSYCO", "PSYCO_STATS_DIR", "PSYCO_DISABLE", "PYTHONDONTWRITEBYTECODE")
 
 # The child imports nothing but sys and time (both loaded at start-up anyway): not json,
 # which is a workload, and which psyco would compile after the work too, in the whole-process

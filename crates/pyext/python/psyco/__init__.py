@@ -25,7 +25,7 @@ if _sys.version_info[:2] != (3, 11) or _sys.implementation.name != "cpython":
         f"this is {_sys.implementation.name} {_sys.version.split()[0]}"
     )
 
-from . import _inspect, _log, _profilers, _psyco  # noqa: E402
+from . import _log, _profilers, _psyco  # noqa: E402  (_inspect: on first use, start-up is short)
 
 __all__ = [
     "full", "profile", "background", "runonly", "stop", "disable", "bind", "unbind", "proxy", "unproxy",
@@ -325,6 +325,8 @@ def dumpcodebuf(path="psyco.dump"):
         return 0
     if not isinstance(path, (str, _os.PathLike)):
         raise TypeError(f"path must be a path, not {type(path).__name__}")
+    from . import _inspect
+
     return _inspect.dump(path)
 
 
@@ -333,6 +335,8 @@ def dis(x, file=None):
     source lines), its IR and its x86-64 code."""
     if _disabled():
         return
+    from . import _inspect
+
     print(_inspect.dis_text(_code_of(x, "dis")), end="", file=file or _sys.stdout)
 
 
@@ -342,6 +346,8 @@ def explain(x):
     fail most, with counts and lines. Returns the text."""
     if _disabled():
         return ""
+    from . import _inspect
+
     return _inspect.explain_text(_code_of(x, "explain"))
 
 

@@ -11,7 +11,6 @@ next call (frames already running stay interpreted).
 `threading` is imported only when a profiler thread starts: importing psyco must not import
 it (a program may need to be the first to import threading)."""
 
-import contextlib
 import sys
 import time
 
@@ -146,12 +145,23 @@ def _compilable(code):
     return not code.co_filename.startswith(("<frozen", __file__.rsplit("/", 1)[0]))
 
 
+class _NoLock:
+    """The queue's lock while only one thread touches it (contextlib.nullcontext, without
+    importing contextlib at start-up)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 class Queue:
     """The profiler queue and the watcher thread that moves along it."""
 
     def __init__(self):
         # No lock is needed until psyco starts a thread (see `threaded`).
-        self.lock = contextlib.nullcontext()
+        self.lock = _NoLock()
         self.profilers = []
         self.watcher = None
         self.threshold = None
@@ -162,7 +172,7 @@ class Queue:
         break programs that must import it first.)"""
         import threading
 
-        if isinstance(self.lock, contextlib.nullcontext):
+        if isinstance(self.lock, _NoLock):
             self.lock = threading.Lock()
 
     def add(self, profiler, threshold):
