@@ -272,6 +272,10 @@ struct Frontend<'r> {
     /// the generic C API, and operations we specialize (unboxed arithmetic, virtual ranges).
     generic_ops: usize,
     native_ops: usize,
+    /// Instructions this round has not emitted yet that could still add a native operation
+    /// (see `hopelessly_generic`), and which instructions it has emitted.
+    native_capable_left: usize,
+    emitted: Vec<bool>,
 }
 
 impl<'r> Frontend<'r> {
@@ -370,6 +374,8 @@ impl<'r> Frontend<'r> {
             current_pc: 0,
             generic_ops: 0,
             native_ops: 0,
+            native_capable_left: 0,
+            emitted: Vec::new(),
         };
         fe.tables.consts = ConstPool::default();
         Ok(fe)
@@ -391,6 +397,8 @@ impl<'r> Frontend<'r> {
         self.tstate = self.b.param(1);
         self.worklist.clear();
         (self.generic_ops, self.native_ops) = (0, 0);
+        self.emitted = vec![false; self.instrs.len()];
+        self.native_capable_left = self.instrs.iter().filter(|i| may_be_native(i.opcode)).count();
         let state = self.entry_state()?;
         let start_pc = match self.req.start {
             Start::Call => 0,
@@ -590,7 +598,14 @@ impl<'r> Frontend<'r> {
             if !(entering && ins.start == pc) && self.block_starts.contains(&ins.start) {
                 return self.jump_to(st, ins.start);
             }
-            if !self.emit_instr(st, &ins)? {
+            if !std::mem::replace(&mut self.emitted[index], true) && may_be_native(ins.opcode) {
+                self.native_capable_left -= 1;
+            }
+            let goes_on = self.emit_instr(st, &ins)?;
+            if self.req.decline_generic && self.hopelessly_generic() {
+                return decline(MOSTLY_GENERIC);
+            }
+            if !goes_on {
                 return Ok(());
             }
             index += 1;
@@ -598,6 +613,17 @@ impl<'r> Frontend<'r> {
                 return decline("fell off the end of the bytecode");
             }
         }
+    }
+
+    /// Whether the round already shows the code to be mostly generic, whatever the rest of
+    /// it emits: even if every instruction not emitted yet became a native operation, the
+    /// generic ones would outnumber them two to one. Emission stops there, so declining big
+    /// functions costs a fraction of one round. Small functions are finished (and judged at
+    /// the end of the round): a block emitted again for another version can add native
+    /// operations this bound does not count (`matmul`'s comprehension was such a case).
+    fn hopelessly_generic(&self) -> bool {
+        const SMALL: usize = 8;
+        self.generic_ops >= SMALL && self.generic_ops > 2 * (self.native_ops + self.native_capable_left)
     }
 
     // ----- frame slots, boxing, snapshots ------------------------------------------------
@@ -2127,6 +2153,11 @@ fn false_ptr() -> i64 {
 fn none_ptr() -> i64 {
     // SAFETY: the address of a static singleton.
     unsafe { ffi::Py_None() as i64 }
+}
+
+/// Whether an instruction can compile to a native operation (one that `native_ops` counts).
+fn may_be_native(opcode: u8) -> bool {
+    matches!(opcode, BINARY_OP | COMPARE_OP | FOR_ITER | CALL | LOAD_DEREF | LOAD_METHOD)
 }
 
 /// Python's result of `a op b` on ints when it fits in an `i64`.
