@@ -8,7 +8,8 @@
 * `python -m psyco script.py args`: argv passed, functions compiled;
 * PSYCO_THRESHOLD: "how many calls make a function hot (0 = first call)" -- with
   threshold t the first t calls run interpreted and call t+1 runs compiled; without it, the
-  default policy (loops at the first call, straight code at the ninth, bodies never).
+  default policy (loops at the first call, straight code at the ninth, bodies never; loops
+  first run while a module is imported wait as straight code does).
 """
 
 import textwrap
@@ -254,6 +255,35 @@ def test_default_policy_compiles_loops_at_once_straight_code_once_warm_and_never
     assert out[:10] == [f"{k} {k > 8}" for k in range(1, 11)], out
     assert out[10] == "looping True", out
     assert out[11] == "['module or class body (runs once; names looked up in dicts)']", out
+
+
+def test_default_policy_waits_for_loops_run_while_a_module_is_imported():
+    workdir = new_workdir()
+    (workdir / "imported_at_start.py").write_text(textwrap.dedent(
+        """
+        def table(n):
+            t = []
+            for i in range(n):
+                t.append(i * i)
+            return t
+
+        SQUARES = table(10)
+        """
+    ))
+    out = run_ok(
+        """
+        import sys
+        psyco.full()
+        sys.path.insert(0, ".")
+        import imported_at_start
+        print("after import", psyco.is_compiled(imported_at_start.table))
+        imported_at_start.table(3)
+        print("called by the program", psyco.is_compiled(imported_at_start.table))
+        """,
+        env={"PSYCO_THRESHOLD": ""},
+        workdir=workdir,
+    )
+    assert out == ["after import False", "called by the program True"], out
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5"])

@@ -6,7 +6,7 @@
 
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::frontend::{self, CompileRequest, Start};
-use crate::policy::{self, CodeShape};
+use crate::policy::{self, BodyRun, CodeShape};
 use crate::stats::{self, Stats};
 use crate::version::{ArgCheck, CodeEntry, Version};
 use ir::{ExitKind, Kind};
@@ -85,6 +85,8 @@ pub struct Jit {
     pub limit_reached: Option<&'static str>,
     /// Threads whose calls compile nothing (psyco's own profiler threads).
     pub quiet_threads: Vec<*mut ThreadState>,
+    /// Module and class bodies of imported modules running now (see `policy`).
+    pub bodies_importing: usize,
     /// Timestamped events for `psyco.log()`, recorded while `log_events` is set.
     pub log_events: bool,
     pub events: Vec<(f64, String)>,
@@ -130,6 +132,7 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
         in_filter: false,
         limit_reached: None,
         quiet_threads: Vec::new(),
+        bodies_importing: 0,
         log_events: false,
         events: Vec::new(),
     })
@@ -369,6 +372,23 @@ unsafe fn run_default(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwf
     unsafe { cpython::_PyEval_EvalFrameDefault(ts, frame, throwflag) }
 }
 
+/// Runs a module or class body in the interpreter, counting the imports in progress for the
+/// compilation policy (`policy::BodyRun`).
+#[cold]
+#[inline(never)]
+unsafe fn run_body(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
+    // SAFETY: per `eval_frame`; `jit()` is re-read after the body ran (it may have re-entered).
+    unsafe {
+        if BodyRun::of((*frame).f_globals) == BodyRun::Main {
+            return run_default(ts, frame, throwflag);
+        }
+        jit().bodies_importing += 1;
+        let result = run_default(ts, frame, throwflag);
+        jit().bodies_importing -= 1;
+        result
+    }
+}
+
 /// Python call depth below which the C stack is not checked (each level through the hook
 /// costs at most a few hundred bytes of it; threads have megabytes).
 const SHALLOW_DEPTH: i32 = 2000;
@@ -423,6 +443,9 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
         // The most common case first: code psyco declined runs in the interpreter.
         let known = cpython::code_extra(code, jit().extra_index) as *mut CodeEntry;
         if !known.is_null() && (*known).declined.is_some() {
+            if (*known).shape == CodeShape::NotAFunction {
+                return run_body(ts, frame, throwflag);
+            }
             return run_default(ts, frame, throwflag);
         }
         select_and_run(ts, frame, throwflag, known)
@@ -463,6 +486,9 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         }
         let may_compile = matches!(jit.mode, Mode::Compiling { .. });
         let e = if known.is_null() { entry_for(jit, code, may_compile && fresh_call) } else { known };
+        if !e.is_null() && (*e).shape == CodeShape::NotAFunction {
+            return run_body(ts, frame, throwflag);
+        }
         if e.is_null() || !runnable || (*e).declined.is_some() {
             return run_default(ts, frame, throwflag);
         }
@@ -493,7 +519,8 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         let index = match found {
             Some(i) => i,
             None => {
-                let warm = (*e).shape.calls_before_compiling(jit.options.threshold).is_some_and(|n| (*e).calls >= n);
+                let importing = jit.bodies_importing > 0;
+                let warm = (*e).shape.calls_before_compiling(jit.options.threshold, importing).is_some_and(|n| (*e).calls >= n);
                 let compile_now = match jit.mode {
                     Mode::Compiling { all } => (*e).bound || (all && warm),
                     _ => false,

@@ -5,10 +5,15 @@
 //! default code is compiled once it shows that it runs enough, as CPython's own quickening
 //! waits for eight calls or loop iterations:
 //! - a function whose bytecode has a loop, at its first call (the loop may run long, and a
-//!   running frame is never taken over later);
+//!   running frame is never taken over later) — except while a module is being imported:
+//!   code that runs then mostly runs once, so it waits to be warm as straight code does;
 //! - a function without loops, at its [`CALLS_BEFORE_COMPILING_STRAIGHT_CODE`]th call;
 //! - module bodies, class bodies and `exec`/`eval` code, never: they run once and resolve
 //!   names through dicts (`LOAD_NAME`, `STORE_NAME`), which compiled code leaves for at once.
+//!
+//! "Being imported" means that the body of a module other than `__main__` is running (the
+//! hook sees those frames start and end: [`BodyRun`]); the program's own script is not an
+//! import, so its functions compile as early as ever.
 //!
 //! `PSYCO_THRESHOLD=N` (or `Options::threshold`) replaces the first two rules by "after N
 //! calls", so `PSYCO_THRESHOLD=0` compiles every function at its first call.
@@ -59,13 +64,41 @@ impl CodeShape {
     }
 
     /// Calls this code runs interpreted before it is compiled, given the user's threshold
-    /// (`None`: the default policy of this module's doc); `None` for never.
-    pub fn calls_before_compiling(self, threshold: Option<u64>) -> Option<u64> {
+    /// (`None`: the default policy of this module's doc) and whether a module is being
+    /// imported; `None` for never.
+    pub fn calls_before_compiling(self, threshold: Option<u64>, importing: bool) -> Option<u64> {
         match (self, threshold) {
             (CodeShape::NotAFunction, _) => None,
             (CodeShape::Function { .. }, Some(calls)) => Some(calls),
-            (CodeShape::Function { has_loop: true }, None) => Some(0),
-            (CodeShape::Function { has_loop: false }, None) => Some(CALLS_BEFORE_COMPILING_STRAIGHT_CODE),
+            (CodeShape::Function { has_loop: true }, None) if !importing => Some(0),
+            (CodeShape::Function { .. }, None) => Some(CALLS_BEFORE_COMPILING_STRAIGHT_CODE),
+        }
+    }
+}
+
+/// What running a module or class body means for the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRun {
+    /// The body of an imported module (or a class body inside one, or `exec` code): while it
+    /// runs, the program is importing.
+    Import,
+    /// The body of `__main__`: the program itself.
+    Main,
+}
+
+impl BodyRun {
+    /// Which kind of body the frame with these globals runs.
+    ///
+    /// # Safety
+    /// `globals` is a live dict; GIL held.
+    pub unsafe fn of(globals: *mut ffi::PyObject) -> BodyRun {
+        // SAFETY: per the contract; a borrowed lookup that runs no Python code (str keys).
+        unsafe {
+            let name = ffi::PyDict_GetItemString(globals, c"__name__".as_ptr());
+            let main = !name.is_null()
+                && ffi::PyUnicode_Check(name) != 0
+                && ffi::PyUnicode_CompareWithASCIIString(name, c"__main__".as_ptr()) == 0;
+            if main { BodyRun::Main } else { BodyRun::Import }
         }
     }
 }
@@ -88,21 +121,21 @@ mod tests {
 
     #[test]
     fn a_users_threshold_applies_to_every_function_and_never_to_bodies() {
-        for has_loop in [false, true] {
-            assert_eq!(CodeShape::Function { has_loop }.calls_before_compiling(Some(0)), Some(0));
-            assert_eq!(CodeShape::Function { has_loop }.calls_before_compiling(Some(5)), Some(5));
+        for (has_loop, importing) in [(false, false), (true, false), (false, true), (true, true)] {
+            assert_eq!(CodeShape::Function { has_loop }.calls_before_compiling(Some(0), importing), Some(0));
+            assert_eq!(CodeShape::Function { has_loop }.calls_before_compiling(Some(5), importing), Some(5));
+            assert_eq!(CodeShape::NotAFunction.calls_before_compiling(Some(0), importing), None);
+            assert_eq!(CodeShape::NotAFunction.calls_before_compiling(None, importing), None);
         }
-        assert_eq!(CodeShape::NotAFunction.calls_before_compiling(Some(0)), None);
-        assert_eq!(CodeShape::NotAFunction.calls_before_compiling(None), None);
     }
 
     #[test]
-    fn by_default_loops_compile_at_once_and_straight_code_once_warm() {
-        assert_eq!(CodeShape::Function { has_loop: true }.calls_before_compiling(None), Some(0));
-        assert_eq!(
-            CodeShape::Function { has_loop: false }.calls_before_compiling(None),
-            Some(CALLS_BEFORE_COMPILING_STRAIGHT_CODE)
-        );
+    fn by_default_loops_compile_at_once_unless_importing_and_straight_code_once_warm() {
+        let warm = Some(CALLS_BEFORE_COMPILING_STRAIGHT_CODE);
+        assert_eq!(CodeShape::Function { has_loop: true }.calls_before_compiling(None, false), Some(0));
+        assert_eq!(CodeShape::Function { has_loop: true }.calls_before_compiling(None, true), warm);
+        assert_eq!(CodeShape::Function { has_loop: false }.calls_before_compiling(None, false), warm);
+        assert_eq!(CodeShape::Function { has_loop: false }.calls_before_compiling(None, true), warm);
     }
 
     #[test]
