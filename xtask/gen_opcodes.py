@@ -1,7 +1,9 @@
 """Writes crates/runtime/src/opcodes.rs from CPython 3.11's own `opcode` module."""
 import opcode
 import pathlib
+import re
 import sys
+import sysconfig
 
 assert sys.version_info[:2] == (3, 11), "run with python3.11"
 out = [
@@ -27,5 +29,31 @@ out += ["];", "", "/// The name of an opcode, for reasons and listings.",
         "pub fn name(op: u8) -> &'static str {", "    match op {"]
 out += [f'        {num} => "{name}",' for name, num in ops]
 out += ['        _ => "<unknown>",', "    }", "}", ""]
+
+# The specialized (quickened) opcodes 3.11 writes into `co_code_adaptive`, numbered as
+# CPython's Tools/scripts/generate_opcode_h.py numbers them: in order, each taking the lowest
+# number no base opcode or earlier specialization uses. Checked against the installed
+# opcode.h when it is there.
+used = set(opcode.opmap.values())
+specialized, next_op = {}, 1
+for name in opcode._specialized_instructions:
+    while next_op in used:
+        next_op += 1
+    specialized[name] = next_op
+    used.add(next_op)
+header = pathlib.Path(sysconfig.get_paths()["include"]) / "opcode.h"
+if header.exists():
+    defines = dict(re.findall(r"#define (\w+)\s+(\d+)", header.read_text()))
+    assert all(int(defines[n]) == v for n, v in specialized.items()), "specialized opcode numbers differ from opcode.h"
+deopt = list(range(256))
+for base, names in opcode._specializations.items():
+    for name in names:
+        deopt[specialized[name]] = opcode.opmap[base]
+out += ["/// Specialized opcodes of the quickened bytecode (`co_code_adaptive`), as 3.11.7 numbers them."]
+out += [f"pub const {name}: u8 = {num};" for name, num in specialized.items()]
+out += ["", "/// The base opcode of each opcode (`_PyOpcode_Deopt`): specialized ones map to what they",
+        "/// specialize, the others to themselves.", "pub const DEOPT: [u8; 256] = ["]
+out += ["    " + ", ".join(map(str, deopt[i:i + 16])) + "," for i in range(0, 256, 16)]
+out += ["];", ""]
 path = pathlib.Path(__file__).resolve().parent.parent / "crates/runtime/src/opcodes.rs"
 path.write_text("\n".join(out))

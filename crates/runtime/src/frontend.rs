@@ -194,6 +194,12 @@ pub struct CompileCost {
 
 /// Compiles one code object for one entry key.
 pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
+    // Code the interpreter has warmed up is judged on its evidence before anything is
+    // emitted (`feedback`: no false decline on the benchmark programs and standard modules).
+    // SAFETY: the request's code object is live (GIL held).
+    if req.decline_generic && unsafe { crate::feedback::Balance::of(req.code) }.is_some_and(|b| b.mostly_generic()) {
+        return decline(MOSTLY_GENERIC);
+    }
     let mut fe = Frontend::new(req)?;
     for _round in 0..32 {
         fe.changed = false;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod bytecode;
 pub mod calls;
 pub mod cpython;
+pub mod feedback;
 pub mod frontend;
 pub mod helpers;
 pub mod hook;

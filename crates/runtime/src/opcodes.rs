@@ -255,3 +255,97 @@ pub fn name(op: u8) -> &'static str {
         _ => "<unknown>",
     }
 }
+
+/// Specialized opcodes of the quickened bytecode (`co_code_adaptive`), as 3.11.7 numbers them.
+pub const BINARY_OP_ADAPTIVE: u8 = 3;
+pub const BINARY_OP_ADD_FLOAT: u8 = 4;
+pub const BINARY_OP_ADD_INT: u8 = 5;
+pub const BINARY_OP_ADD_UNICODE: u8 = 6;
+pub const BINARY_OP_INPLACE_ADD_UNICODE: u8 = 7;
+pub const BINARY_OP_MULTIPLY_FLOAT: u8 = 8;
+pub const BINARY_OP_MULTIPLY_INT: u8 = 13;
+pub const BINARY_OP_SUBTRACT_FLOAT: u8 = 14;
+pub const BINARY_OP_SUBTRACT_INT: u8 = 16;
+pub const BINARY_SUBSCR_ADAPTIVE: u8 = 17;
+pub const BINARY_SUBSCR_DICT: u8 = 18;
+pub const BINARY_SUBSCR_GETITEM: u8 = 19;
+pub const BINARY_SUBSCR_LIST_INT: u8 = 20;
+pub const BINARY_SUBSCR_TUPLE_INT: u8 = 21;
+pub const CALL_ADAPTIVE: u8 = 22;
+pub const CALL_PY_EXACT_ARGS: u8 = 23;
+pub const CALL_PY_WITH_DEFAULTS: u8 = 24;
+pub const COMPARE_OP_ADAPTIVE: u8 = 26;
+pub const COMPARE_OP_FLOAT_JUMP: u8 = 27;
+pub const COMPARE_OP_INT_JUMP: u8 = 28;
+pub const COMPARE_OP_STR_JUMP: u8 = 29;
+pub const EXTENDED_ARG_QUICK: u8 = 34;
+pub const JUMP_BACKWARD_QUICK: u8 = 38;
+pub const LOAD_ATTR_ADAPTIVE: u8 = 39;
+pub const LOAD_ATTR_INSTANCE_VALUE: u8 = 40;
+pub const LOAD_ATTR_MODULE: u8 = 41;
+pub const LOAD_ATTR_SLOT: u8 = 42;
+pub const LOAD_ATTR_WITH_HINT: u8 = 43;
+pub const LOAD_CONST__LOAD_FAST: u8 = 44;
+pub const LOAD_FAST__LOAD_CONST: u8 = 45;
+pub const LOAD_FAST__LOAD_FAST: u8 = 46;
+pub const LOAD_GLOBAL_ADAPTIVE: u8 = 47;
+pub const LOAD_GLOBAL_BUILTIN: u8 = 48;
+pub const LOAD_GLOBAL_MODULE: u8 = 55;
+pub const LOAD_METHOD_ADAPTIVE: u8 = 56;
+pub const LOAD_METHOD_CLASS: u8 = 57;
+pub const LOAD_METHOD_MODULE: u8 = 58;
+pub const LOAD_METHOD_NO_DICT: u8 = 59;
+pub const LOAD_METHOD_WITH_DICT: u8 = 62;
+pub const LOAD_METHOD_WITH_VALUES: u8 = 63;
+pub const PRECALL_ADAPTIVE: u8 = 64;
+pub const PRECALL_BOUND_METHOD: u8 = 65;
+pub const PRECALL_BUILTIN_CLASS: u8 = 66;
+pub const PRECALL_BUILTIN_FAST_WITH_KEYWORDS: u8 = 67;
+pub const PRECALL_METHOD_DESCRIPTOR_FAST_WITH_KEYWORDS: u8 = 72;
+pub const PRECALL_NO_KW_BUILTIN_FAST: u8 = 73;
+pub const PRECALL_NO_KW_BUILTIN_O: u8 = 76;
+pub const PRECALL_NO_KW_ISINSTANCE: u8 = 77;
+pub const PRECALL_NO_KW_LEN: u8 = 78;
+pub const PRECALL_NO_KW_LIST_APPEND: u8 = 79;
+pub const PRECALL_NO_KW_METHOD_DESCRIPTOR_FAST: u8 = 80;
+pub const PRECALL_NO_KW_METHOD_DESCRIPTOR_NOARGS: u8 = 81;
+pub const PRECALL_NO_KW_METHOD_DESCRIPTOR_O: u8 = 113;
+pub const PRECALL_NO_KW_STR_1: u8 = 121;
+pub const PRECALL_NO_KW_TUPLE_1: u8 = 127;
+pub const PRECALL_NO_KW_TYPE_1: u8 = 141;
+pub const PRECALL_PYFUNC: u8 = 143;
+pub const RESUME_QUICK: u8 = 150;
+pub const STORE_ATTR_ADAPTIVE: u8 = 153;
+pub const STORE_ATTR_INSTANCE_VALUE: u8 = 154;
+pub const STORE_ATTR_SLOT: u8 = 158;
+pub const STORE_ATTR_WITH_HINT: u8 = 159;
+pub const STORE_FAST__LOAD_FAST: u8 = 161;
+pub const STORE_FAST__STORE_FAST: u8 = 167;
+pub const STORE_SUBSCR_ADAPTIVE: u8 = 168;
+pub const STORE_SUBSCR_DICT: u8 = 169;
+pub const STORE_SUBSCR_LIST_INT: u8 = 170;
+pub const UNPACK_SEQUENCE_ADAPTIVE: u8 = 177;
+pub const UNPACK_SEQUENCE_LIST: u8 = 178;
+pub const UNPACK_SEQUENCE_TUPLE: u8 = 179;
+pub const UNPACK_SEQUENCE_TWO_TUPLE: u8 = 180;
+
+/// The base opcode of each opcode (`_PyOpcode_Deopt`): specialized ones map to what they
+/// specialize, the others to themselves.
+pub const DEOPT: [u8; 256] = [
+    0, 1, 2, 122, 122, 122, 122, 122, 122, 9, 10, 11, 12, 122, 122, 15,
+    122, 25, 25, 25, 25, 25, 171, 171, 171, 25, 107, 107, 107, 107, 30, 31,
+    32, 33, 144, 35, 36, 37, 140, 106, 106, 106, 106, 106, 100, 124, 124, 116,
+    116, 49, 50, 51, 52, 53, 54, 116, 160, 160, 160, 160, 60, 61, 160, 160,
+    166, 166, 166, 166, 68, 69, 70, 71, 166, 166, 74, 75, 166, 166, 166, 166,
+    166, 166, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95,
+    96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 166, 114, 115, 116, 117, 118, 119, 120, 166, 122, 123, 124, 125, 126, 166,
+    128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 166, 142, 166,
+    144, 145, 146, 147, 148, 149, 151, 151, 152, 95, 95, 155, 156, 157, 95, 95,
+    160, 125, 162, 163, 164, 165, 166, 125, 60, 60, 60, 171, 172, 173, 174, 175,
+    176, 92, 92, 92, 92, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191,
+    192, 193, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207,
+    208, 209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 222, 223,
+    224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239,
+    240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
+];

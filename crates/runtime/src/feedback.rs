@@ -1,0 +1,121 @@
+//! Type feedback from CPython 3.11's own quickened bytecode (`co_code_adaptive`).
+//!
+//! Once a code object has run eight `RESUME`s or back-edges in the interpreter, 3.11
+//! rewrites its instructions into specialized forms (`LOAD_ATTR_INSTANCE_VALUE`,
+//! `BINARY_OP_ADD_INT`, ...) that say what the interpreter saw at each site
+//! (`research/cpython311-objects.md`, part 6). Compiling code that has not run is judged
+//! while emitting it; code the interpreter has warmed up is judged here first, before
+//! anything is emitted: where 3.11 specialized most sites into fast paths that psyco would
+//! compile as generic C-API calls, psyco declines at once, for no compile time at all.
+
+use crate::cpython::PyCodeObject;
+use crate::opcodes::*;
+
+/// What the quickened bytecode says of a code object's operations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Balance {
+    /// Sites psyco handles generically while the interpreter specializes them (so runs them
+    /// faster), whatever it made of them: attributes, subscripts, unpacking; and methods of
+    /// Python classes, str concatenation and comparison where it specialized them so.
+    pub generic: usize,
+    /// Sites psyco may compile natively: arithmetic and comparisons the interpreter found
+    /// to be on ints or floats, or did not specialize at all (other operators, mixed
+    /// operands), loops, calls of Python functions and of builtin types' methods, closure
+    /// reads.
+    pub may_be_native: usize,
+}
+
+impl Balance {
+    /// The balance of a code object's quickened bytecode; `None` when the interpreter has not
+    /// quickened it (it ran fewer than eight calls or back-edges: no feedback).
+    ///
+    /// # Safety
+    /// `code` is a live code object; GIL held (the interpreter rewrites the bytecode in
+    /// place while it runs).
+    pub unsafe fn of(code: *mut PyCodeObject) -> Option<Balance> {
+        // SAFETY: per the contract; `co_code_adaptive` holds `ob_size` code units inline.
+        let units = unsafe {
+            if (*code).co_warmup != 0 {
+                return None;
+            }
+            std::slice::from_raw_parts((*code).co_code_adaptive.as_ptr(), (*code).ob_base.ob_size as usize)
+        };
+        let mut balance = Balance::default();
+        let mut i = 0;
+        while i < units.len() {
+            let opcode = (units[i] & 0xff) as u8;
+            match site(opcode) {
+                Some(Site::Generic) => balance.generic += 1,
+                Some(Site::MayBeNative) => balance.may_be_native += 1,
+                None => {}
+            }
+            i += 1 + CACHE_ENTRIES[DEOPT[opcode as usize] as usize] as usize;
+        }
+        Some(balance)
+    }
+
+    /// Whether compiling cannot pay: generic sites outnumber twice every site that could be
+    /// native (the front end's own rule, `MOSTLY_GENERIC`, on the interpreter's evidence).
+    pub fn mostly_generic(self) -> bool {
+        self.generic > 2 * self.may_be_native
+    }
+}
+
+enum Site {
+    Generic,
+    MayBeNative,
+}
+
+/// How a (quickened) instruction counts in the balance.
+fn site(opcode: u8) -> Option<Site> {
+    Some(match opcode {
+        LOAD_ATTR_INSTANCE_VALUE | LOAD_ATTR_MODULE | LOAD_ATTR_SLOT | LOAD_ATTR_WITH_HINT => Site::Generic,
+        STORE_ATTR_INSTANCE_VALUE | STORE_ATTR_SLOT | STORE_ATTR_WITH_HINT => Site::Generic,
+        LOAD_METHOD_CLASS | LOAD_METHOD_MODULE | LOAD_METHOD_WITH_VALUES | LOAD_METHOD_WITH_DICT => Site::Generic,
+        BINARY_SUBSCR_DICT | BINARY_SUBSCR_GETITEM | BINARY_SUBSCR_LIST_INT | BINARY_SUBSCR_TUPLE_INT => Site::Generic,
+        STORE_SUBSCR_DICT | STORE_SUBSCR_LIST_INT => Site::Generic,
+        UNPACK_SEQUENCE_LIST | UNPACK_SEQUENCE_TUPLE | UNPACK_SEQUENCE_TWO_TUPLE => Site::Generic,
+        BINARY_OP_ADD_UNICODE | BINARY_OP_INPLACE_ADD_UNICODE | COMPARE_OP_STR_JUMP => Site::Generic,
+        // Not specialized: still operations psyco only does through the C API.
+        LOAD_ATTR | LOAD_ATTR_ADAPTIVE | STORE_ATTR | STORE_ATTR_ADAPTIVE => Site::Generic,
+        BINARY_SUBSCR | BINARY_SUBSCR_ADAPTIVE | STORE_SUBSCR | STORE_SUBSCR_ADAPTIVE => Site::Generic,
+        UNPACK_SEQUENCE | UNPACK_SEQUENCE_ADAPTIVE => Site::Generic,
+        BINARY_OP_ADD_INT | BINARY_OP_SUBTRACT_INT | BINARY_OP_MULTIPLY_INT => Site::MayBeNative,
+        BINARY_OP_ADD_FLOAT | BINARY_OP_SUBTRACT_FLOAT | BINARY_OP_MULTIPLY_FLOAT => Site::MayBeNative,
+        COMPARE_OP_INT_JUMP | COMPARE_OP_FLOAT_JUMP => Site::MayBeNative,
+        // Not specialized (yet, or for good): the operands may still be numbers psyco unboxes.
+        BINARY_OP | BINARY_OP_ADAPTIVE | COMPARE_OP | COMPARE_OP_ADAPTIVE => Site::MayBeNative,
+        // Calls, by what `PRECALL` found: Python functions (called directly), methods of
+        // builtin types and classes (`range`) may be native; other builtins count for neither.
+        PRECALL | PRECALL_ADAPTIVE | PRECALL_PYFUNC | PRECALL_BUILTIN_CLASS => Site::MayBeNative,
+        PRECALL_NO_KW_METHOD_DESCRIPTOR_O | PRECALL_NO_KW_METHOD_DESCRIPTOR_NOARGS => Site::MayBeNative,
+        PRECALL_NO_KW_METHOD_DESCRIPTOR_FAST | PRECALL_METHOD_DESCRIPTOR_FAST_WITH_KEYWORDS => Site::MayBeNative,
+        PRECALL_NO_KW_LIST_APPEND => Site::MayBeNative,
+        FOR_ITER | LOAD_DEREF | LOAD_METHOD_NO_DICT => Site::MayBeNative,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specialized_object_sites_are_generic_and_numbers_may_be_native() {
+        assert!(matches!(site(LOAD_ATTR_INSTANCE_VALUE), Some(Site::Generic)));
+        assert!(matches!(site(BINARY_SUBSCR_LIST_INT), Some(Site::Generic)));
+        assert!(matches!(site(BINARY_OP_ADD_INT), Some(Site::MayBeNative)));
+        assert!(matches!(site(BINARY_OP_ADAPTIVE), Some(Site::MayBeNative)));
+        assert!(site(LOAD_FAST).is_none());
+        // Specialized forms deoptimize to the base the cache sizes are given for.
+        assert_eq!(DEOPT[LOAD_ATTR_INSTANCE_VALUE as usize], LOAD_ATTR);
+        assert_eq!(CACHE_ENTRIES[DEOPT[BINARY_OP_ADD_INT as usize] as usize], CACHE_ENTRIES[BINARY_OP as usize]);
+    }
+
+    #[test]
+    fn the_rule_is_two_generic_sites_per_native_one() {
+        assert!(Balance { generic: 5, may_be_native: 2 }.mostly_generic());
+        assert!(!Balance { generic: 4, may_be_native: 2 }.mostly_generic());
+        assert!(!Balance::default().mostly_generic());
+    }
+}
