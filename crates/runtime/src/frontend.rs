@@ -30,12 +30,16 @@
 //! interpreter's `error:` path would see it.
 
 use crate::bytecode::{self, Instr};
-use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
+use crate::cpython::types::{false_ptr, is_small_int, is_specializable_global, method_descriptor, none_ptr, true_ptr};
+use crate::cpython::{self, ffi, ffi::PyObject, slot_offset, PyCodeObject};
 use crate::helpers::{self, StackOp};
 use crate::opcodes::*;
 use crate::version::{ConstPool, GlobalSite, SideTables};
 use ir::{Block, Builder, CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, SnapshotEntry, SnapshotId, Type, TypeTag, Value};
 use std::collections::{BTreeSet, HashMap};
+
+// The type tags belong to the CPython bindings now; these paths stay for their users.
+pub use crate::cpython::types::{type_of_tag, type_tag};
 
 /// Why a function is not compiled; becomes a counter in `stats()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,7 +439,7 @@ impl<'r> Frontend<'r> {
                 }
                 Kind::UnboxedFloat => {
                     let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
-                    AV::Double(self.b.load(Mem::F64, obj, FLOAT_VALUE_OFFSET))
+                    AV::Double(self.b.load(Mem::F64, obj, cpython::OFFSET_FLOAT_VALUE))
                 }
                 Kind::MachineBool => {
                     let obj = self.b.load(Mem::I64, self.frame, slot_offset(i));
@@ -2103,28 +2107,6 @@ const NB_SUBTRACT: u32 = 10;
 const NB_TRUE_DIVIDE: u32 = 11;
 const NB_XOR: u32 = 12;
 
-/// Offset of `ob_fval` in a float object.
-const FLOAT_VALUE_OFFSET: i32 = 16;
-
-fn slot_offset(i: usize) -> i32 {
-    cpython::OFFSET_FRAME_LOCALSPLUS + 8 * i as i32
-}
-
-fn true_ptr() -> i64 {
-    // SAFETY: the address of a static singleton.
-    unsafe { ffi::Py_True() as i64 }
-}
-
-fn false_ptr() -> i64 {
-    // SAFETY: the address of a static singleton.
-    unsafe { ffi::Py_False() as i64 }
-}
-
-fn none_ptr() -> i64 {
-    // SAFETY: the address of a static singleton.
-    unsafe { ffi::Py_None() as i64 }
-}
-
 /// Python's result of `a op b` on ints when it fits in an `i64`.
 fn fold_int(op: u32, a: i64, b: i64) -> Option<i64> {
     match op {
@@ -2159,71 +2141,6 @@ fn static_truth(k: Kind) -> Option<bool> {
         Kind::BoolConst(b) => Some(b),
         Kind::ObjConst(TypeTag::NoneType, _) => Some(false),
         _ => None,
-    }
-}
-
-/// The type tag of a live object.
-pub fn type_tag(obj: *mut PyObject) -> TypeTag {
-    // SAFETY: `obj` is a live object; comparing type pointers reads nothing else.
-    let ty = unsafe { ffi::Py_TYPE(obj) };
-    TypeTag::ALL.into_iter().find(|&t| type_of_tag(t) == ty).unwrap_or(TypeTag::Other)
-}
-
-/// The type whose exact instances have `tag` (NULL for `Other` and `RangeIter`, which name
-/// no single type here).
-pub fn type_of_tag(tag: TypeTag) -> *mut ffi::PyTypeObject {
-    // SAFETY: taking the addresses of CPython's static type objects reads nothing; None's
-    // type is that of the None singleton.
-    unsafe {
-        match tag {
-            TypeTag::Int => std::ptr::addr_of_mut!(ffi::PyLong_Type),
-            TypeTag::Float => std::ptr::addr_of_mut!(ffi::PyFloat_Type),
-            TypeTag::Bool => std::ptr::addr_of_mut!(ffi::PyBool_Type),
-            TypeTag::NoneType => ffi::Py_TYPE(ffi::Py_None()),
-            TypeTag::Str => std::ptr::addr_of_mut!(ffi::PyUnicode_Type),
-            TypeTag::Tuple => std::ptr::addr_of_mut!(ffi::PyTuple_Type),
-            TypeTag::List => std::ptr::addr_of_mut!(ffi::PyList_Type),
-            TypeTag::Dict => std::ptr::addr_of_mut!(ffi::PyDict_Type),
-            TypeTag::Set => std::ptr::addr_of_mut!(ffi::PySet_Type),
-            TypeTag::Function => std::ptr::addr_of_mut!(ffi::PyFunction_Type),
-            TypeTag::Builtin => std::ptr::addr_of_mut!(ffi::PyCFunction_Type),
-            TypeTag::Range => std::ptr::addr_of_mut!(ffi::PyRange_Type),
-            TypeTag::RangeIter | TypeTag::Other => std::ptr::null_mut(),
-        }
-    }
-}
-
-/// Whether `c` is one of the ints CPython caches (each has a single object).
-fn is_small_int(c: i64) -> bool {
-    (cpython::SMALL_INT_MIN..cpython::SMALL_INT_MIN + cpython::SMALL_INT_COUNT).contains(&c)
-}
-
-/// The C method descriptor that `obj.name` is for every exact instance `obj` of `ty`, or
-/// NULL: found in the type when the type is immutable and its instances have no `__dict__`
-/// (so neither can shadow it), as `_PyObject_GetMethod` would find it.
-///
-/// # Safety
-/// `ty` is NULL or a live type; `name` a live str; GIL held.
-unsafe fn method_descriptor(ty: *mut ffi::PyTypeObject, name: *mut PyObject) -> *mut PyObject {
-    // SAFETY: per the contract; `_PyType_Lookup` neither raises nor runs Python code.
-    unsafe {
-        if ty.is_null() || (*ty).tp_flags & ffi::Py_TPFLAGS_IMMUTABLETYPE == 0 || (*ty).tp_dictoffset != 0 {
-            return std::ptr::null_mut();
-        }
-        let found = cpython::_PyType_Lookup(ty, name);
-        if found.is_null() || ffi::Py_TYPE(found) != std::ptr::addr_of_mut!(ffi::PyMethodDescr_Type) {
-            return std::ptr::null_mut();
-        }
-        found
-    }
-}
-
-/// Globals worth treating as constants behind an identity guard: builtins and types (which
-/// programs almost never rebind) and functions.
-fn is_specializable_global(obj: *mut PyObject) -> bool {
-    // SAFETY: `obj` is a live object.
-    unsafe {
-        matches!(type_tag(obj), TypeTag::Builtin | TypeTag::Function) || ffi::PyType_Check(obj) != 0
     }
 }
 
