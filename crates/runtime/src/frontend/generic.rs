@@ -7,8 +7,38 @@ use super::state::{AbstractValue, SlotKind, State};
 use super::{decline, Frontend, Result};
 use crate::bytecode::Instr;
 use crate::helpers::{self, StackOp};
-use crate::opcodes::*;
+use crate::opcodes::{self, *};
 use ir::{ExitKind, Kind, Type, Value};
+
+/// What a generic operation does to the value stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct StackEffect {
+    /// Values it takes from the top of the stack (as objects in the frame).
+    pub(super) inputs: usize,
+    /// Objects it leaves there in their place.
+    pub(super) outputs: usize,
+    /// Inputs a failure leaves on the stack (the rest it has released).
+    pub(super) kept_on_failure: usize,
+}
+
+impl StackEffect {
+    /// The effect of `ins` as CPython's opcode table gives it ([`opcodes::stack_effect`]).
+    pub(super) fn of(ins: &Instr) -> StackEffect {
+        let (pops, pushes) = opcodes::stack_effect(ins.opcode, ins.arg).expect("an opcode that decoding found");
+        StackEffect { inputs: pops as usize, outputs: pushes as usize, kept_on_failure: 0 }
+    }
+
+    /// The same effect when a failure leaves the bottom `kept` inputs on the stack.
+    pub(super) fn keeping(self, kept: usize) -> StackEffect {
+        StackEffect { kept_on_failure: kept, ..self }
+    }
+
+    /// The part of the effect above `untouched` values that the instruction reads in place
+    /// below its inputs (the container of `LIST_APPEND` and the values above it).
+    pub(super) fn above(self, untouched: usize) -> StackEffect {
+        StackEffect { inputs: self.inputs - untouched, outputs: self.outputs - untouched, ..self }
+    }
+}
 
 impl Frontend<'_> {
     /// After an operation that may have raised (`ok == 0`): with `st` the state the
@@ -51,60 +81,42 @@ impl Frontend<'_> {
         Ok(())
     }
 
-    /// Calls a generic stack operation on the top `n_in` values, leaving `n_out` objects.
-    pub(super) fn stack_op(
+    /// Calls `op`, a generic stack operation, on the top `effect.inputs` values, leaving
+    /// `effect.outputs` objects: a whole instruction.
+    pub(super) fn generic(
         &mut self,
         st: &mut State,
         ins: &Instr,
         op: StackOp,
-        n_in: usize,
-        n_out: usize,
+        effect: StackEffect,
         arg: i64,
         aux: i64,
     ) -> Result<Flow> {
-        self.stack_op_keeping(st, ins, op, n_in, n_out, arg, aux, 0)
-    }
-
-    /// `stack_op` for operations whose failure leaves `kept` of their inputs on the stack.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn stack_op_keeping(
-        &mut self,
-        st: &mut State,
-        ins: &Instr,
-        op: StackOp,
-        n_in: usize,
-        n_out: usize,
-        arg: i64,
-        aux: i64,
-        kept: usize,
-    ) -> Result<Flow> {
-        self.prepare_inputs(st, n_in)?;
-        self.call_stack_helper(st, ins, op, n_in, n_out, arg, aux, kept)?;
+        self.prepare_inputs(st, effect.inputs)?;
+        self.generic_prepared(st, ins, op, effect, arg, aux)?;
         Ok(Flow::Next)
     }
 
     /// What every generic operation needs first: its inputs as objects in the frame, and
     /// the frame showing every local (the operation may run Python code).
-    pub(super) fn prepare_inputs(&mut self, st: &mut State, n_in: usize) -> Result<()> {
-        for k in (1..=n_in).rev() {
+    pub(super) fn prepare_inputs(&mut self, st: &mut State, inputs: usize) -> Result<()> {
+        for k in (1..=inputs).rev() {
             let i = self.stack_index(st, k);
             self.store_in_frame(st, i)?;
         }
         self.sync_locals(st)
     }
 
-    /// The rest of `stack_op_keeping`, once `prepare_inputs` ran.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn call_stack_helper(
+    /// The rest of `generic`, once `prepare_inputs` ran (or the caller made its inputs ready
+    /// another way).
+    pub(super) fn generic_prepared(
         &mut self,
         st: &mut State,
         ins: &Instr,
         op: StackOp,
-        n_in: usize,
-        n_out: usize,
+        effect: StackEffect,
         arg: i64,
         aux: i64,
-        kept: usize,
     ) -> Result<()> {
         if matches!(
             ins.opcode,
@@ -120,18 +132,18 @@ impl Frontend<'_> {
             self.generic_ops += 1;
         }
         self.set_prev_instr(ins.pc);
-        let base = st.depth - n_in;
+        let base = st.depth - effect.inputs;
         let ptr = self.slot_address(self.code.nlocals + base);
         let arg = self.ir.iconst(arg);
         let aux = self.ir.iconst(aux);
         let status = self.ir.call(op as *const () as u64, &[ptr, arg, aux], Some(Type::I64));
-        st.depth = base + kept;
-        for i in base..base + kept {
+        st.depth = base + effect.kept_on_failure;
+        for i in base..st.depth {
             st.slots[self.code.nlocals + i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
         }
         self.raise_unless(status, st, ins)?;
         st.depth = base;
-        for _ in 0..n_out {
+        for _ in 0..effect.outputs {
             self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
         }
         self.check_tracing(st, ins.next);

@@ -5,6 +5,7 @@
 use crate::bytecode::Instr;
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
 use crate::frontend::dispatch::Flow;
+use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::helpers;
@@ -46,7 +47,7 @@ impl Frontend<'_> {
                 let callee = unsafe { (*(self.tables.consts.get(id) as *mut cpython::PyFunctionObject)).func_code }
                     as *mut PyCodeObject;
                 let site = self.tables.add_direct_site(crate::calls::DirectSite::new(callee, key)) as i64;
-                self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site)?;
+                self.generic(st, ins, crate::calls::call_function, StackEffect::of(ins), nargs as i64, site)?;
                 // A direct call replaces one through the hook: compiling the caller pays.
                 self.native_ops += 1;
                 return self.after_call(st, ins);
@@ -58,16 +59,8 @@ impl Frontend<'_> {
             if unsafe { helpers::is_direct_method_descriptor(descr, nargs) } {
                 // The method constant needs no frame slot: the helper knows it.
                 self.prepare_inputs(st, nargs + 1)?;
-                self.call_stack_helper(
-                    st,
-                    ins,
-                    helpers::call_method_descriptor,
-                    nargs + 2,
-                    1,
-                    nargs as i64,
-                    descr as i64,
-                    0,
-                )?;
+                let effect = StackEffect::of(ins);
+                self.generic_prepared(st, ins, helpers::call_method_descriptor, effect, nargs as i64, descr as i64)?;
                 self.native_ops += 1;
                 return self.after_call(st, ins);
             }
@@ -81,11 +74,11 @@ impl Frontend<'_> {
             let mut site = crate::calls::DirectSite::new(std::ptr::null_mut(), key);
             site.method_site = method_site;
             let site = self.tables.add_direct_site(site) as i64;
-            self.stack_op(st, ins, crate::calls::call_cached, nargs + 2, 1, nargs as i64, site)?;
+            self.generic(st, ins, crate::calls::call_cached, StackEffect::of(ins), nargs as i64, site)?;
             return self.after_call(st, ins);
         }
         let kw = kwnames.map_or(0, |k| k as i64);
-        self.stack_op(st, ins, helpers::call, nargs + 2, 1, nargs as i64, kw)?;
+        self.generic(st, ins, helpers::call, StackEffect::of(ins), nargs as i64, kw)?;
         self.after_call(st, ins)
     }
 
@@ -107,9 +100,8 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn make_function(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        let n_in = 1 + (ins.arg & 0xF).count_ones() as usize;
         let globals = self.req.globals as i64;
-        self.stack_op(st, ins, helpers::make_function, n_in, 1, ins.arg as i64, globals)?;
+        self.generic(st, ins, helpers::make_function, StackEffect::of(ins), ins.arg as i64, globals)?;
         Ok(Flow::Next)
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::bytecode::Instr;
 use crate::frontend::dispatch::Flow;
+use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::helpers;
@@ -32,7 +33,8 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn check_exc_match(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op_keeping(st, ins, helpers::check_exc_match, 2, 2, 0, 0, 1)?;
+        // A failure (the match is not a class) leaves the exception being handled.
+        self.generic(st, ins, helpers::check_exc_match, StackEffect::of(ins).keeping(1), 0, 0)?;
         Ok(Flow::Next)
     }
 

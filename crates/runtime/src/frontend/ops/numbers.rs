@@ -4,6 +4,7 @@
 use crate::bytecode::Instr;
 use crate::cpython::{self, ffi};
 use crate::frontend::dispatch::Flow;
+use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{decline, Frontend, Result};
 use crate::helpers;
@@ -92,7 +93,7 @@ impl Frontend<'_> {
         if (op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float() {
             return self.small_int_binary(st, ins, op);
         }
-        self.stack_op(st, ins, helpers::binary_op, 2, 1, ins.arg as i64, 0)
+        self.generic(st, ins, helpers::binary_op, StackEffect::of(ins), ins.arg as i64, 0)
     }
 
     /// `+` or `-` on objects that are usually small ints (results of calls, say): inline
@@ -139,7 +140,7 @@ impl Frontend<'_> {
         self.ir.jump(join, &[]);
         self.ir.switch_to(slow);
         let mut generic = st.clone();
-        self.call_stack_helper(&mut generic, ins, helpers::binary_op, 2, 1, ins.arg as i64, 0, 0)?;
+        self.generic_prepared(&mut generic, ins, helpers::binary_op, StackEffect::of(ins), ins.arg as i64, 0)?;
         self.ir.jump(join, &[]);
         self.ir.switch_to(join);
         st.depth = base;
@@ -228,7 +229,7 @@ impl Frontend<'_> {
             let (a, b) = (self.float_value(lhs), self.float_value(rhs));
             self.ir.fcmp(cond, a, b)
         } else {
-            return self.stack_op(st, ins, helpers::compare_op, 2, 1, ins.arg as i64, 0);
+            return self.generic(st, ins, helpers::compare_op, StackEffect::of(ins), ins.arg as i64, 0);
         };
         self.native_ops += 1;
         st.depth -= 2;
@@ -267,7 +268,9 @@ impl Frontend<'_> {
                 self.push(st, r);
                 Ok(Flow::Next)
             }
-            None if ins.opcode != UNARY_NOT => self.stack_op(st, ins, helpers::unary_op, 1, 1, ins.opcode as i64, 0),
+            None if ins.opcode != UNARY_NOT => {
+                self.generic(st, ins, helpers::unary_op, StackEffect::of(ins), ins.opcode as i64, 0)
+            }
             None => decline(format!("{} of a {:?}", name(ins.opcode), av.slot_kind())),
         }
     }
@@ -303,7 +306,7 @@ impl Frontend<'_> {
         } else if (non_number_const(a) && !pointer(b)) || (non_number_const(b) && !pointer(a)) {
             self.ir.iconst(0)
         } else {
-            return self.stack_op(st, ins, helpers::is_op, 2, 1, ins.arg as i64, 0);
+            return self.generic(st, ins, helpers::is_op, StackEffect::of(ins), ins.arg as i64, 0);
         };
         let result = if ins.arg == 1 {
             let one = self.ir.iconst(1);

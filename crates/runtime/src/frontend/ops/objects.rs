@@ -8,6 +8,7 @@ use crate::cpython::{
     types::{method_descriptor, type_of_tag},
 };
 use crate::frontend::dispatch::Flow;
+use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{decline, Frontend, Result};
 use crate::helpers::{self, StackOp};
@@ -17,13 +18,13 @@ use ir::{Kind, TypeTag};
 impl Frontend<'_> {
     pub(in crate::frontend) fn load_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
-        self.stack_op(st, ins, helpers::load_attr, 1, 1, 0, name)?;
+        self.generic(st, ins, helpers::load_attr, StackEffect::of(ins), 0, name)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn store_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
-        self.stack_op(st, ins, helpers::store_attr, 2, 0, 0, name)?;
+        self.generic(st, ins, helpers::store_attr, StackEffect::of(ins), 0, name)?;
         Ok(Flow::Next)
     }
 
@@ -32,7 +33,7 @@ impl Frontend<'_> {
         if self.load_method_descriptor(st, name) {
             return Ok(Flow::Next);
         }
-        self.stack_op(st, ins, helpers::load_method, 1, 2, 0, name)?;
+        self.generic(st, ins, helpers::load_method, StackEffect::of(ins), 0, name)?;
         // The first output may be NULL.
         let i = self.stack_index(st, 2);
         st.slots[i] = AbstractValue::Obj(SlotKind::MaybeNull);
@@ -64,56 +65,56 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn binary_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::binary_subscr, 2, 1, 0, 0)?;
+        self.generic(st, ins, helpers::binary_subscr, StackEffect::of(ins), 0, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn store_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::store_subscr, 3, 0, 0, 0)?;
+        self.generic(st, ins, helpers::store_subscr, StackEffect::of(ins), 0, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_tuple(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::build_tuple, ins.arg as usize, 1, ins.arg as i64, 0)?;
+        self.generic(st, ins, helpers::build_tuple, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_list(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::build_list, ins.arg as usize, 1, ins.arg as i64, 0)?;
+        self.generic(st, ins, helpers::build_list, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_map(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::build_map, 2 * ins.arg as usize, 1, ins.arg as i64, 0)?;
+        self.generic(st, ins, helpers::build_map, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_const_key_map(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::build_const_key_map, ins.arg as usize + 1, 1, ins.arg as i64, 0)?;
+        self.generic(st, ins, helpers::build_const_key_map, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_slice(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::build_slice, ins.arg as usize, 1, ins.arg as i64, 0)?;
+        self.generic(st, ins, helpers::build_slice, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_string(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.stack_op(st, ins, helpers::build_string, ins.arg as usize, 1, ins.arg as i64, 0)?;
+        self.generic(st, ins, helpers::build_string, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn unpack_sequence(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        let n = ins.arg as usize;
-        self.stack_op(st, ins, helpers::unpack_sequence, 1, n, n as i64, 0)?;
+        self.generic(st, ins, helpers::unpack_sequence, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     /// `LIST_APPEND`, `SET_ADD`, `MAP_ADD`: the container sits below the inputs.
     pub(in crate::frontend) fn comprehension_add(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        // The container is an object in the frame.
-        let n_in = if ins.opcode == MAP_ADD { 2 } else { 1 };
-        if !matches!(self.top(st, n_in + ins.arg as usize), AbstractValue::Obj(_)) {
+        // The helper takes the new values; it finds the container `arg` slots below them, an
+        // object in the frame.
+        let effect = StackEffect::of(ins).above(ins.arg as usize);
+        if !matches!(self.top(st, effect.inputs + ins.arg as usize), AbstractValue::Obj(_)) {
             return decline("internal: comprehension container is not an object");
         }
         let (op, aux): (StackOp, i64) = match ins.opcode {
@@ -121,20 +122,19 @@ impl Frontend<'_> {
             SET_ADD => (helpers::collection_add, 1),
             _ => (helpers::collection_add, 0),
         };
-        self.stack_op(st, ins, op, n_in, 0, ins.arg as i64, aux)?;
+        self.generic(st, ins, op, effect, ins.arg as i64, aux)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn format_value(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        let n_in = if ins.arg & 4 != 0 { 2 } else { 1 };
-        self.stack_op(st, ins, helpers::format_value, n_in, 1, ins.arg as i64, 0)?;
+        self.generic(st, ins, helpers::format_value, StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn get_iter(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         // A virtual range is its own iterator (see `call`).
         if !matches!(self.top(st, 1), AbstractValue::Range(..)) {
-            self.stack_op(st, ins, helpers::get_iter, 1, 1, 0, 0)?;
+            self.generic(st, ins, helpers::get_iter, StackEffect::of(ins), 0, 0)?;
         }
         Ok(Flow::Next)
     }
