@@ -7,7 +7,8 @@
 //! import.
 //!
 //! Everything else in the runtime reaches CPython only through this module; the front end
-//! turns the `OFFSET_*` constants into plain numbers inside the IR.
+//! turns the `OFFSET_*` constants into plain numbers inside the IR. [`types`] maps the kinds'
+//! type tags to CPython's type objects and answers the type questions the front end asks.
 
 #![allow(non_camel_case_types, non_snake_case)] // CPython's own names, kept for grep-ability
 
@@ -17,6 +18,7 @@ use std::os::raw::{c_char, c_int, c_void};
 
 pub use pyo3_ffi as ffi;
 
+pub mod types;
 
 /// `_PyInterpreterFrame` (Include/internal/pycore_frame.h).
 #[repr(C)]
@@ -46,6 +48,11 @@ const _: () = assert!(offset_of!(InterpreterFrame, localsplus) == 72);
 pub const FRAME_OWNED_BY_THREAD: c_char = 0;
 pub const OFFSET_FRAME_PREV_INSTR: i32 = offset_of!(InterpreterFrame, prev_instr) as i32;
 pub const OFFSET_FRAME_LOCALSPLUS: i32 = offset_of!(InterpreterFrame, localsplus) as i32;
+
+/// Offset of frame slot `i` (the locals, then the value stack) in an `InterpreterFrame`.
+pub fn slot_offset(i: usize) -> i32 {
+    OFFSET_FRAME_LOCALSPLUS + 8 * i as i32
+}
 
 /// `PyCodeObject`, up to `co_code_adaptive`.
 #[repr(C)]
@@ -241,6 +248,8 @@ const _: () = assert!(offset_of!(PyLongObject, ob_digit) == 24);
 pub const OFFSET_OB_TYPE: i32 = offset_of!(PyObject, ob_type) as i32;
 pub const OFFSET_OB_SIZE: i32 = offset_of!(pyo3_ffi::PyVarObject, ob_size) as i32;
 pub const OFFSET_LONG_DIGIT: i32 = offset_of!(PyLongObject, ob_digit) as i32;
+const _: () = assert!(offset_of!(ffi::PyFloatObject, ob_fval) == 16);
+pub const OFFSET_FLOAT_VALUE: i32 = offset_of!(ffi::PyFloatObject, ob_fval) as i32;
 
 pub type EvalFrameFn = unsafe extern "C" fn(*mut ThreadState, *mut InterpreterFrame, c_int) -> *mut PyObject;
 

@@ -1,0 +1,351 @@
+//! The frame as compiled code keeps it: slots and the value stack, reference counts, boxing
+//! and object identity, snapshots for leaving, and the checks that make it leave (tracing,
+//! the eval breaker at back edges).
+
+use super::state::{AbstractValue, SlotKind, State};
+use super::{decline, Frontend, Result};
+use crate::bytecode::Instr;
+use crate::cpython::{
+    self,
+    ffi::PyObject,
+    slot_offset,
+    types::{false_ptr, true_ptr},
+};
+use crate::helpers;
+use ir::{Cond, ExitKind, IntOp, Kind, Mem, SnapshotEntry, SnapshotId, Type, TypeTag, Value};
+
+impl Frontend<'_> {
+    pub(super) fn stack_index(&self, st: &State, from_top: usize) -> usize {
+        self.code.nlocals + st.depth - from_top
+    }
+
+    pub(super) fn push(&mut self, st: &mut State, av: AbstractValue) {
+        let i = self.code.nlocals + st.depth;
+        st.slots[i] = av;
+        st.depth += 1;
+    }
+
+    pub(super) fn pop(&mut self, st: &mut State) -> AbstractValue {
+        st.depth -= 1;
+        st.slots[self.code.nlocals + st.depth]
+    }
+
+    pub(super) fn top(&self, st: &State, from_top: usize) -> AbstractValue {
+        st.slots[self.stack_index(st, from_top)]
+    }
+
+    pub(super) fn slot_address(&mut self, i: usize) -> Value {
+        let off = self.ir.iconst(slot_offset(i) as i64);
+        self.ir.int(IntOp::Add, self.frame, off)
+    }
+
+    pub(super) fn load_slot(&mut self, i: usize) -> Value {
+        self.ir.load(Mem::I64, self.frame, slot_offset(i))
+    }
+
+    pub(super) fn store_slot(&mut self, i: usize, v: Value) {
+        self.ir.store(Mem::I64, self.frame, slot_offset(i), v);
+    }
+
+    pub(super) fn incref(&mut self, obj: Value) {
+        let rc = self.ir.load(Mem::I64, obj, 0);
+        let one = self.ir.iconst(1);
+        let rc1 = self.ir.int(IntOp::Add, rc, one);
+        self.ir.store(Mem::I64, obj, 0, rc1);
+    }
+
+    /// `Py_XDECREF`, inline: only freeing the object is a call.
+    pub(super) fn xdecref(&mut self, obj: Value) {
+        let (live, free, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let null = self.ir.iconst(0);
+        let is_live = self.ir.icmp(Cond::Ne, obj, null);
+        self.ir.branch(is_live, live, &[], done, &[]);
+        self.ir.switch_to(live);
+        let rc = self.ir.load(Mem::I64, obj, 0);
+        let one = self.ir.iconst(1);
+        let rc1 = self.ir.int(IntOp::Sub, rc, one);
+        self.ir.store(Mem::I64, obj, 0, rc1);
+        let zero = self.ir.iconst(0);
+        let dead = self.ir.icmp(Cond::Eq, rc1, zero);
+        self.ir.branch(dead, free, &[], done, &[]);
+        self.ir.switch_to(free);
+        // A finalizer may look at the frame (a warning's line number): point it here.
+        self.set_prev_instr(self.current_pc);
+        self.ir.call(cpython::_Py_Dealloc as *const () as u64, &[obj], None);
+        self.ir.jump(done, &[]);
+        self.ir.switch_to(done);
+    }
+
+    /// The value of an int object that the version's key says fits a machine word: inline
+    /// for zero and one-digit ints (`ob_size` in -1..=1 times the digit), else a call.
+    pub(super) fn unbox_int(&mut self, obj: Value) -> Value {
+        let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
+        let one = self.ir.iconst(1);
+        let shifted = self.ir.int(IntOp::Add, size, one);
+        let three = self.ir.iconst(3);
+        let small = self.ir.icmp(Cond::ULt, shifted, three);
+        self.diamond(
+            small,
+            |fe| {
+                let digit = fe.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
+                fe.ir.int(IntOp::Mul, digit, size)
+            },
+            |fe| fe.ir.call(helpers::unbox_int as *const () as u64, &[obj], Some(Type::I64)),
+        )
+    }
+
+    /// A new reference to a pooled constant object.
+    fn const_object(&mut self, id: u32) -> Value {
+        let ptr = self.tables.consts.get(id) as i64;
+        let v = self.ir.iconst(ptr);
+        self.incref(v);
+        v
+    }
+
+    /// A new reference to the boxed form of a non-frame value. `snapshot` is taken if boxing
+    /// fails (out of memory).
+    pub(super) fn boxed(&mut self, av: AbstractValue, on_failure: SnapshotId) -> Result<Value> {
+        let obj = match av {
+            AbstractValue::Word(Kind::MachineBool, v) => {
+                let (t, f) = (self.ir.iconst(true_ptr()), self.ir.iconst(false_ptr()));
+                let obj = self.ir.select(v, t, f);
+                self.incref(obj);
+                return Ok(obj);
+            }
+            AbstractValue::Word(_, v) => {
+                // Small ints are cached objects: take one by address, as CPython does.
+                let min = self.ir.iconst(-cpython::SMALL_INT_MIN);
+                let index = self.ir.int(IntOp::Add, v, min);
+                let count = self.ir.iconst(cpython::SMALL_INT_COUNT);
+                let cached = self.ir.icmp(Cond::ULt, index, count);
+                self.diamond(
+                    cached,
+                    |fe| {
+                        let shift = fe.ir.iconst(cpython::SMALL_INT_SIZE.trailing_zeros() as i64);
+                        let offset = fe.ir.int(IntOp::Shl, index, shift);
+                        let base = fe.ir.iconst(cpython::small_ints() as i64);
+                        let obj = fe.ir.int(IntOp::Add, base, offset);
+                        fe.incref(obj);
+                        obj
+                    },
+                    |fe| fe.ir.call(helpers::box_int as *const () as u64, &[v], Some(Type::I64)),
+                )
+            }
+            AbstractValue::Double(v) => self.ir.call(helpers::box_float as *const () as u64, &[v], Some(Type::I64)),
+            AbstractValue::Const(Kind::IntConst(c)) => {
+                let id = self.tables.consts.add_int(c)?;
+                return Ok(self.const_object(id));
+            }
+            AbstractValue::Const(Kind::FloatConst(bits)) => {
+                let id = self.tables.consts.add_float(f64::from_bits(bits))?;
+                return Ok(self.const_object(id));
+            }
+            AbstractValue::Const(Kind::BoolConst(b)) => {
+                let v = self.ir.iconst(if b { true_ptr() } else { false_ptr() });
+                self.incref(v);
+                return Ok(v);
+            }
+            AbstractValue::Const(Kind::ObjConst(_, id)) => return Ok(self.const_object(id)),
+            AbstractValue::Range(a, b, c) => {
+                self.ir.call(materialize_range_iter as *const () as u64, &[a, b, c], Some(Type::I64))
+            }
+            AbstractValue::Const(k) | AbstractValue::Obj(SlotKind::Is(k)) => {
+                return decline(format!("internal: boxing {k}"))
+            }
+            AbstractValue::Obj(_) => return decline("internal: boxing a frame object"),
+        };
+        self.ir.guard(obj, true, on_failure);
+        Ok(obj)
+    }
+
+    /// `if cond { fast } else { slow }` as a value, inside one instruction (the abstract
+    /// state does not change across it).
+    pub(super) fn diamond(
+        &mut self,
+        cond: Value,
+        fast: impl FnOnce(&mut Self) -> Value,
+        slow: impl FnOnce(&mut Self) -> Value,
+    ) -> Value {
+        let (then, otherwise, join) =
+            (self.ir.create_block(&[]), self.ir.create_block(&[]), self.ir.create_block(&[Type::I64]));
+        self.ir.branch(cond, then, &[], otherwise, &[]);
+        self.ir.switch_to(then);
+        let a = fast(self);
+        self.ir.jump(join, &[a]);
+        self.ir.switch_to(otherwise);
+        let b = slow(self);
+        self.ir.jump(join, &[b]);
+        self.ir.switch_to(join);
+        self.ir.block_params(join)[0]
+    }
+
+    /// Makes slot `i` hold its value in the frame (boxing it if needed).
+    pub(super) fn store_in_frame(&mut self, st: &mut State, i: usize) -> Result<()> {
+        let av = st.slots[i];
+        if let AbstractValue::Obj(_) = av {
+            return Ok(());
+        }
+        if i < self.code.nlocals {
+            self.sync_local(st, i)?;
+        } else {
+            let obj = self.box_shared(st, av)?;
+            self.store_slot(i, obj);
+        }
+        st.slots[i] = AbstractValue::Obj(av.slot_kind_boxed());
+        Ok(())
+    }
+
+    // Object identity. CPython hands the same object around: `x is y`, `nan in [nan]` and
+    // `id()` can tell. So an unboxed number that locals hold is boxed once, into their frame
+    // slots (where the interpreter would keep it; arguments start there), and every later
+    // use of that value takes the same object.
+
+    /// The object a synced local already holds for `av`, if any.
+    pub(super) fn synced_box(&mut self, st: &State, av: AbstractValue) -> Option<Value> {
+        let i = (0..self.code.nlocals).find(|&i| st.slots[i] == av && st.synced[i])?;
+        Some(self.load_slot(i))
+    }
+
+    /// Stores `obj`, the box of `av`, into the frame slot of every unsynced local holding
+    /// `av` (each slot taking a reference).
+    pub(super) fn adopt_box(&mut self, st: &mut State, av: AbstractValue, obj: Value) {
+        for i in 0..self.code.nlocals {
+            if st.slots[i] == av && !st.synced[i] {
+                self.incref(obj);
+                let old = self.load_slot(i);
+                self.store_slot(i, obj);
+                self.xdecref(old);
+                st.synced[i] = true;
+            }
+        }
+    }
+
+    /// A new reference to the boxed form of a non-frame value, shared with the locals.
+    pub(super) fn box_shared(&mut self, st: &mut State, av: AbstractValue) -> Result<Value> {
+        let sharable = matches!(av, AbstractValue::Word(..) | AbstractValue::Double(_));
+        if sharable {
+            if let Some(obj) = self.synced_box(st, av) {
+                self.incref(obj);
+                return Ok(obj);
+            }
+        }
+        let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, "box_failed");
+        let obj = self.boxed(av, snap)?;
+        if sharable {
+            self.adopt_box(st, av, obj);
+        }
+        Ok(obj)
+    }
+
+    /// Makes local `i`'s frame slot hold (a box of) its current value.
+    fn sync_local(&mut self, st: &mut State, i: usize) -> Result<()> {
+        if matches!(st.slots[i], AbstractValue::Obj(_)) || st.synced[i] {
+            return Ok(());
+        }
+        let obj = self.box_shared(st, st.slots[i])?;
+        if st.synced[i] {
+            // `box_shared` stored it in the slot (and the slot took its own reference):
+            // drop ours, which cannot be the last.
+            let rc = self.ir.load(Mem::I64, obj, 0);
+            let one = self.ir.iconst(1);
+            let rc1 = self.ir.int(IntOp::Sub, rc, one);
+            self.ir.store(Mem::I64, obj, 0, rc1);
+        } else {
+            // A constant: not shared, the slot takes our reference.
+            let old = self.load_slot(i);
+            self.store_slot(i, obj);
+            self.xdecref(old);
+            st.synced[i] = true;
+        }
+        Ok(())
+    }
+
+    /// Before a call-out that may run Python code: make the frame show every local's current
+    /// value (callees may look at it: `sys._getframe().f_back.f_locals`, debuggers). Unboxed
+    /// locals stay unboxed; their frame slots get a box of the current value.
+    pub(super) fn sync_locals(&mut self, st: &mut State) -> Result<()> {
+        for i in 0..self.code.nlocals {
+            self.sync_local(st, i)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn snapshot(&mut self, st: &State, kind: ExitKind, pc: u32, depth: usize, reason: &str) -> SnapshotId {
+        let mut entries = Vec::new();
+        for (i, av) in st.slots[..self.code.nlocals + depth].iter().enumerate() {
+            // Objects are in the frame already, and so are the boxes of synced locals (which
+            // must stay the very objects the program may have seen).
+            if matches!(av, AbstractValue::Obj(_)) || (i < self.code.nlocals && st.synced[i]) {
+                continue;
+            }
+            let kind = match *av {
+                // Number constants leave as their pooled object (see `load_const`).
+                AbstractValue::Const(Kind::IntConst(c)) => match self.tables.consts.add_int(c) {
+                    Ok(id) => Kind::ObjConst(TypeTag::Int, id),
+                    Err(_) => Kind::IntConst(c),
+                },
+                AbstractValue::Const(Kind::FloatConst(bits)) => {
+                    match self.tables.consts.add_float(f64::from_bits(bits)) {
+                        Ok(id) => Kind::ObjConst(TypeTag::Float, id),
+                        Err(_) => Kind::FloatConst(bits),
+                    }
+                }
+                AbstractValue::Word(k, _) | AbstractValue::Const(k) => k,
+                AbstractValue::Double(_) => Kind::UnboxedFloat,
+                AbstractValue::Range(..) => Kind::VirtualRangeIter,
+                AbstractValue::Obj(_) => unreachable!(),
+            };
+            entries.push(SnapshotEntry { slot: i as u32, kind, values: av.parts() });
+        }
+        self.ir.snapshot(kind, pc, depth as u32, reason, entries)
+    }
+
+    /// Snapshot for leaving *before* `ins`, with the state as it is now.
+    pub(super) fn resume_here(&mut self, st: &State, ins: &Instr, reason: &str) -> SnapshotId {
+        self.snapshot(st, ExitKind::Resume, ins.start, st.depth, reason)
+    }
+
+    pub(super) fn set_prev_instr(&mut self, pc: u32) {
+        let addr = self.code.object as i64 + cpython::OFFSET_CODE_ADAPTIVE as i64 + 2 * pc as i64;
+        let v = self.ir.iconst(addr);
+        self.ir.store(Mem::I64, self.frame, cpython::OFFSET_FRAME_PREV_INSTR, v);
+    }
+
+    /// After a call-out: if the callee switched tracing on, leave for the interpreter.
+    pub(super) fn check_tracing(&mut self, st: &State, next: u32) {
+        let snap = self.snapshot(st, ExitKind::Resume, next, st.depth, "tracing_enabled");
+        self.leave_if_tracing(snap);
+    }
+
+    /// Leaves through `snap` when tracing or profiling is on (`cframe->use_tracing`).
+    pub(super) fn leave_if_tracing(&mut self, snap: SnapshotId) {
+        let cframe = self.ir.load(Mem::I64, self.tstate, cpython::OFFSET_TSTATE_CFRAME);
+        let tracing = self.ir.load(Mem::U8, cframe, 0);
+        self.ir.guard(tracing, false, snap);
+    }
+
+    /// The interpreter's eval breaker (non-zero: signals, pending calls or a GIL request).
+    pub(super) fn eval_breaker(&mut self) -> Value {
+        let addr = self.ir.iconst(self.req.eval_breaker as i64);
+        self.ir.load(Mem::I32, addr, 0)
+    }
+
+    /// Counts a back-edge for stats, then leaves (resuming at `resume_at`) when the eval
+    /// breaker is set: the interpreter handles signals, pending calls and the GIL there.
+    pub(super) fn back_edge(&mut self, st: &State, resume_at: u32) {
+        let counter = self.ir.iconst(self.tables.back_edges_address() as i64);
+        let n = self.ir.load(Mem::I64, counter, 0);
+        let one = self.ir.iconst(1);
+        let n1 = self.ir.int(IntOp::Add, n, one);
+        self.ir.store(Mem::I64, counter, 0, n1);
+        let breaker = self.eval_breaker();
+        let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, "eval_breaker");
+        self.ir.guard(breaker, false, snap);
+    }
+}
+
+/// Builds the range iterator a virtual one stands for (called when it must exist).
+unsafe extern "C" fn materialize_range_iter(cur: i64, stop: i64, step: i64) -> *mut PyObject {
+    // SAFETY: GIL held by the compiled code's caller.
+    unsafe { helpers::range_iterator(cur, stop, step) }
+}

@@ -1,0 +1,201 @@
+//! The bytecode front end: CPython 3.11 bytecode to IR, specialized to the kinds of the live
+//! values a call brings.
+//!
+//! It abstractly interprets the bytecode. Every frame slot (locals, then the value stack)
+//! holds an abstract value ([`state::AbstractValue`]): an object stored in the frame itself,
+//! an unboxed word or double carried in an SSA value, a compile-time constant, or a virtual
+//! range iterator.
+//!
+//! Block versions, as in Psyco: each bytecode block may be compiled several times, once per
+//! entry state (one [`SlotKind`] per live slot) that reaches it — so the first trip into a
+//! loop, where a local is still unbound, and the following ones, where it holds a machine
+//! integer, each get code of their own. States entering a loop head forget their constants
+//! (so that a counter does not make a version per value), and past [`MAX_BLOCK_VERSIONS`]
+//! versions of one block the last one becomes generic: it absorbs (joins) every further
+//! state. Emission runs from the entry over a worklist of (block, version) pairs and is
+//! repeated until no version's entry state changes; kinds only climb a finite lattice, so
+//! this ends. The last round's IR is the result.
+//!
+//! Representation invariants, which every exit and every call relies on:
+//! - a slot whose abstract value is `AbstractValue::Obj` holds an owned reference (or NULL)
+//!   in the frame, exactly as the interpreter would;
+//! - a *local* whose value is unboxed keeps in its frame slot NULL or a stale box of an
+//!   earlier number (never an object whose lifetime matters: storing an unboxed value over a
+//!   live object releases that object at once, as `STORE_FAST` does);
+//! - a *stack* slot whose value is unboxed holds garbage in the frame.
+//!
+//! Leaving compiled code: a snapshot lists every slot that is not `AbstractValue::Obj`; the
+//! runtime boxes or builds it. `Resume` exits are taken *before* an instruction with its
+//! inputs on the stack (the interpreter re-executes it: overflow, a failed guard, a zero
+//! divisor that must raise, an opcode or a case we do not compile); `Raise` exits are taken
+//! after a helper failed, with the stack as the interpreter's `error:` path would see it.
+//!
+//! Where things are: [`code_info`] reads the code object, [`state`] is the abstract state,
+//! [`versions`] the block-version fixpoint, [`frame`] slots, boxing, snapshots and exits,
+//! [`generic`] operations through the C API, [`dispatch`] the opcode table, and [`ops`] one
+//! module of handlers per opcode family.
+
+mod balance;
+mod code_info;
+mod dispatch;
+mod frame;
+mod generic;
+mod ops;
+mod state;
+mod versions;
+
+use crate::cpython::{ffi::PyObject, PyCodeObject};
+use crate::version::SideTables;
+use balance::Balance;
+use code_info::CodeInfo;
+use ir::{Block, Builder, Kind, Value};
+use state::EntryState;
+use std::collections::HashMap;
+
+// The type tags belong to the CPython bindings now; these paths stay for their users.
+pub use crate::cpython::types::{type_of_tag, type_tag};
+pub use state::SlotKind;
+pub use versions::MAX_BLOCK_VERSIONS;
+
+/// Why a function is not compiled; becomes a counter in `stats()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decline(pub String);
+
+type Result<T> = std::result::Result<T, Decline>;
+
+fn decline<T>(why: impl Into<String>) -> Result<T> {
+    Err(Decline(why.into()))
+}
+
+/// Where compiled code starts running on its frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Start {
+    /// At the first instruction of a fresh call; the entry kinds are the arguments' kinds.
+    Call,
+    /// At the instruction at `pc` with `depth` values on the stack: a frame that compiled code
+    /// left through a failed guard continues in a version made for what the frame now holds.
+    /// The entry kinds cover every local and stack slot: `Bottom` for NULL, `Object` for any
+    /// object or NULL, boxed kinds only for stack slots (the frame owns those objects).
+    Resume { pc: u32, depth: u32 },
+}
+
+/// What the runtime passes in about the code being compiled.
+pub struct CompileRequest {
+    pub code: *mut PyCodeObject,
+    pub globals: *mut PyObject,
+    pub builtins: *mut PyObject,
+    /// Address of `tstate->interp->ceval.eval_breaker`.
+    pub eval_breaker: u64,
+    pub start: Start,
+    /// Kinds of the slots live at the start (the version key; see [`Start`]).
+    pub entry_kinds: Vec<Kind>,
+    /// Decline code made mostly of generic operations ([`MOSTLY_GENERIC`]).
+    pub decline_generic: bool,
+    /// What each free variable of the frame held when it was compiled (`IntConst` for an
+    /// int that fits a word; empty when unknown). Compiled code speculates that they keep
+    /// these kinds, behind a guard at every `LOAD_DEREF`.
+    pub free_kinds: Vec<Kind>,
+    /// Run the IR verifier on the result (debug builds and tests always; release builds when
+    /// `PSYCO_VERIFY=1`): it costs as much as emitting, and only finds bugs of the compiler.
+    pub verify: bool,
+}
+
+/// The result: the IR and the side tables its constants point into.
+pub struct Output {
+    pub func: ir::Function,
+    pub tables: SideTables,
+    /// Bytecode instructions compiled (for compile-time per instruction).
+    pub instructions: usize,
+}
+
+/// What one compilation cost the front end, for `stats()` (filled in whether it succeeds or
+/// declines).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompileCost {
+    /// Emission rounds of the block-version fixpoint.
+    pub rounds: u32,
+    /// Time in the IR verifier (part of the front end's time).
+    pub verify_ns: u64,
+}
+
+/// Compiles one code object for one entry key.
+pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
+    // Code the interpreter has warmed up is judged on its evidence before anything is
+    // emitted (`balance`'s first moment).
+    // SAFETY: the request's code object is live (GIL held).
+    if req.decline_generic && unsafe { crate::feedback::Balance::of(req.code) }.is_some_and(|b| b.mostly_generic()) {
+        return decline(MOSTLY_GENERIC);
+    }
+    let mut fe = Frontend::new(req)?;
+    let func = fe.fixpoint(cost)?;
+    if req.verify {
+        let began = std::time::Instant::now();
+        let verified = ir::verify::verify(&func);
+        cost.verify_ns += began.elapsed().as_nanos() as u64;
+        if let Err(e) = verified {
+            return decline(format!("internal: IR does not verify: {e}"));
+        }
+    }
+    let instructions = fe.code.instrs.len();
+    Ok(Output { func, tables: std::mem::take(&mut fe.tables), instructions })
+}
+
+/// The reason given for code that would run slower compiled (see `balance`).
+pub const MOSTLY_GENERIC: &str = "mostly generic operations (the interpreter is faster)";
+
+/// One compilation: the code read once, the fixpoint's state across rounds, and the round
+/// being emitted. Its methods are spread over this module's children, one concern each.
+struct Frontend<'r> {
+    req: &'r CompileRequest,
+    code: CodeInfo,
+    /// Entry states of each block's versions.
+    entry_states: HashMap<u32, Vec<EntryState>>,
+    changed: bool,
+    tables: SideTables,
+    // Per round:
+    ir: Builder,
+    /// This round's IR block for each (bytecode block, version), with the entry state its
+    /// parameters were made for (a generic version may widen later in the round).
+    ir_blocks: HashMap<(u32, usize), (Block, EntryState)>,
+    /// (block, version) pairs reached this round and not yet emitted.
+    worklist: Vec<(u32, usize)>,
+    frame: Value,
+    tstate: Value,
+    /// The `KW_NAMES` constant waiting for the next `CALL`.
+    kwnames: Option<*mut PyObject>,
+    /// The instruction being emitted (where a failure to box raises).
+    current_pc: u32,
+    /// Whether this round's code pays compiled.
+    balance: Balance,
+}
+
+impl<'r> Frontend<'r> {
+    fn new(req: &'r CompileRequest) -> Result<Frontend<'r>> {
+        let code = CodeInfo::read(req.code)?;
+        let keyed = match req.start {
+            Start::Call => code.nargs,
+            Start::Resume { depth, .. } => code.nlocals + depth as usize,
+        };
+        if req.entry_kinds.len() != keyed {
+            return decline("internal: entry kinds do not match the code");
+        }
+        if !req.free_kinds.is_empty() && req.free_kinds.len() != code.nfree {
+            return decline("internal: free-variable kinds do not match the code");
+        }
+        Ok(Frontend {
+            req,
+            code,
+            entry_states: HashMap::new(),
+            changed: false,
+            tables: SideTables::default(),
+            ir: Builder::new("", 2),
+            ir_blocks: HashMap::new(),
+            worklist: Vec::new(),
+            frame: Value(0),
+            tstate: Value(0),
+            kwnames: None,
+            current_pc: 0,
+            balance: Balance::default(),
+        })
+    }
+}

@@ -1,0 +1,255 @@
+//! Control flow: the conditional and unconditional jumps, the truth of a value, two-way
+//! branches, and `FOR_ITER`, over a virtual `range` iterator when it can be one.
+
+use crate::bytecode::Instr;
+use crate::cpython::types::none_ptr;
+use crate::frontend::dispatch::Flow;
+use crate::frontend::state::{AbstractValue, SlotKind, State};
+use crate::frontend::{decline, Frontend, Result};
+use crate::helpers;
+use crate::opcodes::*;
+use ir::{CheckedOp, Cond, Kind, Type, TypeTag, Value};
+
+impl Frontend<'_> {
+    pub(in crate::frontend) fn pop_jump_if(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let jump_if = matches!(ins.opcode, POP_JUMP_FORWARD_IF_TRUE | POP_JUMP_BACKWARD_IF_TRUE);
+        let av = self.top(st, 1);
+        let t = match self.truth(st, ins, av, 1)? {
+            Some(t) => t,
+            None => return decline("truth of a constant object"),
+        };
+        self.pop(st);
+        let target = ins.jump_target().unwrap();
+        let (on_true, on_false) = if jump_if { (target, ins.next) } else { (ins.next, target) };
+        self.branch(st, ins, t, on_true, on_false)?;
+        Ok(Flow::EndBlock)
+    }
+
+    pub(in crate::frontend) fn pop_jump_if_none(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let jump_if_none = matches!(ins.opcode, POP_JUMP_FORWARD_IF_NONE | POP_JUMP_BACKWARD_IF_NONE);
+        let av = self.pop(st);
+        let is_none = match av {
+            AbstractValue::Obj(_) => {
+                let obj = self.load_slot(self.code.nlocals + st.depth);
+                let none = self.ir.iconst(none_ptr());
+                let is_none = self.ir.icmp(Cond::Eq, obj, none);
+                self.xdecref(obj);
+                is_none
+            }
+            AbstractValue::Const(Kind::ObjConst(TypeTag::NoneType, _)) => self.ir.iconst(1),
+            _ => self.ir.iconst(0),
+        };
+        let target = ins.jump_target().unwrap();
+        let (on_true, on_false) = if jump_if_none { (target, ins.next) } else { (ins.next, target) };
+        self.branch(st, ins, is_none, on_true, on_false)?;
+        Ok(Flow::EndBlock)
+    }
+
+    /// `JUMP_IF_FALSE_OR_POP` / `JUMP_IF_TRUE_OR_POP`: jump keeping the value, or pop it.
+    pub(in crate::frontend) fn jump_if_or_pop(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let jump_if = ins.opcode == JUMP_IF_TRUE_OR_POP;
+        let av = self.top(st, 1);
+        let t = match av {
+            AbstractValue::Obj(_) => {
+                self.sync_locals(st)?;
+                let obj = self.load_slot(self.stack_index(st, 1));
+                self.set_prev_instr(ins.pc);
+                let t = self.ir.call(helpers::truth as *const () as u64, &[obj], Some(Type::I64));
+                let zero = self.ir.iconst(0);
+                let ok = self.ir.icmp(Cond::Ge, t, zero);
+                self.raise_unless(ok, st, ins)?;
+                t
+            }
+            other => {
+                // Scalars and constants: `truth` does not consume them.
+                match self.truth(st, ins, other, 1)? {
+                    Some(t) => t,
+                    None => return decline("truth of a constant object"),
+                }
+            }
+        };
+        let target = ins.jump_target().unwrap();
+        let (keep, pop) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        if jump_if {
+            self.ir.branch(t, keep, &[], pop, &[]);
+        } else {
+            self.ir.branch(t, pop, &[], keep, &[]);
+        }
+        self.ir.switch_to(keep);
+        self.jump_to(st, target)?;
+        self.ir.switch_to(pop);
+        let mut popped = st.clone();
+        if let AbstractValue::Obj(_) = self.pop(&mut popped) {
+            let obj = self.load_slot(self.code.nlocals + popped.depth);
+            self.xdecref(obj);
+        }
+        self.jump_to(&popped, ins.next)?;
+        Ok(Flow::EndBlock)
+    }
+
+    pub(in crate::frontend) fn jump_forward(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        self.jump_to(st, ins.jump_target().unwrap())?;
+        Ok(Flow::EndBlock)
+    }
+
+    pub(in crate::frontend) fn jump_backward(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        if ins.opcode == JUMP_BACKWARD {
+            // Resume at the jump itself: the interpreter's JUMP_BACKWARD checks.
+            self.back_edge(st, ins.start);
+        }
+        self.jump_to(st, ins.jump_target().unwrap())?;
+        Ok(Flow::EndBlock)
+    }
+
+    /// The truth (0 or 1) of a scalar value, or of a frame object (consuming it); `None`
+    /// when it is a compile-time constant that `static_truth` knows.
+    pub(in crate::frontend) fn truth(
+        &mut self,
+        st: &mut State,
+        ins: &Instr,
+        av: AbstractValue,
+        from_top: usize,
+    ) -> Result<Option<Value>> {
+        Ok(Some(match av {
+            AbstractValue::Word(_, v) => {
+                let zero = self.ir.iconst(0);
+                self.ir.icmp(Cond::Ne, v, zero)
+            }
+            AbstractValue::Double(v) => {
+                let zero = self.ir.fconst(0.0);
+                self.ir.fcmp(Cond::Ne, v, zero)
+            }
+            AbstractValue::Const(k) => match static_truth(k) {
+                Some(t) => self.ir.iconst(t as i64),
+                None => return Ok(None),
+            },
+            AbstractValue::Obj(_) => {
+                self.sync_locals(st)?;
+                let i = self.stack_index(st, from_top);
+                let obj = self.load_slot(i);
+                self.set_prev_instr(ins.pc);
+                let t = self.ir.call(helpers::truth_consume as *const () as u64, &[obj], Some(Type::I64));
+                let mut after = st.clone();
+                after.depth -= from_top;
+                let zero = self.ir.iconst(0);
+                let ok = self.ir.icmp(Cond::Ge, t, zero);
+                self.raise_unless(ok, &after, ins)?;
+                t
+            }
+            AbstractValue::Range(..) => self.ir.iconst(1),
+        }))
+    }
+
+    /// Ends the block with a two-way branch; each edge converts the state on its own.
+    /// A backward edge (`POP_JUMP_BACKWARD_IF_*`, which check the eval breaker in the
+    /// interpreter too) resumes at its target if it must leave.
+    fn branch(&mut self, st: &State, ins: &Instr, cond: Value, on_true: u32, on_false: u32) -> Result<()> {
+        let (t, f) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        self.ir.branch(cond, t, &[], f, &[]);
+        for (block, target) in [(t, on_true), (f, on_false)] {
+            self.ir.switch_to(block);
+            if target <= ins.start {
+                self.back_edge(st, target);
+            }
+            self.jump_to(st, target)?;
+        }
+        Ok(())
+    }
+
+    pub(in crate::frontend) fn for_iter(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let exhausted_target = ins.jump_target().unwrap();
+        match self.top(st, 1) {
+            AbstractValue::Range(cur, stop, step) => {
+                self.balance.native();
+                let more = match self.range_step_sign(step) {
+                    Some(true) => self.ir.icmp(Cond::Lt, cur, stop),
+                    Some(false) => self.ir.icmp(Cond::Gt, cur, stop),
+                    None => {
+                        let zero = self.ir.iconst(0);
+                        let up = self.ir.icmp(Cond::Gt, step, zero);
+                        let lt = self.ir.icmp(Cond::Lt, cur, stop);
+                        let gt = self.ir.icmp(Cond::Gt, cur, stop);
+                        self.ir.select(up, lt, gt)
+                    }
+                };
+                let (body, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+                self.ir.branch(more, body, &[], done, &[]);
+                self.ir.switch_to(done);
+                let mut after = st.clone();
+                self.pop(&mut after);
+                self.jump_to(&after, exhausted_target)?;
+                self.ir.switch_to(body);
+                let snap = self.resume_here(st, ins, "range_overflow");
+                let next = self.ir.checked(CheckedOp::Add, cur, step, snap);
+                let i = self.stack_index(st, 1);
+                st.slots[i] = AbstractValue::Range(next, stop, step);
+                self.push(st, AbstractValue::Word(Kind::MachineInt, cur));
+            }
+            AbstractValue::Obj(_) => {
+                self.balance.generic_iteration();
+                self.sync_locals(st)?;
+                self.set_prev_instr(ins.pc);
+                let ptr = self.slot_address(self.stack_index(st, 1));
+                let zero = self.ir.iconst(0);
+                let status = self.ir.call(helpers::for_iter as *const () as u64, &[ptr, zero, zero], Some(Type::I64));
+                self.raise_unless(status, st, ins)?;
+                let two = self.ir.iconst(2);
+                let ended = self.ir.icmp(Cond::Eq, status, two);
+                let (body, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+                self.ir.branch(ended, done, &[], body, &[]);
+                self.ir.switch_to(done);
+                let mut after = st.clone();
+                self.pop(&mut after);
+                self.jump_to(&after, exhausted_target)?;
+                self.ir.switch_to(body);
+                self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+                self.check_tracing(st, ins.next);
+            }
+            other => return decline(format!("FOR_ITER over {:?}", other.slot_kind())),
+        }
+        // The loop body continues in the current IR block.
+        self.emit_instrs(st, ins.next, false)?;
+        Ok(Flow::EndBlock)
+    }
+
+    /// The sign of a range step when it is a compile-time constant.
+    fn range_step_sign(&self, step: Value) -> Option<bool> {
+        self.ir.constant(step).map(|c| c > 0)
+    }
+
+    /// `range(...)` followed by `GET_ITER`: a virtual iterator, never allocated.
+    pub(in crate::frontend) fn virtual_range(
+        &mut self,
+        st: &mut State,
+        ins: &Instr,
+        args: &[AbstractValue],
+    ) -> Result<Flow> {
+        let vals: Vec<Value> = args.iter().map(|&a| self.int_value(a)).collect();
+        let (start, stop, step) = match vals.len() {
+            1 => (self.ir.iconst(0), vals[0], self.ir.iconst(1)),
+            2 => (vals[0], vals[1], self.ir.iconst(1)),
+            _ => (vals[0], vals[1], vals[2]),
+        };
+        if vals.len() == 3 && self.ir.constant(step).is_none_or(|c| c == 0) {
+            // range() with a zero step raises ValueError: the interpreter does it.
+            let zero = self.ir.iconst(0);
+            let nonzero = self.ir.icmp(Cond::Ne, step, zero);
+            let snap = self.resume_here(st, ins, "range_zero_step");
+            self.ir.guard(nonzero, true, snap);
+        }
+        st.depth -= args.len() + 2;
+        self.push(st, AbstractValue::Range(start, stop, step));
+        Ok(Flow::Next)
+    }
+}
+
+/// The truth of a constant kind, when known at compile time.
+fn static_truth(k: Kind) -> Option<bool> {
+    match k {
+        Kind::IntConst(c) => Some(c != 0),
+        Kind::FloatConst(bits) => Some(f64::from_bits(bits) != 0.0),
+        Kind::BoolConst(b) => Some(b),
+        Kind::ObjConst(TypeTag::NoneType, _) => Some(false),
+        _ => None,
+    }
+}

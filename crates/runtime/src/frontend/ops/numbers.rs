@@ -1,0 +1,369 @@
+//! Numbers and comparisons: `BINARY_OP`, `COMPARE_OP`, the `UNARY_*` opcodes, `IS_OP` and
+//! `CONTAINS_OP`; unboxed when the kinds allow it, generic otherwise.
+
+use crate::bytecode::Instr;
+use crate::cpython::{self, ffi};
+use crate::frontend::dispatch::Flow;
+use crate::frontend::generic::StackEffect;
+use crate::frontend::state::{AbstractValue, SlotKind, State};
+use crate::frontend::{decline, Frontend, Result};
+use crate::helpers;
+use crate::opcodes::*;
+use ir::{CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, Type, TypeTag, Value};
+
+// `BINARY_OP` arguments (`NB_*` in Include/opcode.h); the in-place forms add 13.
+const NB_ADD: u32 = 0;
+const NB_AND: u32 = 1;
+const NB_FLOOR_DIVIDE: u32 = 2;
+const NB_LSHIFT: u32 = 3;
+const NB_MULTIPLY: u32 = 5;
+const NB_REMAINDER: u32 = 6;
+const NB_OR: u32 = 7;
+const NB_RSHIFT: u32 = 9;
+const NB_SUBTRACT: u32 = 10;
+const NB_TRUE_DIVIDE: u32 = 11;
+const NB_XOR: u32 = 12;
+
+impl Frontend<'_> {
+    /// The word value of an int-like abstract value.
+    pub(in crate::frontend) fn int_value(&mut self, av: AbstractValue) -> Value {
+        match av {
+            AbstractValue::Word(_, v) => v,
+            AbstractValue::Const(Kind::IntConst(c)) => self.ir.iconst(c),
+            _ => unreachable!("int_value of {av:?}"),
+        }
+    }
+
+    pub(in crate::frontend) fn float_value(&mut self, av: AbstractValue) -> Value {
+        match av {
+            AbstractValue::Double(v) => v,
+            AbstractValue::Const(Kind::FloatConst(bits)) => self.ir.fconst(f64::from_bits(bits)),
+            AbstractValue::Word(Kind::MachineInt, v) => self.ir.int_to_float(v),
+            AbstractValue::Const(Kind::IntConst(c)) => self.ir.fconst(c as f64),
+            _ => unreachable!("float_value of {av:?}"),
+        }
+    }
+
+    pub(in crate::frontend) fn binary_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
+        // In-place forms behave as the plain ones on numbers.
+        let op = if ins.arg >= 13 { ins.arg - 13 } else { ins.arg };
+        if lhs.is_int() && rhs.is_int() {
+            if let Some(result) = self.int_binary(st, ins, op, lhs, rhs)? {
+                self.balance.native();
+                st.depth -= 2;
+                self.push(st, result);
+                return Ok(Flow::Next);
+            }
+        } else if (lhs.is_float() || rhs.is_float())
+            && (lhs.is_float() || lhs.is_int())
+            && (rhs.is_float() || rhs.is_int())
+        {
+            // An int operand converts exactly as PyLong_AsDouble does (correctly rounded).
+            let float_op = match op {
+                NB_ADD => Some(FloatOp::Add),
+                NB_SUBTRACT => Some(FloatOp::Sub),
+                NB_MULTIPLY => Some(FloatOp::Mul),
+                NB_TRUE_DIVIDE => Some(FloatOp::Div),
+                _ => None,
+            };
+            let is_divmod = op == NB_FLOOR_DIVIDE || op == NB_REMAINDER;
+            if float_op.is_some() || is_divmod {
+                let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+                if op == NB_TRUE_DIVIDE || is_divmod {
+                    // Division by zero raises: let the interpreter do it.
+                    let zero = self.ir.fconst(0.0);
+                    let nonzero = self.ir.fcmp(Cond::Ne, b, zero);
+                    let snap = self.resume_here(st, ins, "float_division_by_zero");
+                    self.ir.guard(nonzero, true, snap);
+                }
+                let r = match float_op {
+                    Some(fop) => self.ir.float(fop, a, b),
+                    None => {
+                        let f = if op == NB_FLOOR_DIVIDE { helpers::float_floor_div } else { helpers::float_mod };
+                        self.ir.call(f as *const () as u64, &[a, b], Some(Type::F64))
+                    }
+                };
+                self.balance.native();
+                st.depth -= 2;
+                self.push(st, AbstractValue::Double(r));
+                return Ok(Flow::Next);
+            }
+        }
+        if (op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float() {
+            return self.small_int_binary(st, ins, op);
+        }
+        self.generic(st, ins, helpers::binary_op, StackEffect::of(ins), ins.arg as i64, 0)
+    }
+
+    /// `+` or `-` on objects that are usually small ints (results of calls, say): inline
+    /// when both are ints of one 30-bit digit at most (the sum cannot overflow), the generic
+    /// path otherwise. The result is an object either way.
+    fn small_int_binary(&mut self, st: &mut State, ins: &Instr, op: u32) -> Result<Flow> {
+        self.prepare_inputs(st, 2)?;
+        let base = st.depth - 2;
+        let (a, b) = (self.load_slot(self.code.nlocals + base), self.load_slot(self.code.nlocals + base + 1));
+        let (sizes, fast, slow, join) = (
+            self.ir.create_block(&[]),
+            self.ir.create_block(&[]),
+            self.ir.create_block(&[]),
+            self.ir.create_block(&[]),
+        );
+        let long_type = self.ir.iconst(std::ptr::addr_of_mut!(ffi::PyLong_Type) as i64);
+        let (ta, tb) =
+            (self.ir.load(Mem::I64, a, cpython::OFFSET_OB_TYPE), self.ir.load(Mem::I64, b, cpython::OFFSET_OB_TYPE));
+        let (ia, ib) = (self.ir.icmp(Cond::Eq, ta, long_type), self.ir.icmp(Cond::Eq, tb, long_type));
+        let ints = self.ir.int(IntOp::And, ia, ib);
+        self.ir.branch(ints, sizes, &[], slow, &[]);
+        // Both ints: their sizes (and so their digits) can be read.
+        self.ir.switch_to(sizes);
+        let (sa, sb) =
+            (self.ir.load(Mem::I64, a, cpython::OFFSET_OB_SIZE), self.ir.load(Mem::I64, b, cpython::OFFSET_OB_SIZE));
+        let one = self.ir.iconst(1);
+        let three = self.ir.iconst(3);
+        let (sa1, sb1) = (self.ir.int(IntOp::Add, sa, one), self.ir.int(IntOp::Add, sb, one));
+        let (ok_a, ok_b) = (self.ir.icmp(Cond::ULt, sa1, three), self.ir.icmp(Cond::ULt, sb1, three));
+        let small = self.ir.int(IntOp::And, ok_a, ok_b);
+        self.ir.branch(small, fast, &[], slow, &[]);
+        self.ir.switch_to(fast);
+        let (da, db) = (
+            self.ir.load(Mem::U32, a, cpython::OFFSET_LONG_DIGIT),
+            self.ir.load(Mem::U32, b, cpython::OFFSET_LONG_DIGIT),
+        );
+        let (va, vb) = (self.ir.int(IntOp::Mul, da, sa), self.ir.int(IntOp::Mul, db, sb));
+        let r = self.ir.int(if op == NB_ADD { IntOp::Add } else { IntOp::Sub }, va, vb);
+        let failed = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "box_failed");
+        let obj = self.boxed(AbstractValue::Word(Kind::MachineInt, r), failed)?;
+        self.store_slot(self.code.nlocals + base, obj);
+        self.xdecref(a);
+        self.xdecref(b);
+        self.ir.jump(join, &[]);
+        self.ir.switch_to(slow);
+        let mut generic = st.clone();
+        self.generic_prepared(&mut generic, ins, helpers::binary_op, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.ir.jump(join, &[]);
+        self.ir.switch_to(join);
+        st.depth = base;
+        self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        Ok(Flow::Next)
+    }
+
+    /// Integer arithmetic on machine words, or `None` for the generic path.
+    fn int_binary(
+        &mut self,
+        st: &State,
+        ins: &Instr,
+        op: u32,
+        lhs: AbstractValue,
+        rhs: AbstractValue,
+    ) -> Result<Option<AbstractValue>> {
+        if let (AbstractValue::Const(Kind::IntConst(a)), AbstractValue::Const(Kind::IntConst(b))) = (lhs, rhs) {
+            if let Some(r) = fold_int(op, a, b) {
+                return Ok(Some(AbstractValue::Const(Kind::IntConst(r))));
+            }
+        }
+        let checked = match op {
+            NB_ADD => Some(CheckedOp::Add),
+            NB_SUBTRACT => Some(CheckedOp::Sub),
+            NB_MULTIPLY => Some(CheckedOp::Mul),
+            NB_FLOOR_DIVIDE => Some(CheckedOp::FloorDiv),
+            NB_REMAINDER => Some(CheckedOp::Mod),
+            NB_LSHIFT => Some(CheckedOp::Shl),
+            _ => None,
+        };
+        let plain = match op {
+            NB_AND => Some(IntOp::And),
+            NB_OR => Some(IntOp::Or),
+            NB_XOR => Some(IntOp::Xor),
+            _ => None,
+        };
+        if checked.is_none() && plain.is_none() && op != NB_RSHIFT {
+            return Ok(None);
+        }
+        let (a, b) = (self.int_value(lhs), self.int_value(rhs));
+        let r = if let Some(cop) = checked {
+            let reason = match cop {
+                CheckedOp::FloorDiv | CheckedOp::Mod => "int_division",
+                CheckedOp::Shl => "int_shift",
+                _ => "int_overflow",
+            };
+            let snap = self.resume_here(st, ins, reason);
+            self.ir.checked(cop, a, b, snap)
+        } else if let Some(iop) = plain {
+            self.ir.int(iop, a, b)
+        } else {
+            // `>>`: a negative count raises (in the interpreter); counts past 63 saturate.
+            let zero = self.ir.iconst(0);
+            let non_negative = self.ir.icmp(Cond::Ge, b, zero);
+            let snap = self.resume_here(st, ins, "int_shift");
+            self.ir.guard(non_negative, true, snap);
+            let max = self.ir.iconst(63);
+            let big = self.ir.icmp(Cond::Gt, b, max);
+            let count = self.ir.select(big, max, b);
+            self.ir.int(IntOp::Sar, a, count)
+        };
+        Ok(Some(AbstractValue::Word(Kind::MachineInt, r)))
+    }
+
+    pub(in crate::frontend) fn compare_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
+        let cond = match ins.arg {
+            0 => Cond::Lt,
+            1 => Cond::Le,
+            2 => Cond::Eq,
+            3 => Cond::Ne,
+            4 => Cond::Gt,
+            5 => Cond::Ge,
+            _ => return decline("bad COMPARE_OP argument"),
+        };
+        let exact_as_float = |av: AbstractValue| match av {
+            AbstractValue::Double(_) | AbstractValue::Const(Kind::FloatConst(_)) => true,
+            // Ints compare with floats exactly in Python; the conversion is exact below 2**53.
+            AbstractValue::Const(Kind::IntConst(c)) => c.unsigned_abs() <= 1 << 53,
+            _ => false,
+        };
+        let result = if lhs.is_int() && rhs.is_int() {
+            let (a, b) = (self.int_value(lhs), self.int_value(rhs));
+            self.ir.icmp(cond, a, b)
+        } else if exact_as_float(lhs) && exact_as_float(rhs) {
+            let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+            self.ir.fcmp(cond, a, b)
+        } else {
+            return self.generic(st, ins, helpers::compare_op, StackEffect::of(ins), ins.arg as i64, 0);
+        };
+        self.balance.native();
+        st.depth -= 2;
+        self.push(st, AbstractValue::Word(Kind::MachineBool, result));
+        Ok(Flow::Next)
+    }
+
+    pub(in crate::frontend) fn unary_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let av = self.top(st, 1);
+        let result = match (ins.opcode, av) {
+            (UNARY_NEGATIVE, AbstractValue::Word(Kind::MachineInt, v)) => {
+                let snap = self.resume_here(st, ins, "int_overflow");
+                Some(AbstractValue::Word(Kind::MachineInt, self.ir.neg_checked(v, snap)))
+            }
+            (UNARY_NEGATIVE, AbstractValue::Const(Kind::IntConst(c))) if c != i64::MIN => {
+                Some(AbstractValue::Const(Kind::IntConst(-c)))
+            }
+            (UNARY_NEGATIVE, AbstractValue::Double(v)) => Some(AbstractValue::Double(self.ir.fneg(v))),
+            (UNARY_NEGATIVE, AbstractValue::Const(Kind::FloatConst(bits))) => {
+                Some(AbstractValue::Const(Kind::FloatConst(bits ^ (1 << 63))))
+            }
+            (UNARY_INVERT, AbstractValue::Word(Kind::MachineInt, v)) => {
+                let ones = self.ir.iconst(-1);
+                Some(AbstractValue::Word(Kind::MachineInt, self.ir.int(IntOp::Xor, v, ones)))
+            }
+            (UNARY_POSITIVE, AbstractValue::Word(Kind::MachineInt, _) | AbstractValue::Double(_)) => Some(av),
+            (UNARY_NOT, _) => self.truth(st, ins, av, 1)?.map(|t| {
+                let one = self.ir.iconst(1);
+                AbstractValue::Word(Kind::MachineBool, self.ir.int(IntOp::Xor, t, one))
+            }),
+            _ => None,
+        };
+        match result {
+            Some(r) => {
+                st.depth -= 1;
+                self.push(st, r);
+                Ok(Flow::Next)
+            }
+            None if ins.opcode != UNARY_NOT => {
+                self.generic(st, ins, helpers::unary_op, StackEffect::of(ins), ins.opcode as i64, 0)
+            }
+            None => decline(format!("{} of a {:?}", name(ins.opcode), av.slot_kind())),
+        }
+    }
+
+    /// `IS_OP`: identity of two objects; scalars are never identical to non-number constants.
+    pub(in crate::frontend) fn is_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        let (a, b) = (self.top(st, 2), self.top(st, 1));
+        let pointer =
+            |av: AbstractValue| matches!(av, AbstractValue::Obj(_) | AbstractValue::Const(Kind::ObjConst(..)));
+        let non_number_const = |av: AbstractValue| {
+            matches!(av, AbstractValue::Const(Kind::ObjConst(t, _))
+                if !matches!(t, TypeTag::Int | TypeTag::Float | TypeTag::Bool))
+        };
+        let result = if pointer(a) && pointer(b) {
+            let mut ptrs = Vec::new();
+            for (k, av) in [(2, a), (1, b)] {
+                ptrs.push(match av {
+                    AbstractValue::Obj(_) => {
+                        let i = self.stack_index(st, k);
+                        self.load_slot(i)
+                    }
+                    AbstractValue::Const(Kind::ObjConst(_, id)) => self.ir.iconst(self.tables.consts.get(id) as i64),
+                    _ => unreachable!(),
+                });
+            }
+            let same = self.ir.icmp(Cond::Eq, ptrs[0], ptrs[1]);
+            for (av, p) in [(a, ptrs[0]), (b, ptrs[1])] {
+                if let AbstractValue::Obj(_) = av {
+                    self.xdecref(p);
+                }
+            }
+            same
+        } else if (non_number_const(a) && !pointer(b)) || (non_number_const(b) && !pointer(a)) {
+            self.ir.iconst(0)
+        } else {
+            return self.generic(st, ins, helpers::is_op, StackEffect::of(ins), ins.arg as i64, 0);
+        };
+        let result = if ins.arg == 1 {
+            let one = self.ir.iconst(1);
+            self.ir.int(IntOp::Xor, result, one)
+        } else {
+            result
+        };
+        st.depth -= 2;
+        self.push(st, AbstractValue::Word(Kind::MachineBool, result));
+        Ok(Flow::Next)
+    }
+
+    /// `CONTAINS_OP`: `in` / `not in`, its result an unboxed bool.
+    pub(in crate::frontend) fn contains_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        self.prepare_inputs(st, 2)?;
+        self.set_prev_instr(ins.pc);
+        let base = self.stack_index(st, 2);
+        let (item, container) = (self.load_slot(base), self.load_slot(base + 1));
+        let r = self.ir.call(helpers::contains as *const () as u64, &[item, container], Some(Type::I64));
+        st.depth -= 2;
+        let zero = self.ir.iconst(0);
+        let ok = self.ir.icmp(Cond::Ge, r, zero);
+        self.raise_unless(ok, st, ins)?;
+        let result = if ins.arg == 1 {
+            let one = self.ir.iconst(1);
+            self.ir.int(IntOp::Xor, r, one)
+        } else {
+            r
+        };
+        self.push(st, AbstractValue::Word(Kind::MachineBool, result));
+        self.check_tracing(st, ins.next);
+        Ok(Flow::Next)
+    }
+}
+
+/// Python's result of `a op b` on ints when it fits in an `i64`.
+fn fold_int(op: u32, a: i64, b: i64) -> Option<i64> {
+    match op {
+        NB_ADD => a.checked_add(b),
+        NB_SUBTRACT => a.checked_sub(b),
+        NB_MULTIPLY => a.checked_mul(b),
+        NB_AND => Some(a & b),
+        NB_OR => Some(a | b),
+        NB_XOR => Some(a ^ b),
+        NB_FLOOR_DIVIDE => {
+            let (q, r) = (a.checked_div(b)?, a.checked_rem(b)?);
+            Some(if r != 0 && (r < 0) != (b < 0) { q - 1 } else { q })
+        }
+        NB_REMAINDER => {
+            let r = a.checked_rem(b)?;
+            Some(if r != 0 && (r < 0) != (b < 0) { r + b } else { r })
+        }
+        NB_LSHIFT if (0..64).contains(&b) => {
+            let r = a.checked_shl(b as u32)?;
+            (r >> b == a).then_some(r)
+        }
+        NB_RSHIFT if b >= 0 => Some(a >> b.min(63)),
+        _ => None,
+    }
+}

@@ -1,0 +1,264 @@
+//! Block versions and the fixpoint over them: emission rounds from the entry over a worklist
+//! of (block, version) pairs, the IR block of each version, and the jumps between them that
+//! pick, create or widen a version.
+
+use super::dispatch::Flow;
+use super::state::{AbstractValue, EntryState, SlotKind, State};
+use super::CompileCost;
+use super::balance::Balance;
+use super::{decline, Frontend, Result, Start, MOSTLY_GENERIC};
+use crate::cpython::{self, slot_offset, types::true_ptr};
+use crate::version::ConstPool;
+use ir::{Block, Builder, Cond, Kind, Mem, Type, Value};
+
+/// Versions of one bytecode block before the last one turns generic.
+pub const MAX_BLOCK_VERSIONS: usize = 4;
+
+/// Emission rounds before giving up on a fixpoint (kinds climb a finite lattice, so it is
+/// reached long before).
+const MAX_ROUNDS: usize = 32;
+
+impl Frontend<'_> {
+    /// Emits rounds until no version's entry state changes; the last round's IR.
+    pub(super) fn fixpoint(&mut self, cost: &mut CompileCost) -> Result<ir::Function> {
+        for _round in 0..MAX_ROUNDS {
+            self.changed = false;
+            cost.rounds += 1;
+            let func = self.emit_round()?;
+            let decides = cost.rounds == 1 || !self.changed;
+            if self.req.decline_generic && decides && self.balance.mostly_generic() {
+                return decline(MOSTLY_GENERIC);
+            }
+            if !self.changed {
+                return Ok(func);
+            }
+        }
+        decline("no fixpoint for block kinds")
+    }
+
+    fn emit_round(&mut self) -> Result<ir::Function> {
+        // SAFETY: co_qualname is a str of the live code object.
+        let name = unsafe { crate::version::str_of((*self.code.object).co_qualname) };
+        self.ir = Builder::new(&name, 2);
+        self.ir_blocks.clear();
+        self.tables.sites.clear();
+        self.tables.direct_sites.clear();
+        self.tables.consts = ConstPool::default();
+        let entry = self.ir.create_block(&[]);
+        self.ir.switch_to(entry);
+        self.frame = self.ir.param(0);
+        self.tstate = self.ir.param(1);
+        self.worklist.clear();
+        self.balance = Balance::new_round(self.code.instrs.iter().map(|i| i.opcode));
+        let state = self.entry_state()?;
+        let start_pc = match self.req.start {
+            Start::Call => 0,
+            Start::Resume { pc, .. } => pc,
+        };
+        if !self.code.by_start.contains_key(&start_pc) {
+            return decline("internal: resuming between instructions");
+        }
+        self.emit_from(start_pc, state)?;
+        while let Some((start, version)) = self.worklist.pop() {
+            // Keep emitting after a widening (this round is discarded then, but going on
+            // finds the other widenings it needs, so fewer rounds are needed).
+            let (block, entry) = self.ir_blocks[&(start, version)].clone();
+            self.ir.switch_to(block);
+            let state = self.state_from_params(block, &entry);
+            self.emit_from(start, state)?;
+        }
+        let b = std::mem::replace(&mut self.ir, Builder::new("", 2));
+        // Blocks created for targets whose state changed this round may be unterminated;
+        // the round is then discarded anyway.
+        if self.changed {
+            return Ok(ir::Function::default());
+        }
+        Ok(b.finish())
+    }
+
+    /// The state where the code starts: keyed slots from the live kinds (unboxed where the
+    /// kind says so, the frame keeping the box), the rest unbound.
+    fn entry_state(&mut self) -> Result<State> {
+        let mut slots = vec![AbstractValue::Obj(SlotKind::Null); self.code.nlocals + self.code.stacksize];
+        let (depth, synced_locals) = match self.req.start {
+            Start::Call => (0, self.code.nargs),
+            Start::Resume { depth, .. } => (depth as usize, self.code.nlocals),
+        };
+        for (i, &kind) in self.req.entry_kinds.iter().enumerate() {
+            let kind = if i < self.code.cell_slots.len() && self.code.cell_slots[i] && kind != Kind::Bottom {
+                Kind::Object
+            } else {
+                kind
+            };
+            slots[i] = match kind {
+                Kind::Bottom => AbstractValue::Obj(SlotKind::Null),
+                // A call's arguments are never NULL; a resumed frame's untyped slots may be.
+                Kind::Object if self.req.start != Start::Call => AbstractValue::Obj(SlotKind::MaybeNull),
+                k if k.repr() == ir::Repr::Object => AbstractValue::Obj(SlotKind::Is(k)),
+                k if i >= self.code.nlocals => return decline(format!("internal: unboxed stack entry kind {k}")),
+                Kind::MachineInt => {
+                    let obj = self.ir.load(Mem::I64, self.frame, slot_offset(i));
+                    AbstractValue::Word(Kind::MachineInt, self.unbox_int(obj))
+                }
+                Kind::UnboxedFloat => {
+                    let obj = self.ir.load(Mem::I64, self.frame, slot_offset(i));
+                    AbstractValue::Double(self.ir.load(Mem::F64, obj, cpython::OFFSET_FLOAT_VALUE))
+                }
+                Kind::MachineBool => {
+                    let obj = self.ir.load(Mem::I64, self.frame, slot_offset(i));
+                    let t = self.ir.iconst(true_ptr());
+                    AbstractValue::Word(Kind::MachineBool, self.ir.icmp(Cond::Eq, obj, t))
+                }
+                k => return decline(format!("internal: entry kind {k}")),
+            };
+        }
+        let synced = (0..self.code.nlocals).map(|i| i < synced_locals).collect();
+        Ok(State { slots, depth, synced })
+    }
+
+    /// The IR block for version `version` of the bytecode block at `start`, created (and
+    /// queued for emission) with parameters for `entry` on first use in this round.
+    fn ir_block(&mut self, start: u32, version: usize, entry: &EntryState) -> Block {
+        if let Some((b, _)) = self.ir_blocks.get(&(start, version)) {
+            return *b;
+        }
+        let mut types = Vec::new();
+        for sk in entry.kinds.iter() {
+            if let SlotKind::Is(k) = sk {
+                match k.repr() {
+                    ir::Repr::Word => types.push(Type::I64),
+                    ir::Repr::Double => types.push(Type::F64),
+                    ir::Repr::Virtual(n) => types.extend(std::iter::repeat_n(Type::I64, n as usize)),
+                    _ => {}
+                }
+            }
+        }
+        let block = self.ir.create_block(&types);
+        self.ir_blocks.insert((start, version), (block, entry.clone()));
+        self.worklist.push((start, version));
+        block
+    }
+
+    fn state_from_params(&mut self, block: Block, entry: &EntryState) -> State {
+        let params = self.ir.block_params(block).to_vec();
+        let mut next = params.into_iter();
+        let mut slots = vec![AbstractValue::Obj(SlotKind::Null); self.code.nlocals + self.code.stacksize];
+        let live = self.code.nlocals + entry.depth;
+        for (i, sk) in entry.kinds.iter().enumerate().take(live) {
+            slots[i] = match *sk {
+                SlotKind::Is(k) => match k.repr() {
+                    ir::Repr::Constant => AbstractValue::Const(k),
+                    ir::Repr::Word => AbstractValue::Word(k, next.next().unwrap()),
+                    ir::Repr::Double => AbstractValue::Double(next.next().unwrap()),
+                    ir::Repr::Virtual(_) => {
+                        AbstractValue::Range(next.next().unwrap(), next.next().unwrap(), next.next().unwrap())
+                    }
+                    _ => AbstractValue::Obj(*sk),
+                },
+                other => AbstractValue::Obj(other),
+            };
+        }
+        State { slots, depth: entry.depth, synced: entry.synced.clone() }
+    }
+
+    /// Ends the current IR block with a jump to the bytecode block at `target`, converting
+    /// the state to the target's entry representation.
+    pub(super) fn jump_to(&mut self, st: &State, target: u32) -> Result<()> {
+        let live = self.code.nlocals + st.depth;
+        let generalize = self.code.loop_heads.contains(&target);
+        let kinds = st.slots[..live]
+            .iter()
+            .map(|av| match av.slot_kind() {
+                SlotKind::Is(k) if generalize => SlotKind::Is(k.generalize()),
+                sk => sk,
+            })
+            .collect();
+        // Only unboxed locals have a box to keep (its identity matters: see `box_shared`).
+        let synced = (0..self.code.nlocals)
+            .map(|i| st.synced[i] && matches!(st.slots[i], AbstractValue::Word(..) | AbstractValue::Double(_)))
+            .collect();
+        let incoming = EntryState { kinds, depth: st.depth, synced };
+        let versions = self.entry_states.entry(target).or_default();
+        if versions.iter().any(|v| v.depth != st.depth) {
+            return decline("stack depth differs at a join");
+        }
+        let fitting =
+            versions.iter().position(|v| *v == incoming).or_else(|| versions.iter().position(|v| v.admits(&incoming)));
+        let version = match fitting {
+            Some(v) => v,
+            None if versions.len() < MAX_BLOCK_VERSIONS => {
+                // A new version: nothing emitted so far depends on it.
+                versions.push(incoming);
+                versions.len() - 1
+            }
+            None => {
+                // The last version is the generic one: it absorbs every further state. Code
+                // already emitted for it is then stale, so the round is redone; end the
+                // block so that the builder stays consistent.
+                versions.last_mut().expect("a full list of versions").absorb(&incoming);
+                self.changed = true;
+                let dead = self.ir.iconst(0);
+                self.ir.ret(dead);
+                return Ok(());
+            }
+        };
+        let joined = versions[version].clone();
+        let mut st = st.clone();
+        let mut args = Vec::new();
+        for i in 0..live {
+            match joined.kinds[i] {
+                SlotKind::Is(k) if k.repr() != ir::Repr::Object => {
+                    args.extend(self.convert(st.slots[i], k)?);
+                }
+                _ => self.store_in_frame(&mut st, i)?,
+            }
+        }
+        let block = self.ir_block(target, version, &joined);
+        self.ir.jump(block, &args);
+        Ok(())
+    }
+
+    /// The block arguments that carry `av` as a value of the (non-object) kind `k`.
+    fn convert(&mut self, av: AbstractValue, k: Kind) -> Result<Vec<Value>> {
+        Ok(match (av, k.repr()) {
+            (_, ir::Repr::Constant) => vec![],
+            (AbstractValue::Const(Kind::IntConst(c)), ir::Repr::Word) => vec![self.ir.iconst(c)],
+            (AbstractValue::Const(Kind::BoolConst(c)), ir::Repr::Word) => vec![self.ir.iconst(c as i64)],
+            (AbstractValue::Const(Kind::FloatConst(bits)), ir::Repr::Double) => {
+                vec![self.ir.fconst(f64::from_bits(bits))]
+            }
+            (av, _) => av.parts(),
+        })
+    }
+
+    /// Emits the bytecode block at `start` from state `st`.
+    fn emit_from(&mut self, start: u32, mut st: State) -> Result<()> {
+        self.kwnames = None;
+        self.emit_instrs(&mut st, start, true)
+    }
+
+    /// Emits instructions from `pc` until one ends the IR block, or until the next bytecode
+    /// block starts (jumping to it). `entering` says that `pc` itself starts the block being
+    /// emitted; otherwise reaching a block start at once jumps there.
+    pub(super) fn emit_instrs(&mut self, st: &mut State, pc: u32, entering: bool) -> Result<()> {
+        let mut index = self.code.by_start[&pc];
+        loop {
+            let ins = self.code.instrs[index];
+            if !(entering && ins.start == pc) && self.code.block_starts.contains(&ins.start) {
+                return self.jump_to(st, ins.start);
+            }
+            self.balance.emitting(index, ins.opcode);
+            let flow = self.emit_instr(st, &ins)?;
+            if self.req.decline_generic && self.balance.hopeless() {
+                return decline(MOSTLY_GENERIC);
+            }
+            if flow == Flow::EndBlock {
+                return Ok(());
+            }
+            index += 1;
+            if index >= self.code.instrs.len() {
+                return decline("fell off the end of the bytecode");
+            }
+        }
+    }
+}
