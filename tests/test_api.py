@@ -364,3 +364,30 @@ def test_bind_chooses_the_backend_per_function():
     assert out[0] == "295 285", out
     assert out[1] == "['dynasm'] ['cranelift']", out
     assert out[2].startswith("ValueError") and "'gcc'" in out[2] and "cranelift" in out[2], out
+
+
+def test_a_case_a_handler_does_not_compile_leaves_there_instead_of_declining():
+    """The truth of a constant object (here a function) is the interpreter's to decide:
+    compiled code leaves before that instruction, with a named reason, and the function
+    stays compiled (it used to be declined as a whole)."""
+    lines = run_ok(
+        """
+        import psyco
+        psyco.full()
+
+        def helper():
+            pass
+
+        def run(n):
+            t = 0
+            for i in range(n):
+                t += i
+            if helper:
+                t += 1
+            return t
+
+        print(run(10), psyco.is_compiled(run), entry(run).get("declined"))
+        print(entry(run)["side_exits"])
+        """
+    )
+    assert lines == ["46 True None", "{'truth_of_constant_object': 1}"], lines

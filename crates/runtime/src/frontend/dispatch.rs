@@ -13,6 +13,9 @@ pub(super) enum Flow {
     Next,
     /// The instruction ended the IR block (a jump, a branch, a return or an exit).
     EndBlock,
+    /// The handler does not compile the instruction in this state (nothing emitted, the
+    /// state untouched): compiled code leaves for the interpreter before it, for this reason.
+    Unsupported(&'static str),
 }
 
 /// Emits one instruction from `State`; the code of every opcode has this shape.
@@ -101,7 +104,10 @@ impl Frontend<'_> {
     pub(super) fn emit_instr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.current_pc = ins.pc;
         match handler(ins.opcode) {
-            Some(emit) => emit(self, st, ins),
+            Some(emit) => match emit(self, st, ins)? {
+                Flow::Unsupported(reason) => Ok(self.leave_before(st, ins, reason)),
+                flow => Ok(flow),
+            },
             None => {
                 // Everything else is done by the interpreter: leave just before it. (Rare
                 // opcodes take the rest of the call with them, and the reason is counted.)

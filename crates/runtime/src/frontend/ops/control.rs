@@ -5,7 +5,7 @@ use crate::bytecode::Instr;
 use crate::cpython::types::none_ptr;
 use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
-use crate::frontend::{decline, Frontend, Result};
+use crate::frontend::{Frontend, Result};
 use crate::helpers;
 use crate::opcodes::*;
 use ir::{CheckedOp, Cond, Kind, Type, TypeTag, Value};
@@ -16,7 +16,7 @@ impl Frontend<'_> {
         let av = self.top(st, 1);
         let t = match self.truth(st, ins, av, 1)? {
             Some(t) => t,
-            None => return decline("truth of a constant object"),
+            None => return Ok(Flow::Unsupported("truth_of_constant_object")),
         };
         self.pop(st);
         let target = ins.jump_target().unwrap();
@@ -64,7 +64,7 @@ impl Frontend<'_> {
                 // Scalars and constants: `truth` does not consume them.
                 match self.truth(st, ins, other, 1)? {
                     Some(t) => t,
-                    None => return decline("truth of a constant object"),
+                    None => return Ok(Flow::Unsupported("truth_of_constant_object")),
                 }
             }
         };
@@ -205,7 +205,8 @@ impl Frontend<'_> {
                 self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
                 self.check_tracing(st, ins.next);
             }
-            other => return decline(format!("FOR_ITER over {:?}", other.slot_kind())),
+            // A scalar, or a constant object (a class, say): the interpreter iterates it.
+            _ => return Ok(Flow::Unsupported("for_iter_over_scalar")),
         }
         // The loop body continues in the current IR block.
         self.emit_instrs(st, ins.next, false)?;

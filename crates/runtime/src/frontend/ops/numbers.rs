@@ -6,7 +6,7 @@ use crate::cpython::{self, ffi};
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
-use crate::frontend::{decline, Frontend, Result};
+use crate::frontend::{Frontend, Result};
 use crate::helpers;
 use crate::opcodes::*;
 use ir::{CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, Type, TypeTag, Value};
@@ -214,7 +214,7 @@ impl Frontend<'_> {
             3 => Cond::Ne,
             4 => Cond::Gt,
             5 => Cond::Ge,
-            _ => return decline("bad COMPARE_OP argument"),
+            _ => return Ok(Flow::Unsupported("compare_op_argument")),
         };
         let exact_as_float = |av: AbstractValue| match av {
             AbstractValue::Double(_) | AbstractValue::Const(Kind::FloatConst(_)) => true,
@@ -271,7 +271,7 @@ impl Frontend<'_> {
             None if ins.opcode != UNARY_NOT => {
                 self.generic(st, ins, helpers::unary_op, StackEffect::of(ins), ins.opcode as i64, 0)
             }
-            None => decline(format!("{} of a {:?}", name(ins.opcode), av.slot_kind())),
+            None => Ok(Flow::Unsupported("truth_of_constant_object")),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::cpython::{
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
-use crate::frontend::{decline, Frontend, Result};
+use crate::frontend::{Frontend, Result};
 use crate::helpers::{self, StackOp};
 use crate::opcodes::*;
 use ir::{Kind, TypeTag};
@@ -115,7 +115,7 @@ impl Frontend<'_> {
         // object in the frame.
         let effect = StackEffect::of(ins).above(ins.arg as usize);
         if !matches!(self.top(st, effect.inputs + ins.arg as usize), AbstractValue::Obj(_)) {
-            return decline("internal: comprehension container is not an object");
+            return Ok(Flow::Unsupported("container_not_in_frame"));
         }
         let (op, aux): (StackOp, i64) = match ins.opcode {
             MAP_ADD => (helpers::map_add, 0),
