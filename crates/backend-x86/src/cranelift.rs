@@ -476,7 +476,7 @@ impl<'f, 'b> Translator<'f, 'b> {
                 let (c, a, b) = (self.value(c)?, self.value(a)?, self.value(b)?);
                 self.b.ins().select(c, a, b)
             }
-            Op::Call { target, ref args, ret } => return self.call(target, args, ret),
+            Op::Call { helper, ref args, ret } => return self.call(self.f.helper(helper).address, args, ret),
             Op::Guard { cond, expect, snapshot } => {
                 let cond = self.value(cond)?;
                 self.exit_if(cond, !expect, snapshot)?;

@@ -682,8 +682,8 @@ impl<'f> Codegen<'f> {
                 }
                 self.put(Place::Gpr(RAX), home);
             }
-            Op::Call { target, ref args, ret } => {
-                self.emit_call(target as i64, args)?;
+            Op::Call { helper, ref args, ret } => {
+                self.emit_call(self.f.helper(helper).address as i64, args)?;
                 match ret {
                     Some(Type::I64) => self.put(Place::Gpr(RAX), home),
                     Some(Type::F64) => self.put(Place::Xmm(XMM0), home),

@@ -730,8 +730,12 @@ pub fn sequentialize<L: Copy + PartialEq>(moves: &[(L, L)], temp: L) -> Vec<(L, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ir::{Builder, CheckedOp, ExitKind, FloatOp, IntOp, Kind, SnapshotEntry, SnapshotId};
+    use ir::{Builder, CheckedOp, Effect, ExitKind, FloatOp, HelperDecl, IntOp, Kind, SnapshotEntry, SnapshotId};
     use std::collections::HashSet;
+
+    /// The helpers of the test functions: never run, so any address will do.
+    const WORD: HelperDecl = HelperDecl::new("word", Effect::Pure);
+    const BITS: HelperDecl = HelperDecl::new("bits", Effect::Pure);
 
     /// Two caller-saved and two callee-saved words, three doubles: spills come early.
     const FEW: Registers<'static> = Registers { word: &[false, false, true, true], double: &[false, false, false] };
@@ -948,9 +952,9 @@ mod tests {
             })
             .collect();
         let doubles: Vec<Value> = words[..2].iter().map(|&w| b.int_to_float(w)).collect();
-        let r = b.call(0x1000, &[words[0]], Some(Type::I64));
+        let r = b.call(WORD.at(0x1000), &[words[0]], Some(Type::I64));
         let fsum = b.float(FloatOp::Add, doubles[0], doubles[1]);
-        let bits = b.call(0x2000, &[fsum], Some(Type::I64));
+        let bits = b.call(BITS.at(0x2000), &[fsum], Some(Type::I64));
         let sum = words.iter().fold(r, |acc, &w| b.int(IntOp::Add, acc, w));
         let sum = b.int(IntOp::Add, sum, bits);
         b.ret(sum);
@@ -1228,7 +1232,7 @@ mod tests {
                     6 => {
                         let args = [of(&mut b, rng, &mut pool, Type::I64), of(&mut b, rng, &mut pool, Type::F64)];
                         let ret = types(rng, 1)[0];
-                        b.call(0x1000, &args, Some(ret))
+                        b.call(WORD.at(0x1000), &args, Some(ret))
                     }
                     7 => {
                         let x = of(&mut b, rng, &mut pool, Type::I64);

@@ -147,8 +147,21 @@ impl Builder {
         let ty = self.value_type(a);
         self.inst(Op::Select(c, a, b), ty)
     }
-    pub fn call(&mut self, target: u64, args: &[Value], ret: Option<Type>) -> Value {
-        self.inst(Op::Call { target, args: args.to_vec(), ret }, ret)
+    /// The id of `helper` in the function's helper table, adding it unless an equal entry
+    /// (same name, address and effect) is there already.
+    pub fn helper(&mut self, helper: Helper) -> HelperId {
+        let helpers = &mut self.func.helpers;
+        let index = helpers.iter().position(|h| *h == helper).unwrap_or_else(|| {
+            helpers.push(helper);
+            helpers.len() - 1
+        });
+        HelperId(index as u32)
+    }
+    /// A call of `helper` (see [`Builder::helper`]), e.g.
+    /// `b.call(LOAD_ATTR.at(load_attr as *const () as u64), &[obj, name], Some(Type::I64))`.
+    pub fn call(&mut self, helper: Helper, args: &[Value], ret: Option<Type>) -> Value {
+        let helper = self.helper(helper);
+        self.inst(Op::Call { helper, args: args.to_vec(), ret }, ret)
     }
     pub fn guard(&mut self, cond: Value, expect: bool, snapshot: SnapshotId) {
         self.inst(Op::Guard { cond, expect, snapshot }, None);

@@ -13,8 +13,11 @@
 //! exit they store the snapshot's values, in order, into the exit buffer and return the
 //! snapshot's number; the runtime rebuilds the frame from the snapshot description.
 //!
+//! Calls name an entry of the function's helper table ([`helpers`]): a name for dumps, an
+//! address for the backends and an [`Effect`] class for passes.
+//!
 //! The IR knows no CPython ABI: struct offsets, helper addresses and object pointers enter as
-//! plain integers chosen by the front end.
+//! plain integers chosen by the front end, and helper names are plain strings.
 //!
 //! Entry convention of every compiled function (both backends):
 //! `extern "sysv64" fn(args: *const u64, exit_buffer: *mut u64) -> Outcome`, where
@@ -23,10 +26,12 @@
 
 pub mod addresses;
 pub mod builder;
+pub mod helpers;
 pub mod text;
 pub mod verify;
 
 pub use builder::Builder;
+pub use helpers::{Effect, Helper, HelperDecl, HelperId};
 pub use kinds::{Kind, Repr, TypeTag};
 
 use std::fmt;
@@ -176,9 +181,9 @@ pub enum Op {
     FCmp(Cond, Value, Value),
     /// `if c != 0 { a } else { b }`, all words or all doubles.
     Select(Value, Value, Value),
-    /// A C call (System V) of the function at `target`, with word or double arguments.
-    /// `ret` is `None` for a function whose result is ignored.
-    Call { target: u64, args: Vec<Value>, ret: Option<Type> },
+    /// A C call (System V) of the helper at `helper` in the function's table, with word or
+    /// double arguments. `ret` is `None` for a function whose result is ignored.
+    Call { helper: HelperId, args: Vec<Value>, ret: Option<Type> },
     /// Leave through `snapshot` unless `(cond != 0) == expect`. No result.
     Guard { cond: Value, expect: bool, snapshot: SnapshotId },
 }
@@ -312,6 +317,9 @@ pub struct Function {
     pub name: String,
     /// Number of entry arguments ([`Op::Param`] indices are below it).
     pub num_params: u32,
+    /// The helpers that calls name, indexed by [`HelperId`]. The [`Builder`] adds each one
+    /// once; entries that no call names (any more) are allowed.
+    pub helpers: Vec<Helper>,
     pub insts: Vec<InstData>,
     pub blocks: Vec<BlockData>,
     pub snapshots: Vec<Snapshot>,
@@ -328,6 +336,10 @@ impl Function {
 
     pub fn snapshot(&self, s: SnapshotId) -> &Snapshot {
         &self.snapshots[s.0 as usize]
+    }
+
+    pub fn helper(&self, h: HelperId) -> &Helper {
+        &self.helpers[h.0 as usize]
     }
 
     /// The type of a value (`None` for instructions without a result).

@@ -2,18 +2,21 @@
 //! writes a function one item per line and [`parse`] reads it back exactly, value numbers
 //! included: `parse(&print(f)) == f` for every function [`verify`](crate::verify::verify)
 //! accepts, and for every function the [`Builder`](crate::Builder) makes, broken or not, as
-//! long as its snapshot reasons are identifiers. (A NaN `fconst` comes back bit for bit,
+//! long as its snapshot reasons and helper names are identifiers, no two helpers share a name
+//! and every call names a helper of the table. (A NaN `fconst` comes back bit for bit,
 //! though `==` on `f64` calls it unequal.)
 //!
 //! ```text
 //! function "inner"(params=1) {
+//!   helper @box_int = 0x1000 may_raise
 //!   s0 = resume pc=12 depth=1 reason=int_overflow [3: int64 v2, 4: int=7, 5: vrangeiter v0 v0 v0]
 //! b0():
 //!   v0 = param 0
 //!   v1 = iconst 42
 //!   v2 = checked.add v0, v1 -> s0
 //!   v3: store.u32 v0-16, v2
-//!   jump b1(v2)
+//!   v5 = call @box_int(v2) -> i64
+//!   jump b1(v5)
 //! b1(v4: i64):
 //!   return v4
 //! }
@@ -21,11 +24,12 @@
 //!
 //! Grammar. Indentation and spacing between tokens are free (a quoted token such as `"pc="`
 //! has none inside); `;` starts a comment that runs to the end of the line; blank lines are
-//! ignored. `N` is a decimal number, `HEX` is `0x` and hex digits, `vN`,
-//! `bN` and `sN` are values, blocks and snapshots.
+//! ignored. `N` is a decimal number, `HEX` is `0x` and hex digits, `NAME` is
+//! `[A-Za-z0-9_]+`, `vN`, `bN` and `sN` are values, blocks and snapshots.
 //!
 //! ```text
-//! function := "function" STRING "(" "params=" N ")" "{"  snapshot*  block*  detached?  "}"
+//! function := "function" STRING "(" "params=" N ")" "{"  helper*  snapshot*  block*  detached?  "}"
+//! helper   := "helper" "@" NAME "=" HEX ("pure" | "may_raise" | "may_run_python")
 //! snapshot := sN "=" ("resume" | "raise") "pc=" N "depth=" N "reason=" [A-Za-z0-9_]+
 //!             "[" (entry ("," entry)*)? "]"
 //! entry    := N ":" KIND vN*                 ; slot, kind as written by Kind's Display
@@ -39,7 +43,7 @@
 //!           | intop vN "," vN | floatop vN "," vN | "fneg" vN | "itof" vN
 //!           | "checked." checkedop vN "," vN "->" sN | "checked.neg" vN "->" sN
 //!           | "icmp." cond vN "," vN | "fcmp." cond vN "," vN | "select" vN "," vN "," vN
-//!           | "call" HEX "(" (vN ("," vN)*)? ")" ("->" type)?
+//!           | "call" "@" NAME "(" (vN ("," vN)*)? ")" ("->" type)?
 //!           | "guard" vN ("nonzero" | "zero") "->" sN
 //! term     := "jump" target | "branch" vN "," target "," target | "return" vN | "exit" sN
 //! target   := bN "(" (vN ("," vN)*)? ")"
@@ -60,6 +64,10 @@
 //! comment. Blocks are printed and must be written in order, `b0` first, and so are
 //! snapshots; values may be defined in any order but must be numbered `v0` up to one less
 //! than their count, each exactly once.
+//!
+//! Helpers are declared in table order (the first is `HelperId(0)`), each name once, and a
+//! call names its helper by name. A call whose helper is not in the table (only in broken
+//! functions) prints as `call @?N(...)`, with the missing id, which does not parse.
 
 use crate::*;
 use std::fmt;
@@ -73,6 +81,9 @@ pub fn print(f: &Function) -> String {
 impl fmt::Display for Function {
     fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(out, "function {:?}(params={}) {{", self.name, self.num_params)?;
+        for h in &self.helpers {
+            writeln!(out, "  helper @{} = 0x{:x} {}", h.name, h.address, effect_name(h.effect))?;
+        }
         for (i, s) in self.snapshots.iter().enumerate() {
             let kind = match s.kind {
                 ExitKind::Resume => "resume",
@@ -142,8 +153,11 @@ fn write_inst(out: &mut fmt::Formatter<'_>, f: &Function, v: Value) -> fmt::Resu
         Op::ICmp(c, a, b) => write!(out, "icmp.{} {a}, {b}", cond_name(*c)),
         Op::FCmp(c, a, b) => write!(out, "fcmp.{} {a}, {b}", cond_name(*c)),
         Op::Select(c, a, b) => write!(out, "select {c}, {a}, {b}"),
-        Op::Call { target, args, ret } => {
-            write!(out, "call 0x{target:x}({})", List(args))?;
+        Op::Call { helper, args, ret } => {
+            match f.helpers.get(helper.0 as usize) {
+                Some(h) => write!(out, "call @{}({})", h.name, List(args))?,
+                None => write!(out, "call @?{}({})", helper.0, List(args))?,
+            }
             match ret {
                 Some(t) => write!(out, " -> {}", type_name(Some(*t))),
                 None => Ok(()),
@@ -210,6 +224,7 @@ const CHECKED_OPS: [CheckedOp; 6] =
 const FLOAT_OPS: [FloatOp; 4] = [FloatOp::Add, FloatOp::Sub, FloatOp::Mul, FloatOp::Div];
 const CONDS: [Cond; 10] =
     [Cond::Eq, Cond::Ne, Cond::Lt, Cond::Le, Cond::Gt, Cond::Ge, Cond::ULt, Cond::ULe, Cond::UGt, Cond::UGe];
+const EFFECTS: [Effect; 3] = [Effect::Pure, Effect::MayRaise, Effect::MayRunPython];
 
 /// A type, or `none` for no type (which only a block parameter of a broken function has).
 fn type_name(t: Option<Type>) -> &'static str {
@@ -279,6 +294,14 @@ fn cond_name(c: Cond) -> &'static str {
     }
 }
 
+fn effect_name(e: Effect) -> &'static str {
+    match e {
+        Effect::Pure => "pure",
+        Effect::MayRaise => "may_raise",
+        Effect::MayRunPython => "may_run_python",
+    }
+}
+
 /// The member of `all` called `name`.
 fn by_name<T: Copy>(all: &[T], name_of: fn(T) -> &'static str, name: &str) -> Option<T> {
     all.iter().copied().find(|&x| name_of(x) == name)
@@ -303,8 +326,8 @@ type Result<T> = std::result::Result<T, ParseError>;
 
 /// Where the lines being read go.
 enum Section {
-    /// Before the first block: snapshots.
-    Snapshots,
+    /// Before the first block: helpers, then snapshots.
+    Header,
     Block {
         index: usize,
         terminated: bool,
@@ -331,7 +354,7 @@ pub fn parse(s: &str) -> Result<Function> {
     let mut func = Function { name, num_params, ..Function::default() };
     // Each definition with its line, until all are read and the numbering can be checked.
     let mut defs: Vec<(Value, InstData, usize)> = Vec::new();
-    let mut section = Section::Snapshots;
+    let mut section = Section::Header;
     let mut last_line = header.line;
     loop {
         let Some(mut line) = lines.next() else {
@@ -345,8 +368,17 @@ pub fn parse(s: &str) -> Result<Function> {
                 return line.error(format!("b{index} has no terminator"));
             }
             break;
+        } else if word == "helper" {
+            if !matches!(section, Section::Header) || !func.snapshots.is_empty() {
+                return line.error("helpers must come before the snapshots and blocks");
+            }
+            let helper = helper_line(&mut line)?;
+            if func.helpers.iter().any(|h| h.name == helper.name) {
+                return line.error(format!("helper @{} is declared twice", helper.name));
+            }
+            func.helpers.push(helper);
         } else if is_id(word, 's') {
-            if !matches!(section, Section::Snapshots) {
+            if !matches!(section, Section::Header) {
                 return line.error("snapshots must come before the blocks");
             }
             func.snapshots.push(snapshot_line(&mut line, func.snapshots.len())?);
@@ -389,9 +421,9 @@ pub fn parse(s: &str) -> Result<Function> {
             }
             section = Section::Detached;
         } else if is_id(word, 'v') {
-            let (v, data) = inst_line(&mut line)?;
+            let (v, data) = inst_line(&mut line, &func.helpers)?;
             match section {
-                Section::Snapshots => return line.error("instruction outside a block"),
+                Section::Header => return line.error("instruction outside a block"),
                 Section::Block { index, terminated: true } => {
                     return line.error(format!("instruction after the terminator of b{index}"))
                 }
@@ -472,7 +504,19 @@ fn snapshot_line(line: &mut Cursor, index: usize) -> Result<Snapshot> {
     Ok(Snapshot { kind, pc, stack_depth, reason, entries })
 }
 
-fn inst_line(line: &mut Cursor) -> Result<(Value, InstData)> {
+fn helper_line(line: &mut Cursor) -> Result<Helper> {
+    line.expect("helper")?;
+    let name = line.helper_name()?.to_string();
+    line.expect("=")?;
+    let address = line.hex()?;
+    let word = line.word("an effect")?;
+    let effect = line.name(&EFFECTS, effect_name, word)?;
+    line.end()?;
+    Ok(Helper { name: name.into(), address, effect })
+}
+
+/// `helpers`: the table declared so far, which calls name their helper in.
+fn inst_line(line: &mut Cursor, helpers: &[Helper]) -> Result<(Value, InstData)> {
     let v = line.value()?;
     // `Some(ty)`: the result type is written; `None`: the op implies it.
     let written = if line.eat("=") {
@@ -540,10 +584,13 @@ fn inst_line(line: &mut Cursor) -> Result<(Value, InstData)> {
             Op::Select(c, a, line.value()?)
         }
         ("call", None) => {
-            let target = line.hex()?;
+            let name = line.helper_name()?;
+            let Some(index) = helpers.iter().position(|h| h.name == name) else {
+                return line.error(format!("unknown helper `@{name}`: helpers are declared before the snapshots"));
+            };
             let args = line.value_list()?;
             let ret = if line.eat("->") { Some(line.ty()?) } else { None };
-            Op::Call { target, args, ret }
+            Op::Call { helper: HelperId(index as u32), args, ret }
         }
         ("guard", None) => {
             let cond = line.value()?;
@@ -685,6 +732,17 @@ impl<'a> Cursor<'a> {
     /// `name` as a member of `all`.
     fn name<T: Copy>(&self, all: &[T], name_of: fn(T) -> &'static str, name: &str) -> Result<T> {
         by_name(all, name_of, name).map_or_else(|| self.error(format!("unknown name `{name}`")), Ok)
+    }
+
+    /// `@` and a name, like `@box_int`.
+    fn helper_name(&mut self) -> Result<&'a str> {
+        self.expect("@")?;
+        let name = self.take_while(|c| c.is_ascii_alphanumeric() || c == '_');
+        if name.is_empty() {
+            self.error(format!("expected a helper name, found {}", self.found()))
+        } else {
+            Ok(name)
+        }
     }
 
     fn number<T: FromStr>(&mut self, what: &str) -> Result<T> {

@@ -16,8 +16,13 @@
 //!   representation ([`Repr::None`] has none) and carries exactly the values that needs
 //!   (none for [`Repr::Constant`], one for `Word`, `Double` and `Object`, `n` for
 //!   `Virtual(n)`), and those values are `F64` for `Double` and `I64` otherwise;
+//! - every helper's name is an identifier (`[A-Za-z0-9_]+`, printed bare after `@`) and no
+//!   two helpers share a name (the text form names a call's helper by its name); nothing is
+//!   checked of addresses and effects, which only the front end knows;
 //! - every snapshot that an instruction or terminator names exists;
 //! - every [`Op::Param`] index is below `num_params`;
+//! - every [`Op::Call`] names an entry of the function's helper table (its arguments and
+//!   result are checked with the other types below; the table holds no signatures);
 //! - every operand is defined before its use: earlier in the same block (parameters come
 //!   first), or in a block that dominates the user's block (dominators of the CFG from `b0`);
 //!   the values of a snapshot must be defined the same way before every instruction or
@@ -85,6 +90,12 @@ pub enum VerifyError {
         found: usize,
     },
     BadReason(SnapshotId),
+    BadHelperName(HelperId),
+    /// `second` has the name of `first`.
+    DuplicateHelper {
+        first: HelperId,
+        second: HelperId,
+    },
     /// `slot` is not above the slot of the entry before it.
     UnsortedEntries {
         snapshot: SnapshotId,
@@ -120,6 +131,12 @@ pub enum VerifyError {
         value: Value,
         index: u32,
         num_params: u32,
+    },
+    /// The call `value` names a helper beyond the end of the table.
+    UnknownHelper {
+        block: Block,
+        value: Value,
+        helper: HelperId,
     },
     /// `value` is not defined before `user` on every path to it.
     NotDefined {
@@ -183,6 +200,10 @@ impl fmt::Display for VerifyError {
                 write!(f, "{block} passes {found} arguments to {target}, which has {expected} parameters")
             }
             BadReason(s) => write!(f, "{s}: the reason is not an identifier"),
+            BadHelperName(h) => write!(f, "helper {}: the name is not an identifier", h.0),
+            DuplicateHelper { first, second } => {
+                write!(f, "helper {} has the name of helper {}", second.0, first.0)
+            }
             UnsortedEntries { snapshot, slot } => {
                 write!(f, "{snapshot}: the entry for slot {slot} is not above the slot before it")
             }
@@ -204,6 +225,9 @@ impl fmt::Display for VerifyError {
             }
             ParamIndex { block, value, index, num_params } => {
                 write!(f, "{block}: {value} reads parameter {index} of a function with {num_params} parameters")
+            }
+            UnknownHelper { block, value, helper } => {
+                write!(f, "{block}: {value} calls helper {}, which is not in the table", helper.0)
             }
             NotDefined { block, user, value } => {
                 write!(f, "{block}: {user} uses {value}, which is not defined before it on every path")
@@ -241,6 +265,7 @@ pub fn verify(f: &Function) -> Result<(), VerifyError> {
     for (i, s) in f.snapshots.iter().enumerate() {
         check_snapshot(f, SnapshotId(i as u32), s)?;
     }
+    check_helpers(f)?;
     let idom = immediate_dominators(f);
     let defined_before = |v: Value, block: Block, pos: usize| -> bool {
         let Some(&Some((d, p))) = sites.get(v.0 as usize) else { return false };
@@ -278,10 +303,14 @@ pub fn verify(f: &Function) -> Result<(), VerifyError> {
                 None => None,
             };
             if let User::Inst(value) = user {
-                if let Op::Param(index) = f.inst(value).op {
-                    if index >= f.num_params {
+                match f.inst(value).op {
+                    Op::Param(index) if index >= f.num_params => {
                         return Err(VerifyError::ParamIndex { block, value, index, num_params: f.num_params });
                     }
+                    Op::Call { helper, .. } if helper.0 as usize >= f.helpers.len() => {
+                        return Err(VerifyError::UnknownHelper { block, value, helper });
+                    }
+                    _ => {}
                 }
             }
             if let Some(&value) = operands.iter().find(|&&v| !defined_before(v, block, pos)) {
@@ -353,8 +382,13 @@ fn check_terminators(f: &Function) -> Result<(), VerifyError> {
     Ok(())
 }
 
+/// Whether `s` is `[A-Za-z0-9_]+`, which the text form prints bare.
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn check_snapshot(f: &Function, snapshot: SnapshotId, s: &Snapshot) -> Result<(), VerifyError> {
-    if s.reason.is_empty() || !s.reason.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !is_identifier(&s.reason) {
         return Err(VerifyError::BadReason(snapshot));
     }
     let mut previous = None;
@@ -376,6 +410,19 @@ fn check_snapshot(f: &Function, snapshot: SnapshotId, s: &Snapshot) -> Result<()
         }
         if let Some(&value) = e.values.iter().find(|&&v| f.insts.get(v.0 as usize).map(|d| d.ty) != Some(Some(ty))) {
             return Err(VerifyError::EntryValueType { snapshot, slot, value, expected: ty });
+        }
+    }
+    Ok(())
+}
+
+fn check_helpers(f: &Function) -> Result<(), VerifyError> {
+    for (i, h) in f.helpers.iter().enumerate() {
+        let id = HelperId(i as u32);
+        if !is_identifier(&h.name) {
+            return Err(VerifyError::BadHelperName(id));
+        }
+        if let Some(first) = f.helpers[..i].iter().position(|g| g.name == h.name) {
+            return Err(VerifyError::DuplicateHelper { first: HelperId(first as u32), second: id });
         }
     }
     Ok(())

@@ -27,8 +27,8 @@ fn loop_text() {
     insta::assert_snapshot!(print(&sum_loop()));
 }
 
-/// Every op, condition, access width, terminator and exit kind, and snapshots with an entry
-/// of every kind.
+/// Every op, condition, access width, terminator, exit kind and helper effect, and snapshots
+/// with an entry of every kind.
 fn every_op() -> Function {
     let mut b = Builder::new("every_op", 2);
     let entry = b.create_block(&[]);
@@ -96,9 +96,15 @@ fn every_op() -> Function {
     }
     b.guard(word, true, resume);
     b.guard(word, false, resume);
-    b.call(0x1000, &[], None);
-    let r = b.call(0x7fff_0000_1234, &[word, double], Some(Type::I64));
-    let d = b.call(0x2000, &[double], Some(Type::F64));
+    let unused = b.helper(HelperDecl::new("never_called", Effect::Pure).at(0x3000));
+    assert_eq!(unused, HelperId(0));
+    b.call(HelperDecl::new("sink", Effect::MayRunPython).at(0x1000), &[], None);
+    let r = b.call(
+        HelperDecl::new("Mixed_Case_9", Effect::MayRaise).at(0x7fff_0000_1234),
+        &[word, double],
+        Some(Type::I64),
+    );
+    let d = b.call(HelperDecl::new("double", Effect::Pure).at(0x2000), &[double], Some(Type::F64));
     b.branch(r, floats, &[d, word], leave, &[]);
 
     b.switch_to(leave);
@@ -141,7 +147,7 @@ fn blocks_filled_out_of_order_keep_their_value_numbers() {
     b.switch_to(second);
     let f = b.int_to_float(sum);
     let s = b.float(FloatOp::Add, f, extra);
-    let w = b.call(0x10, &[s], Some(Type::I64));
+    let w = b.call(HelperDecl::new("to_word", Effect::Pure).at(0x10), &[s], Some(Type::I64));
     b.ret(w);
     let mut f = b.finish();
     // The entry jump must pass the late parameter too.
@@ -166,7 +172,7 @@ fn extreme_constants_round_trip_bit_exactly() {
     b.load(Mem::U8, p, i32::MIN);
     b.store(Mem::I32, p, i32::MAX, p);
     b.load(Mem::I64, p, 0);
-    b.call(u64::MAX, &[p], None);
+    b.call(HelperDecl::new("h", Effect::Pure).at(u64::MAX), &[p], None);
     for x in doubles {
         b.fconst(x);
     }
@@ -207,7 +213,8 @@ fn broken_functions_round_trip_too() {
     b.inst(Op::Store(Mem::I64, c, 0, c), Some(Type::I64));
     b.inst(Op::BlockParam(other, 0), Some(Type::I64));
     b.inst(Op::Select(c, c, c), None);
-    b.inst(Op::Call { target: 1, args: vec![], ret: Some(Type::F64) }, Some(Type::I64));
+    let helper = b.helper(HelperDecl::new("h", Effect::Pure).at(1));
+    b.inst(Op::Call { helper, args: vec![], ret: Some(Type::F64) }, Some(Type::I64));
     b.jump(other, &[c, c]);
     b.switch_to(other);
     b.ret(Value(77));
@@ -219,6 +226,45 @@ fn broken_functions_round_trip_too() {
     round_trip(&f);
     let text = print(&f);
     assert!(text.contains("detached:\n  v7: guard v1 nonzero -> s9\n  v8 = iconst 3\n}"), "{text}");
+}
+
+#[test]
+fn calls_name_their_helper_and_share_its_entry() {
+    const LOAD_ATTR: HelperDecl = HelperDecl::new("load_attr", Effect::MayRunPython);
+    const UNBOX: HelperDecl = HelperDecl::new("unbox_int", Effect::Pure);
+    let mut b = Builder::new("calls", 1);
+    let entry = b.create_block(&[]);
+    b.switch_to(entry);
+    let p = b.param(0);
+    let a = b.call(LOAD_ATTR.at(0x7f00_1234_5678), &[p], Some(Type::I64));
+    let n = b.call(UNBOX.at(0x7f00_1234_0000), &[a], Some(Type::I64));
+    let m = b.call(UNBOX.at(0x7f00_1234_0000), &[n], Some(Type::I64));
+    b.ret(m);
+    let f = b.finish();
+    verify(&f).unwrap();
+    round_trip(&f);
+    let text = print(&f);
+    assert!(
+        text.starts_with(
+            "function \"calls\"(params=1) {\n  helper @load_attr = 0x7f0012345678 may_run_python\n  \
+             helper @unbox_int = 0x7f0012340000 pure\nb0():\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  v1 = call @load_attr(v0) -> i64\n  v2 = call @unbox_int(v1) -> i64\n"), "{text}");
+    assert!(text.contains("  v3 = call @unbox_int(v2) -> i64\n"), "{text}");
+}
+
+#[test]
+fn a_call_of_a_missing_helper_prints_its_id() {
+    let mut b = Builder::new("f", 0);
+    let entry = b.create_block(&[]);
+    b.switch_to(entry);
+    let v = b.inst(Op::Call { helper: HelperId(7), args: vec![], ret: Some(Type::I64) }, Some(Type::I64));
+    b.ret(v);
+    let text = print(&b.finish());
+    assert!(text.contains("  v0 = call @?7() -> i64\n"), "{text}");
+    assert_eq!(error(&text), (3, "expected a helper name, found `?7()`".to_string()));
 }
 
 #[test]
@@ -309,6 +355,24 @@ fn parse_errors_name_the_line() {
             "the offset does not fit in 32 bits",
         ),
         ("function \"f\"(params=0) {\nb0():\n  return v0\n}\nb1():", 5, "text after the end of the function"),
+        (
+            "function \"f\"(params=0) {\nb0():\n  v0 = call @nowhere() -> i64\n  return v0\n}",
+            3,
+            "unknown helper `@nowhere`: helpers are declared before the snapshots",
+        ),
+        (
+            "function \"f\"(params=0) {\n  helper @h = 0x10 pure\n  helper @h = 0x20 pure\n}",
+            3,
+            "helper @h is declared twice",
+        ),
+        (
+            "function \"f\"(params=0) {\n  s0 = raise pc=0 depth=0 reason=x []\n  helper @h = 0x10 pure\n}",
+            3,
+            "helpers must come before the snapshots and blocks",
+        ),
+        ("function \"f\"(params=0) {\n  helper @h = 0x10 impure\n}", 2, "unknown name `impure`"),
+        ("function \"f\"(params=0) {\n  helper h = 0x10 pure\n}", 2, "expected `@`, found `h`"),
+        ("function \"f\"(params=0) {\n  helper @ = 0x10 pure\n}", 2, "expected a helper name, found `=`"),
     ];
     for (text, line, message) in cases {
         assert_eq!(error(text), (line, message.to_string()), "for\n{text}");

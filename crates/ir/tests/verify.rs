@@ -61,8 +61,8 @@ fn every_op_that_is_well_typed_passes() {
         let fsel = b.select(c, z, k);
         let isel = b.select(c, a, n);
         b.guard(c, false, s);
-        b.call(0x1000, &[isel, fsel], None);
-        let r = b.call(0x2000, &[fsel], Some(Type::I64));
+        b.call(HelperDecl::new("sink", Effect::MayRunPython).at(0x1000), &[isel, fsel], None);
+        let r = b.call(HelperDecl::new("bits", Effect::Pure).at(0x2000), &[fsel], Some(Type::I64));
         b.int(IntOp::Sar, r, isel)
     });
     verify(&f).unwrap();
@@ -153,6 +153,36 @@ fn reason_that_is_not_an_identifier() {
     assert_eq!(err(&f), VerifyError::BadReason(SnapshotId(0)));
     f.snapshots[0].reason = String::new();
     assert_eq!(err(&f), VerifyError::BadReason(SnapshotId(0)));
+}
+
+#[test]
+fn helper_name_that_is_not_an_identifier() {
+    let mut f = sum_loop();
+    f.helpers.push(HelperDecl::new("load-attr", Effect::MayRunPython).at(0x1000));
+    assert_eq!(err(&f), VerifyError::BadHelperName(HelperId(0)));
+    f.helpers[0].name = "".into();
+    assert_eq!(err(&f), VerifyError::BadHelperName(HelperId(0)));
+}
+
+#[test]
+fn two_helpers_with_one_name() {
+    let mut f = sum_loop();
+    let h = HelperDecl::new("box_int", Effect::MayRaise);
+    f.helpers.extend([h.at(0x1000), HelperDecl::new("other", Effect::Pure).at(0x1008), h.at(0x1010)]);
+    assert_eq!(err(&f), VerifyError::DuplicateHelper { first: HelperId(0), second: HelperId(2) });
+    assert_eq!(err(&f).to_string(), "helper 2 has the name of helper 0");
+}
+
+#[test]
+fn call_of_a_helper_beyond_the_table() {
+    let f = one_block(1, |b| {
+        let p = b.param(0);
+        b.call(HelperDecl::new("h", Effect::Pure).at(0x1000), &[p], None);
+        b.inst(Op::Call { helper: HelperId(1), args: vec![p], ret: Some(Type::I64) }, Some(Type::I64))
+    });
+    let e = VerifyError::UnknownHelper { block: B0, value: Value(2), helper: HelperId(1) };
+    assert_eq!(err(&f), e);
+    assert_eq!(e.to_string(), "b0: v2 calls helper 1, which is not in the table");
 }
 
 #[test]
@@ -464,7 +494,8 @@ fn result_of_the_wrong_type() {
     );
     let f = one_block(1, |b| {
         let p = b.param(0);
-        b.inst(Op::Call { target: 8, args: vec![p], ret: None }, Some(Type::I64))
+        let helper = b.helper(HelperDecl::new("h", Effect::Pure).at(8));
+        b.inst(Op::Call { helper, args: vec![p], ret: None }, Some(Type::I64))
     });
     assert_eq!(err(&f), VerifyError::ResultType { block: B0, value: Value(1), expected: None, found: Some(Type::I64) });
     let f = one_block(1, |b| {

@@ -861,3 +861,9 @@ mod tests {
         }
     }
 }
+
+/// Builds the range iterator a virtual one stands for (called when it must exist).
+pub unsafe extern "C" fn materialize_range_iter(cur: i64, stop: i64, step: i64) -> *mut PyObject {
+    // SAFETY: GIL held by the compiled code's caller.
+    unsafe { range_iterator(cur, stop, step) }
+}

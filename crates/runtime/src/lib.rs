@@ -12,5 +12,6 @@ pub mod helpers;
 pub mod hook;
 pub mod opcodes;
 pub mod policy;
+pub mod registry;
 pub mod stats;
 pub mod version;

@@ -8,8 +8,8 @@
 
 use backend_x86::{Backend, CompiledCode};
 use ir::{
-    Block, Builder, CheckedOp, Cond, ExitKind, FloatOp, Function, IntOp, Kind, Mem, Outcome, SnapshotEntry, SnapshotId,
-    Type, Value,
+    Block, Builder, CheckedOp, Cond, ExitKind, FloatOp, Function, Helper, IntOp, Kind, Mem, Outcome, SnapshotEntry,
+    SnapshotId, Type, Value,
 };
 
 /// Instantiates the suite for one backend: `conformance_suite!(dynasm, backend_x86::DynasmBackend);`.
@@ -37,6 +37,14 @@ macro_rules! conformance_suite {
 }
 
 use Type::{F64, I64};
+
+/// The test helper `f` (one of the `extern "sysv64" fn`s below), named after it. All are
+/// `Pure`: they compute, or touch only memory the test owns, and no backend reads effects.
+macro_rules! helper {
+    ($f:ident) => {
+        ir::HelperDecl::new(stringify!($f), ir::Effect::Pure).at($f as *const () as u64)
+    };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Building and running code
@@ -950,16 +958,16 @@ extern "sysv64" fn stack_misalignment() -> u64 {
 
 pub fn word_calls(backend: &dyn Backend) {
     let helpers = [
-        words0 as *const () as u64,
-        words1 as *const () as u64,
-        words2 as *const () as u64,
-        words3 as *const () as u64,
-        words4 as *const () as u64,
-        words5 as *const () as u64,
-        words6 as *const () as u64,
+        helper!(words0),
+        helper!(words1),
+        helper!(words2),
+        helper!(words3),
+        helper!(words4),
+        helper!(words5),
+        helper!(words6),
     ];
     let args: [u64; 6] = [1, u64::MAX, 1 << 63, 0x1234_5678, 42, 0xfeed_f00d_0000_0001];
-    for (n, &target) in helpers.iter().enumerate() {
+    for (n, target) in helpers.into_iter().enumerate() {
         let code = word_fn(backend, "call_words", 6, |b, p| b.call(target, &p[..n], Some(I64)));
         assert_eq!(returned(&code, &args), weigh(&args[..n]), "call with {n} word arguments");
     }
@@ -967,31 +975,24 @@ pub fn word_calls(backend: &dyn Backend) {
 
 pub fn double_calls(backend: &dyn Backend) {
     type Reference = fn(&[u64]) -> u64;
-    let cases: [(&str, u64, Vec<Type>, Type, Reference); 4] = [
-        ("mix2", mix2 as *const () as u64, vec![F64; 2], F64, |v| {
-            mix2(f64::from_bits(v[0]), f64::from_bits(v[1])).to_bits()
-        }),
-        ("doubles8", doubles8 as *const () as u64, vec![F64; 8], F64, |v| {
+    let cases: [(Helper, Vec<Type>, Type, Reference); 4] = [
+        (helper!(mix2), vec![F64; 2], F64, |v| mix2(f64::from_bits(v[0]), f64::from_bits(v[1])).to_bits()),
+        (helper!(doubles8), vec![F64; 8], F64, |v| {
             let x: Vec<f64> = v.iter().map(|&b| f64::from_bits(b)).collect();
             doubles8(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]).to_bits()
         }),
-        (
-            "interleaved",
-            interleaved as *const () as u64,
-            [[I64, F64]; 6].concat().into_iter().chain([F64, F64]).collect(),
-            F64,
-            |v| {
-                let x = |i: usize| f64::from_bits(v[i]);
-                interleaved(v[0], x(1), v[2], x(3), v[4], x(5), v[6], x(7), v[8], x(9), v[10], x(11), x(12), x(13))
-                    .to_bits()
-            },
-        ),
-        ("pick", pick as *const () as u64, vec![F64, I64, F64, I64], I64, |v| {
+        (helper!(interleaved), [[I64, F64]; 6].concat().into_iter().chain([F64, F64]).collect(), F64, |v| {
+            let x = |i: usize| f64::from_bits(v[i]);
+            interleaved(v[0], x(1), v[2], x(3), v[4], x(5), v[6], x(7), v[8], x(9), v[10], x(11), x(12), x(13))
+                .to_bits()
+        }),
+        (helper!(pick), vec![F64, I64, F64, I64], I64, |v| {
             pick(f64::from_bits(v[0]), v[1], f64::from_bits(v[2]), v[3])
         }),
     ];
-    for (name, target, operands, ret, reference) in cases {
-        let code = Harness::new(backend, name, &operands, |b, v, _| b.call(target, v, Some(ret)));
+    for (target, operands, ret, reference) in cases {
+        let name = target.name.clone();
+        let code = Harness::new(backend, &name, &operands, |b, v, _| b.call(target, v, Some(ret)));
         for seed in 0..4u64 {
             // Doubles ±(i + 1.5) and words that differ per argument and per run.
             let args: Vec<u64> = operands
@@ -1015,7 +1016,7 @@ pub fn double_calls(backend: &dyn Backend) {
 pub fn call_writes_memory(backend: &dyn Backend) {
     let code = word_fn(backend, "call_writes", 2, |b, p| {
         let before = b.load(Mem::I64, p[0], 0);
-        b.call(write_word as *const () as u64, &[p[0], p[1]], None);
+        b.call(helper!(write_word), &[p[0], p[1]], None);
         let after = b.load(Mem::I64, p[0], 0);
         b.int(IntOp::Sub, after, before)
     });
@@ -1039,7 +1040,7 @@ pub fn values_survive_calls(backend: &dyn Backend) {
             x,
             w,
         ];
-        b.call(clobber_caller_saved as *const () as u64, &[], None);
+        b.call(helper!(clobber_caller_saved), &[], None);
         for (i, &r) in results.iter().enumerate() {
             let mem = word_mem(b.value_type(r).expect("typed"));
             b.store(mem, base, 32 + 8 * i as i32, r);
@@ -1068,7 +1069,7 @@ pub fn call_stack_alignment(backend: &dyn Backend) {
             b.jump(head, &[zero, zero]);
             b.switch_to(head);
             let [i, acc] = block_params(b, head);
-            let misalignment = b.call(stack_misalignment as *const () as u64, &[], Some(I64));
+            let misalignment = b.call(helper!(stack_misalignment), &[], Some(I64));
             let acc = b.int(IntOp::Or, acc, misalignment);
             let one = b.iconst(1);
             let i = b.int(IntOp::Add, i, one);
@@ -1532,11 +1533,11 @@ pub fn calls_in_loops(backend: &dyn Backend) {
         b.branch(more, body, &[], done, &[]);
         b.switch_to(body);
         // The arguments in a rotated order: each wants the register another one is in.
-        let u = b.call(words3 as *const () as u64, &[x, acc, i], Some(I64));
-        let u2 = b.call(words3 as *const () as u64, &[i, x, acc], Some(I64));
-        b.call(clobber_caller_saved as *const () as u64, &[], None);
-        let v = b.call(mix2 as *const () as u64, &[z, y], Some(F64));
-        let w = b.call(pick as *const () as u64, &[z, x, y, i], Some(I64));
+        let u = b.call(helper!(words3), &[x, acc, i], Some(I64));
+        let u2 = b.call(helper!(words3), &[i, x, acc], Some(I64));
+        b.call(helper!(clobber_caller_saved), &[], None);
+        let v = b.call(helper!(mix2), &[z, y], Some(F64));
+        let w = b.call(helper!(pick), &[z, x, y, i], Some(I64));
         let t = b.int(IntOp::Xor, u, w);
         let t = b.int(IntOp::Add, t, u2);
         let acc2 = b.int(IntOp::Add, acc, t);
@@ -1849,7 +1850,7 @@ fn random_program(rng: &mut Rng) -> Function {
     let seven = b.iconst(7);
     let folded = pool.iter().copied().fold(seven, |acc, v| {
         let word = match b.value_type(v) {
-            Some(F64) => b.call(double_bits as *const () as u64, &[v], Some(I64)),
+            Some(F64) => b.call(helper!(double_bits), &[v], Some(I64)),
             _ => v,
         };
         let t = b.int(IntOp::Mul, acc, seven);
@@ -1948,18 +1949,18 @@ fn random_ops(b: &mut Builder, rng: &mut Rng, pool: &mut Vec<Value>, count: std:
             }
             16 => {
                 let args = [word(b, rng, pool), word(b, rng, pool), word(b, rng, pool)];
-                b.call(words3 as *const () as u64, &args, Some(I64))
+                b.call(helper!(words3), &args, Some(I64))
             }
             17 => {
                 let args = [double(b, rng, pool), double(b, rng, pool)];
-                b.call(mix2 as *const () as u64, &args, Some(F64))
+                b.call(helper!(mix2), &args, Some(F64))
             }
             18 => {
                 let args = [double(b, rng, pool), word(b, rng, pool), double(b, rng, pool), word(b, rng, pool)];
-                b.call(pick as *const () as u64, &args, Some(I64))
+                b.call(helper!(pick), &args, Some(I64))
             }
             _ => {
-                b.call(clobber_caller_saved as *const () as u64, &[], None);
+                b.call(helper!(clobber_caller_saved), &[], None);
                 continue;
             }
         };
@@ -2013,15 +2014,15 @@ fn interpret(f: &Function, args: &[u64]) -> (Outcome, Vec<u64>) {
                 Op::ICmp(cond, x, y) => icmp_reference(cond, get(x), get(y)) as u64,
                 Op::FCmp(cond, x, y) => fcmp_reference(cond, float(get(x)), float(get(y))) as u64,
                 Op::Select(c, x, y) => get(if get(c) != 0 { x } else { y }),
-                Op::Call { target, ref args, .. } => {
+                Op::Call { helper, ref args, .. } => {
                     let a: Vec<u64> = args.iter().map(|&x| get(x)).collect();
-                    match target {
-                        t if t == words3 as *const () as u64 => words3(a[0], a[1], a[2]),
-                        t if t == mix2 as *const () as u64 => mix2(float(a[0]), float(a[1])).to_bits(),
-                        t if t == pick as *const () as u64 => pick(float(a[0]), a[1], float(a[2]), a[3]),
-                        t if t == double_bits as *const () as u64 => double_bits(float(a[0])),
-                        t if t == clobber_caller_saved as *const () as u64 => 0,
-                        t => panic!("the interpreter does not know the helper at {t:#x}"),
+                    match f.helper(helper).name.as_ref() {
+                        "words3" => words3(a[0], a[1], a[2]),
+                        "mix2" => mix2(float(a[0]), float(a[1])).to_bits(),
+                        "pick" => pick(float(a[0]), a[1], float(a[2]), a[3]),
+                        "double_bits" => double_bits(float(a[0])),
+                        "clobber_caller_saved" => 0,
+                        name => panic!("the interpreter does not know the helper @{name}"),
                     }
                 }
                 Op::Guard { cond, expect, snapshot } => {

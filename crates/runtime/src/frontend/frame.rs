@@ -2,16 +2,14 @@
 //! and object identity, snapshots for leaving, and the checks that make it leave (tracing,
 //! the eval breaker at back edges).
 
+use crate::registry;
 use super::state::{AbstractValue, SlotKind, State};
 use super::{decline, Frontend, Result};
 use crate::bytecode::Instr;
 use crate::cpython::{
-    self,
-    ffi::PyObject,
-    slot_offset,
+    self, slot_offset,
     types::{false_ptr, true_ptr},
 };
-use crate::helpers;
 use ir::{Cond, ExitKind, IntOp, Kind, Mem, SnapshotEntry, SnapshotId, Type, TypeTag, Value};
 
 impl Frontend<'_> {
@@ -71,7 +69,7 @@ impl Frontend<'_> {
         self.ir.switch_to(free);
         // A finalizer may look at the frame (a warning's line number): point it here.
         self.set_prev_instr(self.current_pc);
-        self.ir.call(cpython::_Py_Dealloc as *const () as u64, &[obj], None);
+        self.ir.call(registry::dealloc(), &[obj], None);
         self.ir.jump(done, &[]);
         self.ir.switch_to(done);
     }
@@ -90,7 +88,7 @@ impl Frontend<'_> {
                 let digit = fe.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
                 fe.ir.int(IntOp::Mul, digit, size)
             },
-            |fe| fe.ir.call(helpers::unbox_int as *const () as u64, &[obj], Some(Type::I64)),
+            |fe| fe.ir.call(registry::unbox_int(), &[obj], Some(Type::I64)),
         )
     }
 
@@ -128,10 +126,10 @@ impl Frontend<'_> {
                         fe.incref(obj);
                         obj
                     },
-                    |fe| fe.ir.call(helpers::box_int as *const () as u64, &[v], Some(Type::I64)),
+                    |fe| fe.ir.call(registry::box_int(), &[v], Some(Type::I64)),
                 )
             }
-            AbstractValue::Double(v) => self.ir.call(helpers::box_float as *const () as u64, &[v], Some(Type::I64)),
+            AbstractValue::Double(v) => self.ir.call(registry::box_float(), &[v], Some(Type::I64)),
             AbstractValue::Const(Kind::IntConst(c)) => {
                 let id = self.tables.consts.add_int(c)?;
                 return Ok(self.const_object(id));
@@ -147,7 +145,7 @@ impl Frontend<'_> {
             }
             AbstractValue::Const(Kind::ObjConst(_, id)) => return Ok(self.const_object(id)),
             AbstractValue::Range(a, b, c) => {
-                self.ir.call(materialize_range_iter as *const () as u64, &[a, b, c], Some(Type::I64))
+                self.ir.call(registry::materialize_range_iter(), &[a, b, c], Some(Type::I64))
             }
             AbstractValue::Const(k) | AbstractValue::Obj(SlotKind::Is(k)) => {
                 return decline(format!("internal: boxing {k}"))
@@ -342,10 +340,4 @@ impl Frontend<'_> {
         let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, "eval_breaker");
         self.ir.guard(breaker, false, snap);
     }
-}
-
-/// Builds the range iterator a virtual one stands for (called when it must exist).
-unsafe extern "C" fn materialize_range_iter(cur: i64, stop: i64, step: i64) -> *mut PyObject {
-    // SAFETY: GIL held by the compiled code's caller.
-    unsafe { helpers::range_iterator(cur, stop, step) }
 }

@@ -2,13 +2,13 @@
 //! interpreter's own instruction would do it), and what follows any operation that may
 //! raise: the compiled exception handler or an exit.
 
+use crate::registry;
 use super::dispatch::Flow;
 use super::state::{AbstractValue, SlotKind, State};
 use super::{decline, Frontend, Result};
 use crate::bytecode::Instr;
-use crate::helpers::{self, StackOp};
 use crate::opcodes;
-use ir::{ExitKind, Kind, Type, Value};
+use ir::{Helper, ExitKind, Kind, Type, Value};
 
 /// What a generic operation does to the value stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl Frontend<'_> {
         self.leave_if_tracing(snap);
         // As the interpreter's exception_unwind: traceback entry, stack down to the handler's
         // depth, the offset of the raising instruction if asked, then the exception.
-        let exc = self.ir.call(helpers::enter_handler as *const () as u64, &[], Some(Type::I64));
+        let exc = self.ir.call(registry::enter_handler(), &[], Some(Type::I64));
         let mut hs = st.clone();
         if hs.depth < handler.depth {
             return decline("exception handler deeper than the stack");
@@ -81,19 +81,19 @@ impl Frontend<'_> {
         Ok(())
     }
 
-    /// Calls `op`, a generic stack operation, on the top `effect.inputs` values, leaving
+    /// Calls `helper`, a generic stack operation, on the top `effect.inputs` values, leaving
     /// `effect.outputs` objects: a whole instruction.
     pub(super) fn generic(
         &mut self,
         st: &mut State,
         ins: &Instr,
-        op: StackOp,
+        helper: Helper,
         effect: StackEffect,
         arg: i64,
         aux: i64,
     ) -> Result<Flow> {
         self.prepare_inputs(st, effect.inputs)?;
-        self.generic_prepared(st, ins, op, effect, arg, aux)?;
+        self.generic_prepared(st, ins, helper, effect, arg, aux)?;
         Ok(Flow::Next)
     }
 
@@ -113,7 +113,7 @@ impl Frontend<'_> {
         &mut self,
         st: &mut State,
         ins: &Instr,
-        op: StackOp,
+        helper: Helper,
         effect: StackEffect,
         arg: i64,
         aux: i64,
@@ -124,7 +124,7 @@ impl Frontend<'_> {
         let ptr = self.slot_address(self.code.nlocals + base);
         let arg = self.ir.iconst(arg);
         let aux = self.ir.iconst(aux);
-        let status = self.ir.call(op as *const () as u64, &[ptr, arg, aux], Some(Type::I64));
+        let status = self.ir.call(helper, &[ptr, arg, aux], Some(Type::I64));
         st.depth = base + effect.kept_on_failure;
         for i in base..st.depth {
             st.slots[self.code.nlocals + i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));

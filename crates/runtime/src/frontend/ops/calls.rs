@@ -2,6 +2,7 @@
 //! method descriptors called by their flags, inline-cached call sites, the generic call),
 //! the eval-breaker check after it, and `MAKE_FUNCTION`.
 
+use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
 use crate::frontend::dispatch::Flow;
@@ -47,7 +48,7 @@ impl Frontend<'_> {
                 let callee = unsafe { (*(self.tables.consts.get(id) as *mut cpython::PyFunctionObject)).func_code }
                     as *mut PyCodeObject;
                 let site = self.tables.add_direct_site(crate::calls::DirectSite::new(callee, key)) as i64;
-                self.generic(st, ins, crate::calls::call_function, StackEffect::of(ins), nargs as i64, site)?;
+                self.generic(st, ins, registry::call_function(), StackEffect::of(ins), nargs as i64, site)?;
                 // A direct call replaces one through the hook: compiling the caller pays.
                 self.balance.native();
                 return self.after_call(st, ins);
@@ -60,7 +61,7 @@ impl Frontend<'_> {
                 // The method constant needs no frame slot: the helper knows it.
                 self.prepare_inputs(st, nargs + 1)?;
                 let effect = StackEffect::of(ins);
-                self.generic_prepared(st, ins, helpers::call_method_descriptor, effect, nargs as i64, descr as i64)?;
+                self.generic_prepared(st, ins, registry::call_method_descriptor(), effect, nargs as i64, descr as i64)?;
                 self.balance.native();
                 return self.after_call(st, ins);
             }
@@ -74,11 +75,11 @@ impl Frontend<'_> {
             let mut site = crate::calls::DirectSite::new(std::ptr::null_mut(), key);
             site.method_site = method_site;
             let site = self.tables.add_direct_site(site) as i64;
-            self.generic(st, ins, crate::calls::call_cached, StackEffect::of(ins), nargs as i64, site)?;
+            self.generic(st, ins, registry::call_cached(), StackEffect::of(ins), nargs as i64, site)?;
             return self.after_call(st, ins);
         }
         let kw = kwnames.map_or(0, |k| k as i64);
-        self.generic(st, ins, helpers::call, StackEffect::of(ins), nargs as i64, kw)?;
+        self.generic(st, ins, registry::call(), StackEffect::of(ins), nargs as i64, kw)?;
         self.after_call(st, ins)
     }
 
@@ -92,7 +93,7 @@ impl Frontend<'_> {
         let (pending, go_on) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
         self.ir.branch(quiet, go_on, &[], pending, &[]);
         self.ir.switch_to(pending);
-        let ok = self.ir.call(helpers::handle_pending as *const () as u64, &[], Some(Type::I64));
+        let ok = self.ir.call(registry::handle_pending(), &[], Some(Type::I64));
         self.raise_unless(ok, st, ins)?;
         self.ir.jump(go_on, &[]);
         self.ir.switch_to(go_on);
@@ -101,7 +102,7 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn make_function(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let globals = self.req.globals as i64;
-        self.generic(st, ins, helpers::make_function, StackEffect::of(ins), ins.arg as i64, globals)?;
+        self.generic(st, ins, registry::make_function(), StackEffect::of(ins), ins.arg as i64, globals)?;
         Ok(Flow::Next)
     }
 }

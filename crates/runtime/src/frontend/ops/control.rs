@@ -1,12 +1,12 @@
 //! Control flow: the conditional and unconditional jumps, the truth of a value, two-way
 //! branches, and `FOR_ITER`, over a virtual `range` iterator when it can be one.
 
+use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::types::none_ptr;
 use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
-use crate::helpers;
 use crate::opcodes::*;
 use ir::{CheckedOp, Cond, Kind, Type, TypeTag, Value};
 
@@ -54,7 +54,7 @@ impl Frontend<'_> {
                 self.sync_locals(st)?;
                 let obj = self.load_slot(self.stack_index(st, 1));
                 self.set_prev_instr(ins.pc);
-                let t = self.ir.call(helpers::truth as *const () as u64, &[obj], Some(Type::I64));
+                let t = self.ir.call(registry::truth(), &[obj], Some(Type::I64));
                 let zero = self.ir.iconst(0);
                 let ok = self.ir.icmp(Cond::Ge, t, zero);
                 self.raise_unless(ok, st, ins)?;
@@ -128,7 +128,7 @@ impl Frontend<'_> {
                 let i = self.stack_index(st, from_top);
                 let obj = self.load_slot(i);
                 self.set_prev_instr(ins.pc);
-                let t = self.ir.call(helpers::truth_consume as *const () as u64, &[obj], Some(Type::I64));
+                let t = self.ir.call(registry::truth_consume(), &[obj], Some(Type::I64));
                 let mut after = st.clone();
                 after.depth -= from_top;
                 let zero = self.ir.iconst(0);
@@ -191,7 +191,7 @@ impl Frontend<'_> {
                 self.set_prev_instr(ins.pc);
                 let ptr = self.slot_address(self.stack_index(st, 1));
                 let zero = self.ir.iconst(0);
-                let status = self.ir.call(helpers::for_iter as *const () as u64, &[ptr, zero, zero], Some(Type::I64));
+                let status = self.ir.call(registry::for_iter(), &[ptr, zero, zero], Some(Type::I64));
                 self.raise_unless(status, st, ins)?;
                 let two = self.ir.iconst(2);
                 let ended = self.ir.icmp(Cond::Eq, status, two);

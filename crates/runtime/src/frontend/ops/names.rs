@@ -1,6 +1,7 @@
 //! Globals, cells and closures: `LOAD_GLOBAL`, `LOAD_DEREF`, `STORE_DEREF`, `MAKE_CELL`,
 //! `COPY_FREE_VARS`, `LOAD_CLOSURE`.
 
+use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{
     self,
@@ -10,7 +11,6 @@ use crate::cpython::{
 use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
-use crate::helpers;
 use crate::version::GlobalSite;
 use ir::{Cond, IntOp, Kind, Mem, Type};
 
@@ -35,7 +35,7 @@ impl Frontend<'_> {
         let value = self.diamond(
             both,
             |fe| fe.ir.load(Mem::I64, addr, GlobalSite::OFFSET_VALUE),
-            |fe| fe.ir.call(crate::version::load_global as *const () as u64, &[addr], Some(Type::I64)),
+            |fe| fe.ir.call(registry::load_global(), &[addr], Some(Type::I64)),
         );
         self.ir.guard(value, true, snap);
         // Builtins and functions are used as constants (so that `range` can be virtual and
@@ -126,7 +126,7 @@ impl Frontend<'_> {
         self.pop(st);
         let value = self.load_slot(top);
         let cell = self.load_slot(ins.arg as usize);
-        self.ir.call(helpers::store_deref as *const () as u64, &[cell, value], None);
+        self.ir.call(registry::store_deref(), &[cell, value], None);
         Ok(Flow::Next)
     }
 
@@ -134,7 +134,7 @@ impl Frontend<'_> {
         let i = ins.arg as usize;
         self.store_in_frame(st, i)?;
         let ptr = self.slot_address(i);
-        let ok = self.ir.call(helpers::make_cell as *const () as u64, &[ptr], Some(Type::I64));
+        let ok = self.ir.call(registry::make_cell(), &[ptr], Some(Type::I64));
         self.raise_unless(ok, st, ins)?;
         st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
         Ok(Flow::Next)
@@ -142,7 +142,7 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn copy_free_vars(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let n = self.ir.iconst(ins.arg as i64);
-        self.ir.call(helpers::copy_free_vars as *const () as u64, &[self.frame, n], None);
+        self.ir.call(registry::copy_free_vars(), &[self.frame, n], None);
         let first = self.code.nlocals - ins.arg as usize;
         for slot in &mut st.slots[first..self.code.nlocals] {
             *slot = AbstractValue::Obj(SlotKind::Is(Kind::Object));

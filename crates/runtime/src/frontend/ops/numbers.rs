@@ -1,13 +1,13 @@
 //! Numbers and comparisons: `BINARY_OP`, `COMPARE_OP`, the `UNARY_*` opcodes, `IS_OP` and
 //! `CONTAINS_OP`; unboxed when the kinds allow it, generic otherwise.
 
+use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{self, ffi};
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
-use crate::helpers;
 use crate::opcodes::*;
 use ir::{CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, Type, TypeTag, Value};
 
@@ -80,8 +80,8 @@ impl Frontend<'_> {
                 let r = match float_op {
                     Some(fop) => self.ir.float(fop, a, b),
                     None => {
-                        let f = if op == NB_FLOOR_DIVIDE { helpers::float_floor_div } else { helpers::float_mod };
-                        self.ir.call(f as *const () as u64, &[a, b], Some(Type::F64))
+                        let f = if op == NB_FLOOR_DIVIDE { registry::float_floor_div() } else { registry::float_mod() };
+                        self.ir.call(f, &[a, b], Some(Type::F64))
                     }
                 };
                 self.balance.native();
@@ -93,7 +93,7 @@ impl Frontend<'_> {
         if (op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float() {
             return self.small_int_binary(st, ins, op);
         }
-        self.generic(st, ins, helpers::binary_op, StackEffect::of(ins), ins.arg as i64, 0)
+        self.generic(st, ins, registry::binary_op(), StackEffect::of(ins), ins.arg as i64, 0)
     }
 
     /// `+` or `-` on objects that are usually small ints (results of calls, say): inline
@@ -140,7 +140,7 @@ impl Frontend<'_> {
         self.ir.jump(join, &[]);
         self.ir.switch_to(slow);
         let mut generic = st.clone();
-        self.generic_prepared(&mut generic, ins, helpers::binary_op, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic_prepared(&mut generic, ins, registry::binary_op(), StackEffect::of(ins), ins.arg as i64, 0)?;
         self.ir.jump(join, &[]);
         self.ir.switch_to(join);
         st.depth = base;
@@ -229,7 +229,7 @@ impl Frontend<'_> {
             let (a, b) = (self.float_value(lhs), self.float_value(rhs));
             self.ir.fcmp(cond, a, b)
         } else {
-            return self.generic(st, ins, helpers::compare_op, StackEffect::of(ins), ins.arg as i64, 0);
+            return self.generic(st, ins, registry::compare_op(), StackEffect::of(ins), ins.arg as i64, 0);
         };
         self.balance.native();
         st.depth -= 2;
@@ -269,7 +269,7 @@ impl Frontend<'_> {
                 Ok(Flow::Next)
             }
             None if ins.opcode != UNARY_NOT => {
-                self.generic(st, ins, helpers::unary_op, StackEffect::of(ins), ins.opcode as i64, 0)
+                self.generic(st, ins, registry::unary_op(), StackEffect::of(ins), ins.opcode as i64, 0)
             }
             None => Ok(Flow::Unsupported("truth_of_constant_object")),
         }
@@ -306,7 +306,7 @@ impl Frontend<'_> {
         } else if (non_number_const(a) && !pointer(b)) || (non_number_const(b) && !pointer(a)) {
             self.ir.iconst(0)
         } else {
-            return self.generic(st, ins, helpers::is_op, StackEffect::of(ins), ins.arg as i64, 0);
+            return self.generic(st, ins, registry::is_op(), StackEffect::of(ins), ins.arg as i64, 0);
         };
         let result = if ins.arg == 1 {
             let one = self.ir.iconst(1);
@@ -325,7 +325,7 @@ impl Frontend<'_> {
         self.set_prev_instr(ins.pc);
         let base = self.stack_index(st, 2);
         let (item, container) = (self.load_slot(base), self.load_slot(base + 1));
-        let r = self.ir.call(helpers::contains as *const () as u64, &[item, container], Some(Type::I64));
+        let r = self.ir.call(registry::contains(), &[item, container], Some(Type::I64));
         st.depth -= 2;
         let zero = self.ir.iconst(0);
         let ok = self.ir.icmp(Cond::Ge, r, zero);

@@ -2,6 +2,7 @@
 //! opcodes, `UNPACK_SEQUENCE`, the comprehension appends, `FORMAT_VALUE` and `GET_ITER`.
 //! (Where attribute and subscript specialization will land.)
 
+use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{
     ffi::PyObject,
@@ -11,20 +12,19 @@ use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
-use crate::helpers::{self, StackOp};
 use crate::opcodes::*;
-use ir::{Kind, TypeTag};
+use ir::{Helper, Kind, TypeTag};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn load_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
-        self.generic(st, ins, helpers::load_attr, StackEffect::of(ins), 0, name)?;
+        self.generic(st, ins, registry::load_attr(), StackEffect::of(ins), 0, name)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn store_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
-        self.generic(st, ins, helpers::store_attr, StackEffect::of(ins), 0, name)?;
+        self.generic(st, ins, registry::store_attr(), StackEffect::of(ins), 0, name)?;
         Ok(Flow::Next)
     }
 
@@ -33,7 +33,7 @@ impl Frontend<'_> {
         if self.load_method_descriptor(st, name) {
             return Ok(Flow::Next);
         }
-        self.generic(st, ins, helpers::load_method, StackEffect::of(ins), 0, name)?;
+        self.generic(st, ins, registry::load_method(), StackEffect::of(ins), 0, name)?;
         // The first output may be NULL.
         let i = self.stack_index(st, 2);
         st.slots[i] = AbstractValue::Obj(SlotKind::MaybeNull);
@@ -65,47 +65,47 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn binary_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::binary_subscr, StackEffect::of(ins), 0, 0)?;
+        self.generic(st, ins, registry::binary_subscr(), StackEffect::of(ins), 0, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn store_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::store_subscr, StackEffect::of(ins), 0, 0)?;
+        self.generic(st, ins, registry::store_subscr(), StackEffect::of(ins), 0, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_tuple(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::build_tuple, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::build_tuple(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_list(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::build_list, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::build_list(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_map(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::build_map, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::build_map(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_const_key_map(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::build_const_key_map, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::build_const_key_map(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_slice(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::build_slice, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::build_slice(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn build_string(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::build_string, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::build_string(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn unpack_sequence(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::unpack_sequence, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::unpack_sequence(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
@@ -117,24 +117,24 @@ impl Frontend<'_> {
         if !matches!(self.top(st, effect.inputs + ins.arg as usize), AbstractValue::Obj(_)) {
             return Ok(Flow::Unsupported("container_not_in_frame"));
         }
-        let (op, aux): (StackOp, i64) = match ins.opcode {
-            MAP_ADD => (helpers::map_add, 0),
-            SET_ADD => (helpers::collection_add, 1),
-            _ => (helpers::collection_add, 0),
+        let (op, aux): (Helper, i64) = match ins.opcode {
+            MAP_ADD => (registry::map_add(), 0),
+            SET_ADD => (registry::collection_add(), 1),
+            _ => (registry::collection_add(), 0),
         };
         self.generic(st, ins, op, effect, ins.arg as i64, aux)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn format_value(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, helpers::format_value, StackEffect::of(ins), ins.arg as i64, 0)?;
+        self.generic(st, ins, registry::format_value(), StackEffect::of(ins), ins.arg as i64, 0)?;
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn get_iter(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         // A virtual range is its own iterator (see `call`).
         if !matches!(self.top(st, 1), AbstractValue::Range(..)) {
-            self.generic(st, ins, helpers::get_iter, StackEffect::of(ins), 0, 0)?;
+            self.generic(st, ins, registry::get_iter(), StackEffect::of(ins), 0, 0)?;
         }
         Ok(Flow::Next)
     }

@@ -1,0 +1,84 @@
+//! Every runtime function that compiled code calls, declared once: its name in printed IR
+//! (`call @load_attr(...)`), what the call may do ([`Effect`]) and where it is.
+//!
+//! Each entry is a function returning the [`Helper`] the front end passes to
+//! `Builder::call`; generic stack operations are checked to have the [`StackOp`] signature.
+//! Effects, from least to most: `Pure` (no effect Python can see, cannot fail), `MayRaise`
+//! (may fail or change what Python sees, such as the exception state, but runs no Python
+//! code), `MayRunPython` (may run any Python code: `__eq__`, `__hash__`, finalizers of the
+//! references it drops, callees).
+
+use crate::helpers::StackOp;
+use ir::{Effect, Helper, HelperDecl};
+
+macro_rules! helpers {
+    ($($name:ident = $function:path, $effect:ident;)*) => {
+        $(
+            pub fn $name() -> Helper {
+                HelperDecl::new(stringify!($name), Effect::$effect).at($function as *const () as u64)
+            }
+        )*
+    };
+}
+
+macro_rules! stack_ops {
+    ($($name:ident = $function:path, $effect:ident;)*) => {
+        $(
+            pub fn $name() -> Helper {
+                let op: StackOp = $function;
+                HelperDecl::new(stringify!($name), Effect::$effect).at(op as *const () as u64)
+            }
+        )*
+    };
+}
+
+helpers! {
+    unbox_int = crate::helpers::unbox_int, Pure;
+    box_int = crate::helpers::box_int, MayRaise;
+    box_float = crate::helpers::box_float, MayRaise;
+    float_floor_div = crate::helpers::float_floor_div, Pure;
+    float_mod = crate::helpers::float_mod, Pure;
+    materialize_range_iter = crate::helpers::materialize_range_iter, MayRaise;
+    dealloc = crate::cpython::_Py_Dealloc, MayRunPython;
+    load_global = crate::version::load_global, Pure;
+    truth = crate::helpers::truth, MayRunPython;
+    truth_consume = crate::helpers::truth_consume, MayRunPython;
+    contains = crate::helpers::contains, MayRunPython;
+    for_iter = crate::helpers::for_iter, MayRunPython;
+    store_deref = crate::helpers::store_deref, MayRunPython;
+    make_cell = crate::helpers::make_cell, MayRaise;
+    copy_free_vars = crate::helpers::copy_free_vars, MayRaise;
+    push_exc_info = crate::helpers::push_exc_info, MayRaise;
+    pop_except = crate::helpers::pop_except, MayRunPython;
+    enter_handler = crate::helpers::enter_handler, MayRunPython;
+    handle_pending = crate::helpers::handle_pending, MayRunPython;
+}
+
+stack_ops! {
+    binary_op = crate::helpers::binary_op, MayRunPython;
+    compare_op = crate::helpers::compare_op, MayRunPython;
+    unary_op = crate::helpers::unary_op, MayRunPython;
+    is_op = crate::helpers::is_op, MayRunPython;
+    load_attr = crate::helpers::load_attr, MayRunPython;
+    store_attr = crate::helpers::store_attr, MayRunPython;
+    load_method = crate::helpers::load_method, MayRunPython;
+    binary_subscr = crate::helpers::binary_subscr, MayRunPython;
+    store_subscr = crate::helpers::store_subscr, MayRunPython;
+    build_tuple = crate::helpers::build_tuple, MayRaise;
+    build_list = crate::helpers::build_list, MayRaise;
+    build_map = crate::helpers::build_map, MayRunPython;
+    build_const_key_map = crate::helpers::build_const_key_map, MayRunPython;
+    build_slice = crate::helpers::build_slice, MayRunPython;
+    build_string = crate::helpers::build_string, MayRunPython;
+    unpack_sequence = crate::helpers::unpack_sequence, MayRunPython;
+    collection_add = crate::helpers::collection_add, MayRunPython;
+    map_add = crate::helpers::map_add, MayRunPython;
+    format_value = crate::helpers::format_value, MayRunPython;
+    get_iter = crate::helpers::get_iter, MayRunPython;
+    check_exc_match = crate::helpers::check_exc_match, MayRunPython;
+    make_function = crate::helpers::make_function, MayRaise;
+    call = crate::helpers::call, MayRunPython;
+    call_method_descriptor = crate::helpers::call_method_descriptor, MayRunPython;
+    call_function = crate::calls::call_function, MayRunPython;
+    call_cached = crate::calls::call_cached, MayRunPython;
+}
