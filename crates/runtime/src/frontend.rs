@@ -33,7 +33,7 @@ use crate::bytecode::{self, Instr};
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
 use crate::helpers::{self, StackOp};
 use crate::opcodes::*;
-use crate::version::{ConstPool, GlobalSite, SideTables};
+use crate::jit::side_tables::{load_global, ConstPool, DirectSite, GlobalSite, SideTables};
 use ir::{Block, Builder, CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, SnapshotEntry, SnapshotId, Type, TypeTag, Value};
 use std::collections::{BTreeSet, HashMap};
 
@@ -375,7 +375,7 @@ impl<'r> Frontend<'r> {
 
     fn emit_round(&mut self) -> Result<ir::Function> {
         // SAFETY: co_qualname is a str of the live code object.
-        let name = unsafe { crate::version::str_of((*self.code).co_qualname) };
+        let name = unsafe { cpython::str_of((*self.code).co_qualname) };
         self.b = Builder::new(&name, 2);
         self.ir_blocks.clear();
         self.tables.sites.clear();
@@ -1535,7 +1535,7 @@ impl<'r> Frontend<'r> {
         let value = self.diamond(
             both,
             |fe| fe.b.load(Mem::I64, addr, GlobalSite::OFFSET_VALUE),
-            |fe| fe.b.call(crate::version::load_global as *const () as u64, &[addr], Some(Type::I64)),
+            |fe| fe.b.call(load_global as *const () as u64, &[addr], Some(Type::I64)),
         );
         self.b.guard(value, true, snap);
         // Builtins and functions are used as constants (so that `range` can be virtual and
@@ -1958,7 +1958,7 @@ impl<'r> Frontend<'r> {
                 let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();
                 // SAFETY: a live function object from the pool.
                 let callee = unsafe { (*(self.tables.consts.get(id) as *mut cpython::PyFunctionObject)).func_code } as *mut PyCodeObject;
-                let site = self.tables.add_direct_site(crate::calls::DirectSite::new(callee, key)) as i64;
+                let site = self.tables.add_direct_site(DirectSite::new(callee, key)) as i64;
                 self.stack_op(st, ins, crate::calls::call_function, nargs + 2, 1, nargs as i64, site)?;
                 // A direct call replaces one through the hook: compiling the caller pays.
                 self.native_ops += 1;
@@ -1982,7 +1982,7 @@ impl<'r> Frontend<'r> {
             let method_site = first != AV::Obj(SlotKind::Null);
             let explicit = if method_site { nargs + 1 } else { nargs };
             let key = (1..=explicit).rev().map(|k| self.top(st, k).static_kind()).collect();
-            let mut site = crate::calls::DirectSite::new(std::ptr::null_mut(), key);
+            let mut site = DirectSite::new(std::ptr::null_mut(), key);
             site.method_site = method_site;
             let site = self.tables.add_direct_site(site) as i64;
             self.stack_op(st, ins, crate::calls::call_cached, nargs + 2, 1, nargs as i64, site)?;

@@ -8,7 +8,6 @@ pub mod calls;
 pub mod cpython;
 pub mod frontend;
 pub mod helpers;
-pub mod hook;
+pub mod jit;
 pub mod opcodes;
 pub mod stats;
-pub mod version;

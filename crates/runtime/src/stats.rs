@@ -2,7 +2,8 @@
 //! Exits are named `<area>_<reason>` by the snapshots that take them (`int_overflow`,
 //! `eval_breaker`, `exception`, ...).
 
-use crate::version::{str_of, CodeEntry};
+use crate::cpython::str_of;
+use crate::jit::code_cache::CodeEntry;
 use std::collections::BTreeMap;
 
 #[derive(Default)]
