@@ -5,6 +5,7 @@
 use crate::frontend::Start;
 use crate::jit::code_cache;
 use crate::jit::compile;
+use crate::jit::hook;
 use crate::jit::state::{self, Mode};
 use crate::stats::CodeStats;
 
@@ -28,7 +29,7 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     jit.options.verify = cfg!(debug_assertions) || std::env::var("PSYCO_VERIFY").is_ok_and(|v| v == "1");
     let all = all || matches!(jit.mode, Mode::Compiling { all: true });
     // SAFETY: GIL held.
-    unsafe { state::set_mode(Mode::Compiling { all }) };
+    unsafe { hook::set_mode(Mode::Compiling { all }) };
     Ok(())
 }
 
@@ -43,7 +44,7 @@ pub fn stop() {
     // SAFETY: GIL held.
     unsafe {
         if state::jit().mode != Mode::Off {
-            state::set_mode(Mode::Stopped);
+            hook::set_mode(Mode::Stopped);
         }
     }
 }
@@ -51,7 +52,7 @@ pub fn stop() {
 /// `disable()`: remove the hook and drop all compiled code.
 pub fn disable() {
     // SAFETY: GIL held.
-    unsafe { state::set_mode(Mode::Off) }
+    unsafe { hook::set_mode(Mode::Off) }
 }
 
 /// Marks a code object for compilation at its next call, by `backend` if named (else by the

@@ -11,6 +11,22 @@ use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, PyCodeObject, P
 use crate::helpers::{self, Slots};
 use crate::jit::side_tables::DirectSite;
 use std::ptr::null_mut;
+/// How a frame pushed here runs: through the JIT's hook, which implements this for [`Hook`]
+/// (`jit::hook::run_direct`). The JIT compiles the code that calls into this module and the
+/// front end names this module's entry points, so this module names only the interface:
+/// no module cycle, and static dispatch still inlines the hook's fast path.
+pub trait RunPushedFrame {
+    /// Runs `frame` through `site`'s cached version, or through the hook (a NULL `site`).
+    ///
+    /// # Safety
+    /// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live,
+    /// or NULL.
+    unsafe fn run(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut DirectSite) -> *mut PyObject;
+}
+
+/// The JIT's hook, as the runner of pushed frames.
+pub enum Hook {}
+
 /// Whether calls of `func` with `nargs` positional arguments can take the direct path: a
 /// plain function whose code takes exactly these positional arguments.
 ///
@@ -81,7 +97,7 @@ unsafe fn run_function(func: *mut PyObject, args: Slots, nargs: usize, site: *mu
         for i in 0..nlocals {
             *cpython::frame_slot(frame, i) = if i < nargs { *args.add(i) } else { null_mut() };
         }
-        let result = crate::jit::hook::run_direct(ts, frame, site);
+        let result = <Hook as RunPushedFrame>::run(ts, frame, site);
         clear_frame(frame);
         (*ts).datastack_top = frame as *mut *mut PyObject;
         result

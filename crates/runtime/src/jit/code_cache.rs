@@ -316,6 +316,33 @@ impl CodeEntry {
         self.all_versions().map(|v| *v.tables.back_edges).sum()
     }
 
+    /// This entry's counters, for `stats()`.
+    pub fn stats(&self) -> stats::CodeStats {
+        // SAFETY: the entry's code object is live while the entry is registered.
+        let (name, filename, firstlineno) =
+            unsafe { (cpython::str_of((*self.code).co_qualname), cpython::str_of((*self.code).co_filename), (*self.code).co_firstlineno) };
+        stats::CodeStats {
+            name,
+            filename,
+            firstlineno,
+            calls: self.calls,
+            native_entries: self.native_entries,
+            back_edges: self.back_edges(),
+            versions: self.versions.len(),
+            continuations: self.continuations.len(),
+            backends: {
+                let mut names: Vec<&'static str> = self.all_versions().map(|v| v.backend).collect();
+                names.sort_unstable();
+                names.dedup();
+                names
+            },
+            // A code object declined only for some argument kinds says why, too.
+            declined: self.declined.clone().or_else(|| (!self.declined_keys.is_empty()).then(|| frontend::MOSTLY_GENERIC.to_string())),
+            exits: self.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            compile_ns: self.compile_ns.get(),
+        }
+    }
+
     /// Every version held: call entries, then continuations.
     pub fn all_versions(&self) -> impl Iterator<Item = &Version> {
         self.versions.iter().chain(&self.continuations).map(|v| &**v)
@@ -336,7 +363,7 @@ pub fn code_stats(jit: &Jit) -> Vec<stats::CodeStats> {
         .map(|&e| {
             // SAFETY: registered entries are live; their code objects too.
             let e = unsafe { &*e };
-            stats::CodeStats::of(e)
+            e.stats()
         })
         .collect()
 }

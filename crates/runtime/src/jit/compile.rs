@@ -4,6 +4,7 @@
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::frontend::{self, CompileRequest, Start};
 use crate::jit::code_cache::{arg_kind, bind_code, drop_code_if_idle, ArgCheck, CodeEntry, Version};
+use crate::jit::side_tables::OutOfMemory;
 use crate::jit::state::{jit, Jit, Mode};
 use ir::Kind;
 use std::time::Instant;
@@ -36,6 +37,14 @@ unsafe fn free_kinds(frame: *mut InterpreterFrame) -> Vec<Kind> {
 
 /// Argument kinds declined one by one (as mostly generic) before the whole code is.
 const MAX_DECLINED_KEYS: usize = 4;
+
+// Here rather than beside either type: the side tables sit below the front end, and the
+// front end's module is being split (its `?` on a constant pool's result uses this).
+impl From<OutOfMemory> for frontend::Decline {
+    fn from(_: OutOfMemory) -> frontend::Decline {
+        frontend::Decline("out of memory while compiling".into())
+    }
+}
 
 /// Compiles a version for these argument kinds (or the generic one past the cap).
 pub(super) unsafe fn compile_version(

@@ -5,7 +5,7 @@ use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::frontend::Start;
 use crate::jit::code_cache::{arg_kind, CodeEntry, Version};
 use crate::jit::compile::build_version;
-use crate::jit::hook::{run_default, run_native, thread_allows_compiled};
+use crate::jit::run::{run_default, run_native, thread_allows_compiled};
 use crate::jit::state::{jit, Jit, Mode};
 use ir::{ExitKind, Kind};
 use std::os::raw::c_int;

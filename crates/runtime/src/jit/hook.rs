@@ -4,22 +4,38 @@
 //!
 //! All state here is touched only with the GIL held ([`crate::jit::state::GilCell`]).
 
+use crate::calls::{Hook, RunPushedFrame};
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::jit::code_cache::{arg_kind, drop_code_if_idle, entry_for, version_at, ArgCheck, CodeEntry, Version};
 use crate::jit::compile::compile_version;
-use crate::jit::side_tables::DirectSite;
 use crate::jit::deopt::after_exit;
+use crate::jit::run::{run_default, run_native, thread_allows_compiled};
+use crate::jit::side_tables::DirectSite;
 use crate::jit::state::{jit, Jit, Mode};
 use ir::Kind;
 use std::os::raw::c_int;
 use std::ptr::null_mut;
 
-/// Whether the thread lets a call run compiled: no tracing or profiling, nothing pending
-/// for the eval breaker (the interpreter handles it at the call's RESUME), recursion left.
-#[inline]
-pub(super) unsafe fn thread_allows_compiled(ts: *mut ThreadState) -> bool {
-    // SAFETY: the running thread's state, GIL held.
-    unsafe { (*(*ts).cframe).use_tracing == 0 && (*(*ts).interp).eval_breaker == 0 && (*ts).recursion_remaining > 0 }
+/// Installs or removes the hook to match `mode`.
+///
+/// # Safety
+/// GIL held.
+pub unsafe fn set_mode(mode: Mode) {
+    // SAFETY: GIL held by the caller.
+    unsafe {
+        let jit = jit();
+        let interp = (*cpython::thread_state()).interp;
+        match mode {
+            Mode::Off => {
+                // Passing the default evaluator stores NULL: the interpreter runs alone again.
+                cpython::_PyInterpreterState_SetEvalFrameFunc(interp, cpython::_PyEval_EvalFrameDefault);
+                jit.drop_pending = true;
+                drop_code_if_idle(jit);
+            }
+            _ => cpython::_PyInterpreterState_SetEvalFrameFunc(interp, eval_frame),
+        }
+        jit.mode = mode;
+    }
 }
 
 /// Whether the frame's arguments certainly have kinds that the key behind `checks` accepts,
@@ -38,11 +54,6 @@ const MAX_KEYED_ARGS: usize = 16;
 #[inline]
 fn accepts(key: &[Kind], actual: &[Kind]) -> bool {
     key.iter().zip(actual).all(|(k, a)| k == a || *k == Kind::Object || a.le(*k))
-}
-
-pub(super) unsafe fn run_default(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
-    // SAFETY: forwarding the hook's own arguments.
-    unsafe { cpython::_PyEval_EvalFrameDefault(ts, frame, throwflag) }
 }
 
 /// Python call depth below which the C stack is not checked (each level through the hook
@@ -88,7 +99,7 @@ fn c_stack_exhausted() -> bool {
 /// The hook itself: every Python frame CPython evaluates comes here first. The path for code
 /// psyco declined (generators, most resumptions) is kept tiny, so that it compiles to a few
 /// loads and a tail jump into the interpreter; everything else is in `select_and_run`.
-pub(super) unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
+unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
     // SAFETY: called by CPython with the GIL held, a live thread state and frame.
     unsafe {
         // The C stack only runs short in deep recursion: check it only there.
@@ -195,7 +206,7 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
 /// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live,
 /// or NULL for a call whose callee was only found at run time.
 #[inline(always)]
-pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut DirectSite) -> *mut PyObject {
+unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut DirectSite) -> *mut PyObject {
     // SAFETY: per the contract.
     unsafe {
         if site.is_null() {
@@ -234,12 +245,20 @@ pub unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, sit
     }
 }
 
+impl RunPushedFrame for Hook {
+    #[inline(always)]
+    unsafe fn run(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut DirectSite) -> *mut PyObject {
+        // SAFETY: `run_direct`'s contract is the trait's.
+        unsafe { run_direct(ts, frame, site) }
+    }
+}
+
 /// `_PyEval_EvalFrame` for a frame pushed by psyco itself: through the hook while psyco is
 /// installed, else straight to the interpreter.
 ///
 /// # Safety
 /// GIL held; `frame` a fresh, initialized frame on the thread's frame stack.
-pub unsafe fn evaluate(ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+unsafe fn evaluate(ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
     // SAFETY: per the contract.
     unsafe {
         if jit().mode == Mode::Off {
@@ -271,7 +290,7 @@ unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, t
 /// # Safety
 /// GIL held; `version` live and kept so by `active_native > 0`.
 #[inline(always)]
-pub(super) unsafe fn run_and_finish(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+unsafe fn run_and_finish(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
     // SAFETY: per the contract.
     unsafe {
         let outcome = run_native(e, version, ts, frame);
@@ -283,23 +302,3 @@ pub(super) unsafe fn run_and_finish(e: *mut CodeEntry, version: *mut Version, ts
     }
 }
 
-/// One activation of compiled code on `frame`.
-#[inline(always)]
-pub(super) unsafe fn run_native(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> ir::Outcome {
-    // SAFETY: per `run_and_finish`.
-    unsafe {
-        (*e).native_entries += 1;
-        // Link the frame for the whole activation, so that callees see it
-        // (sys._getframe, tracebacks), and count one level of recursion as the interpreter would.
-        let cframe = (*ts).cframe;
-        (*frame).previous = (*cframe).current_frame;
-        (*cframe).current_frame = frame;
-        (*ts).recursion_remaining -= 1;
-        let args = [frame as u64, ts as u64];
-        // The exit buffer was sized for this code when the version was made.
-        let outcome = ((*version).entry)(args.as_ptr(), (*version).exit_buffer.as_mut_ptr());
-        (*ts).recursion_remaining += 1;
-        (*(*ts).cframe).current_frame = (*frame).previous;
-        outcome
-    }
-}

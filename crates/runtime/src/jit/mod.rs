@@ -5,5 +5,6 @@ pub mod code_cache;
 pub mod compile;
 pub mod deopt;
 pub mod hook;
+pub mod run;
 pub mod side_tables;
 pub mod state;

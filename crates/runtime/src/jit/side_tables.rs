@@ -3,10 +3,14 @@
 //! embedded in the code, so each lives in a box of its own.
 
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
-use crate::frontend::Decline;
 use crate::jit::code_cache::{CodeEntry, Version};
 use ir::Kind;
 use std::ptr::null_mut;
+
+/// A constant could not be made (CPython ran out of memory; its error is cleared): the
+/// compilation needing it is declined (the front end's `Decline` converts from it).
+#[derive(Debug)]
+pub struct OutOfMemory;
 
 /// Objects a version's code refers to as constants, each held by a strong reference.
 #[derive(Default)]
@@ -42,7 +46,7 @@ impl ConstPool {
     }
 
     /// The object of the int constant `v`.
-    pub fn add_int(&mut self, v: i64) -> Result<u32, Decline> {
+    pub fn add_int(&mut self, v: i64) -> Result<u32, OutOfMemory> {
         if let Some(id) = self.number(Kind::IntConst(v)) {
             return Ok(id);
         }
@@ -53,7 +57,7 @@ impl ConstPool {
     }
 
     /// The object of the float constant `v`.
-    pub fn add_float(&mut self, v: f64) -> Result<u32, Decline> {
+    pub fn add_float(&mut self, v: f64) -> Result<u32, OutOfMemory> {
         if let Some(id) = self.number(Kind::float_const(v)) {
             return Ok(id);
         }
@@ -63,11 +67,11 @@ impl ConstPool {
         Ok(id)
     }
 
-    fn add_new(&mut self, obj: *mut PyObject) -> Result<u32, Decline> {
+    fn add_new(&mut self, obj: *mut PyObject) -> Result<u32, OutOfMemory> {
         if obj.is_null() {
             // SAFETY: clearing the pending MemoryError with the GIL held.
             unsafe { ffi::PyErr_Clear() };
-            return Err(Decline("out of memory while compiling".into()));
+            return Err(OutOfMemory);
         }
         let id = self.add(obj);
         // SAFETY: `add` took its own reference (or found an equal pointer); drop ours.

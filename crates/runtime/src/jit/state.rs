@@ -2,8 +2,7 @@
 //! [`jit`] with the GIL held ([`GilCell`]).
 
 use crate::cpython::{self, ffi::PyObject, ThreadState};
-use crate::jit::code_cache::{drop_code_if_idle, free_code_entry, CodeEntry};
-use crate::jit::hook::eval_frame;
+use crate::jit::code_cache::{free_code_entry, CodeEntry};
 use crate::stats::Stats;
 use std::cell::UnsafeCell;
 use std::ptr::null_mut;
@@ -127,24 +126,3 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
     })
 }
 
-/// Installs or removes the hook to match `mode`.
-///
-/// # Safety
-/// GIL held.
-pub unsafe fn set_mode(mode: Mode) {
-    // SAFETY: GIL held by the caller.
-    unsafe {
-        let jit = jit();
-        let interp = (*cpython::thread_state()).interp;
-        match mode {
-            Mode::Off => {
-                // Passing the default evaluator stores NULL: the interpreter runs alone again.
-                cpython::_PyInterpreterState_SetEvalFrameFunc(interp, cpython::_PyEval_EvalFrameDefault);
-                jit.drop_pending = true;
-                drop_code_if_idle(jit);
-            }
-            _ => cpython::_PyInterpreterState_SetEvalFrameFunc(interp, eval_frame),
-        }
-        jit.mode = mode;
-    }
-}
