@@ -3,7 +3,10 @@
 //! Every function here must be called with the GIL held.
 
 use crate::frontend::Start;
-use crate::hook::{self, Mode};
+use crate::jit::code_cache;
+use crate::jit::compile;
+use crate::jit::hook;
+use crate::jit::state::{self, Mode};
 use crate::stats::CodeStats;
 
 /// `full()` / `bind()` mode switches. `backend` is a backend name; `all` compiles every
@@ -11,7 +14,7 @@ use crate::stats::CodeStats;
 pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Result<(), String> {
     crate::cpython::check_layout()?;
     // SAFETY: GIL held (this module's contract).
-    let jit = unsafe { hook::jit() };
+    let jit = unsafe { state::jit() };
     if let Some(name) = backend {
         jit.options.backend = backend_named(name)?;
     }
@@ -41,7 +44,7 @@ fn backend_named(name: &str) -> Result<&'static dyn backend_x86::Backend, String
 pub fn stop() {
     // SAFETY: GIL held.
     unsafe {
-        if hook::jit().mode != Mode::Off {
+        if state::jit().mode != Mode::Off {
             hook::set_mode(Mode::Stopped);
         }
     }
@@ -61,11 +64,11 @@ pub fn disable() {
 pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str>, rec: u32) -> Result<(), String> {
     let backend = backend.map(backend_named).transpose()?;
     // SAFETY: GIL held; `code` is live per the contract.
-    if unsafe { !hook::bind_code(code, backend, rec) } {
+    if unsafe { !code_cache::bind_code(code, backend, rec) } {
         return Err("could not attach psyco's data to the code object".into());
     }
     // SAFETY: GIL held.
-    if unsafe { hook::jit().mode } == Mode::Off {
+    if unsafe { state::jit().mode } == Mode::Off {
         enable(false, None, None)?;
     }
     Ok(())
@@ -77,7 +80,7 @@ pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str
 /// `code` must be a live code object.
 pub unsafe fn is_compiled(code: *mut crate::cpython::PyCodeObject) -> bool {
     // SAFETY: GIL held; `code` is live per the contract.
-    unsafe { hook::entry_of(code) }.is_some_and(|e| !e.versions.is_empty())
+    unsafe { code_cache::entry_of(code) }.is_some_and(|e| !e.versions.is_empty())
 }
 
 /// The global counters and the per-code ones.
@@ -100,7 +103,7 @@ pub struct Report {
 
 pub fn report() -> Report {
     // SAFETY: GIL held.
-    let jit = unsafe { hook::jit() };
+    let jit = unsafe { state::jit() };
     let live: Vec<_> = jit
         .entries
         .iter()
@@ -126,7 +129,7 @@ pub fn report() -> Report {
         code_bytes_live: live.iter().sum(),
         declined: jit.stats.declined.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         exits: jit.stats.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        codes: hook::code_stats(jit),
+        codes: code_cache::code_stats(jit),
     }
 }
 
@@ -139,7 +142,7 @@ pub fn report() -> Report {
 pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addresses: bool) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     // SAFETY: GIL held; `code` is live per the contract.
-    if let Some(entry) = unsafe { hook::entry_of(code) } {
+    if let Some(entry) = unsafe { code_cache::entry_of(code) } {
         for v in entry.all_versions() {
             let kinds = v.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
             let key = match v.start {
@@ -173,9 +176,9 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) -> Result<(), String> {
-    let reason = if forever { hook::CANNOT_COMPILE } else { hook::UNBOUND };
+    let reason = if forever { code_cache::CANNOT_COMPILE } else { code_cache::UNBOUND };
     // SAFETY: GIL held; `code` is live per the contract.
-    if unsafe { hook::release_code(code, reason) } {
+    if unsafe { code_cache::release_code(code, reason) } {
         Ok(())
     } else {
         Err("could not attach psyco's data to the code object".into())
@@ -186,15 +189,15 @@ pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) ->
 /// gives back the previous one (a reference the caller now owns, or NULL).
 pub fn swap_filter(filter: *mut crate::cpython::ffi::PyObject) -> *mut crate::cpython::ffi::PyObject {
     // SAFETY: GIL held.
-    let jit = unsafe { hook::jit() };
+    let jit = unsafe { state::jit() };
     std::mem::replace(&mut jit.filter, filter)
 }
 
-/// Memory limits in bytes of live code and side tables (see `hook::Options`); clears the
+/// Memory limits in bytes of live code and side tables (see `state::Options`); clears the
 /// record of a limit reached.
 pub fn set_memory_limits(stop: Option<usize>, max: Option<usize>) {
     // SAFETY: GIL held.
-    let jit = unsafe { hook::jit() };
+    let jit = unsafe { state::jit() };
     jit.options.memory_stop = stop;
     jit.options.memory_max = max;
     jit.limit_reached = None;
@@ -203,20 +206,20 @@ pub fn set_memory_limits(stop: Option<usize>, max: Option<usize>) {
 /// Live bytes, and which memory limit stopped compilation (if one did).
 pub fn memory() -> (usize, Option<&'static str>) {
     // SAFETY: GIL held.
-    let jit = unsafe { hook::jit() };
-    (hook::live_bytes(jit), jit.limit_reached)
+    let jit = unsafe { state::jit() };
+    (compile::live_bytes(jit), jit.limit_reached)
 }
 
 /// Starts or stops recording events for `psyco.log()`.
 pub fn set_logging(on: bool) {
     // SAFETY: GIL held.
-    unsafe { hook::jit() }.log_events = on;
+    unsafe { state::jit() }.log_events = on;
 }
 
 /// The events recorded since the last call (seconds since the epoch, text).
 pub fn take_events() -> Vec<(f64, String)> {
     // SAFETY: GIL held.
-    std::mem::take(&mut unsafe { hook::jit() }.events)
+    std::mem::take(&mut unsafe { state::jit() }.events)
 }
 
 /// Side exits taken from the code object's versions: (version number, reason, bytecode
@@ -227,7 +230,7 @@ pub fn take_events() -> Vec<(f64, String)> {
 pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize, String, u32, u64)> {
     let mut out = Vec::new();
     // SAFETY: GIL held; `code` is live per the contract.
-    if let Some(entry) = unsafe { hook::entry_of(code) } {
+    if let Some(entry) = unsafe { code_cache::entry_of(code) } {
         for (i, v) in entry.all_versions().enumerate() {
             for (snap, &count) in v.snapshots.iter().zip(&v.exit_counts) {
                 if count > 0 {
@@ -243,7 +246,7 @@ pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize,
 /// Code objects that have compiled versions.
 pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
     // SAFETY: GIL held.
-    let jit = unsafe { hook::jit() };
+    let jit = unsafe { state::jit() };
     let mut codes = Vec::new();
     for &e in &jit.entries {
         // SAFETY: registered entries are live.
@@ -261,14 +264,14 @@ pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
 /// `code` must be a live code object.
 pub unsafe fn declined_reason(code: *mut crate::cpython::PyCodeObject) -> Option<String> {
     // SAFETY: GIL held; `code` is live per the contract.
-    unsafe { hook::entry_of(code) }.and_then(|e| e.declined.clone())
+    unsafe { code_cache::entry_of(code) }.and_then(|e| e.declined.clone())
 }
 
 /// Makes the calling thread compile nothing (`quiet`), or compile again: psyco's own
 /// profiler threads are quiet, so that they do not spend the memory limits.
 pub fn set_thread_quiet(quiet: bool) {
     // SAFETY: GIL held.
-    let jit = unsafe { hook::jit() };
+    let jit = unsafe { state::jit() };
     let ts = crate::cpython::thread_state();
     jit.quiet_threads.retain(|&t| t != ts);
     if quiet {

@@ -9,44 +9,23 @@
 
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, PyCodeObject, PyFrameObject, PyFunctionObject, ThreadState};
 use crate::helpers::{self, Slots};
-use crate::version::{CodeEntry, Version};
-use ir::Kind;
+use crate::jit::side_tables::DirectSite;
 use std::ptr::null_mut;
-
-/// A call site of a Python function, remembering which compiled version of the callee its
-/// calls run, so that later calls skip the hook's version selection.
-pub struct DirectSite {
-    /// The callee's code (a strong reference), known when compiling (a constant function) or
-    /// learned at the first call (NULL until then; see [`call_cached`]).
-    pub callee: *mut PyCodeObject,
-    /// Kinds the caller's code guarantees for the arguments.
-    pub key: Vec<Kind>,
-    /// The callee's code entry and version, valid while `generation` is the JIT's.
-    pub entry: *mut CodeEntry,
-    pub version: *mut Version,
-    /// 0: not resolved yet.
-    pub generation: u64,
-    /// The site's static kinds (`key`) fit the cached version: no argument check needed.
-    pub always_fits: bool,
-    /// The site calls methods (`[method, self, args...]`); `key` starts with `self`.
-    pub method_site: bool,
+/// How a frame pushed here runs: through the JIT's hook, which implements this for [`Hook`]
+/// (`jit::hook::run_direct`). The JIT compiles the code that calls into this module and the
+/// front end names this module's entry points, so this module names only the interface:
+/// no module cycle, and static dispatch still inlines the hook's fast path.
+pub trait RunPushedFrame {
+    /// Runs `frame` through `site`'s cached version, or through the hook (a NULL `site`).
+    ///
+    /// # Safety
+    /// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live,
+    /// or NULL.
+    unsafe fn run(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut DirectSite) -> *mut PyObject;
 }
 
-impl DirectSite {
-    /// A site for calls of `callee` (or of what its first call finds, when NULL).
-    pub fn new(callee: *mut PyCodeObject, key: Vec<Kind>) -> DirectSite {
-        // SAFETY: `callee` is NULL or a live code object; GIL held.
-        unsafe { ffi::Py_XINCREF(callee as *mut PyObject) };
-        DirectSite { callee, key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false, method_site: false }
-    }
-}
-
-impl Drop for DirectSite {
-    fn drop(&mut self) {
-        // SAFETY: versions (and their sites) are dropped with the GIL held.
-        unsafe { ffi::Py_XDECREF(self.callee as *mut PyObject) };
-    }
-}
+/// The JIT's hook, as the runner of pushed frames.
+pub enum Hook {}
 
 /// Whether calls of `func` with `nargs` positional arguments can take the direct path: a
 /// plain function whose code takes exactly these positional arguments.
@@ -118,7 +97,7 @@ unsafe fn run_function(func: *mut PyObject, args: Slots, nargs: usize, site: *mu
         for i in 0..nlocals {
             *cpython::frame_slot(frame, i) = if i < nargs { *args.add(i) } else { null_mut() };
         }
-        let result = crate::hook::run_direct(ts, frame, site);
+        let result = <Hook as RunPushedFrame>::run(ts, frame, site);
         clear_frame(frame);
         (*ts).datastack_top = frame as *mut *mut PyObject;
         result

@@ -40,7 +40,7 @@ helpers! {
     float_mod = crate::helpers::float_mod, Pure;
     materialize_range_iter = crate::helpers::materialize_range_iter, MayRaise;
     dealloc = crate::cpython::_Py_Dealloc, MayRunPython;
-    load_global = crate::version::load_global, Pure;
+    load_global = crate::jit::side_tables::load_global, Pure;
     truth = crate::helpers::truth, MayRunPython;
     truth_consume = crate::helpers::truth_consume, MayRunPython;
     contains = crate::helpers::contains, MayRunPython;

@@ -2,7 +2,6 @@
 //! Exits are named `<area>_<reason>` by the snapshots that take them (`int_overflow`,
 //! `eval_breaker`, `exception`, ...).
 
-use crate::version::{str_of, CodeEntry};
 use std::collections::BTreeMap;
 
 #[derive(Default)]
@@ -73,34 +72,4 @@ pub struct CodeStats {
     pub exits: BTreeMap<String, u64>,
     /// Time spent compiling this code, declined attempts included.
     pub compile_ns: u64,
-}
-
-impl CodeStats {
-    pub fn of(e: &CodeEntry) -> CodeStats {
-        // SAFETY: the entry's code object is live while the entry is registered.
-        let (name, filename, firstlineno) =
-            unsafe { (str_of((*e.code).co_qualname), str_of((*e.code).co_filename), (*e.code).co_firstlineno) };
-        CodeStats {
-            name,
-            filename,
-            firstlineno,
-            calls: e.calls,
-            native_entries: e.native_entries,
-            back_edges: e.back_edges(),
-            versions: e.versions.len(),
-            continuations: e.continuations.len(),
-            backends: {
-                let mut names: Vec<&'static str> = e.all_versions().map(|v| v.backend).collect();
-                names.sort_unstable();
-                names.dedup();
-                names
-            },
-            // A code object declined only for some argument kinds says why, too.
-            declined: e.declined.clone().or_else(|| {
-                (!e.declined_keys.is_empty()).then(|| crate::frontend::MOSTLY_GENERIC.to_string())
-            }),
-            exits: e.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            compile_ns: e.compile_ns.get(),
-        }
-    }
 }

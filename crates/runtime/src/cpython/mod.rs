@@ -396,3 +396,23 @@ pub fn check_layout() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A Python str as a Rust String (lossy; for names in reports).
+///
+/// # Safety
+/// `s` must be a live str (or NULL).
+pub unsafe fn str_of(s: *mut PyObject) -> String {
+    if s.is_null() {
+        return String::new();
+    }
+    // SAFETY: per the contract; PyUnicode_AsUTF8AndSize returns a buffer owned by `s`.
+    unsafe {
+        let mut len = 0;
+        let p = ffi::PyUnicode_AsUTF8AndSize(s, &mut len);
+        if p.is_null() {
+            ffi::PyErr_Clear();
+            return String::from("?");
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len as usize)).into_owned()
+    }
+}

@@ -45,7 +45,7 @@ mod state;
 mod versions;
 
 use crate::cpython::{ffi::PyObject, PyCodeObject};
-use crate::version::SideTables;
+use crate::jit::side_tables::SideTables;
 use balance::Balance;
 use code_info::CodeInfo;
 use ir::{Block, Builder, Kind, Value};

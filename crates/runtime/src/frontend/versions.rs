@@ -8,7 +8,7 @@ use super::CompileCost;
 use super::balance::Balance;
 use super::{decline, Frontend, Result, Start, MOSTLY_GENERIC};
 use crate::cpython::{self, slot_offset, types::true_ptr};
-use crate::version::ConstPool;
+use crate::jit::side_tables::ConstPool;
 use ir::{Block, Builder, Cond, Kind, Mem, Type, Value};
 
 /// Versions of one bytecode block before the last one turns generic.
@@ -38,7 +38,7 @@ impl Frontend<'_> {
 
     fn emit_round(&mut self) -> Result<ir::Function> {
         // SAFETY: co_qualname is a str of the live code object.
-        let name = unsafe { crate::version::str_of((*self.code.object).co_qualname) };
+        let name = unsafe { crate::cpython::str_of((*self.code.object).co_qualname) };
         self.ir = Builder::new(&name, 2);
         self.ir_blocks.clear();
         self.tables.sites.clear();

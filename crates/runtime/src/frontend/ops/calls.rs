@@ -47,7 +47,7 @@ impl Frontend<'_> {
                 // SAFETY: a live function object from the pool.
                 let callee = unsafe { (*(self.tables.consts.get(id) as *mut cpython::PyFunctionObject)).func_code }
                     as *mut PyCodeObject;
-                let site = self.tables.add_direct_site(crate::calls::DirectSite::new(callee, key)) as i64;
+                let site = self.tables.add_direct_site(crate::jit::side_tables::DirectSite::new(callee, key)) as i64;
                 self.generic(st, ins, registry::call_function(), StackEffect::of(ins), nargs as i64, site)?;
                 // A direct call replaces one through the hook: compiling the caller pays.
                 self.balance.native();
@@ -72,7 +72,7 @@ impl Frontend<'_> {
             let method_site = first != AbstractValue::Obj(SlotKind::Null);
             let explicit = if method_site { nargs + 1 } else { nargs };
             let key = (1..=explicit).rev().map(|k| self.top(st, k).static_kind()).collect();
-            let mut site = crate::calls::DirectSite::new(std::ptr::null_mut(), key);
+            let mut site = crate::jit::side_tables::DirectSite::new(std::ptr::null_mut(), key);
             site.method_site = method_site;
             let site = self.tables.add_direct_site(site) as i64;
             self.generic(st, ins, registry::call_cached(), StackEffect::of(ins), nargs as i64, site)?;

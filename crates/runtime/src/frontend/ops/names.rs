@@ -11,7 +11,7 @@ use crate::cpython::{
 use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
-use crate::version::GlobalSite;
+use crate::jit::side_tables::GlobalSite;
 use ir::{Cond, IntOp, Kind, Mem, Type};
 
 impl Frontend<'_> {

@@ -1,0 +1,330 @@
+//! The PEP 523 frame-evaluation hook: choosing (or compiling) a version for each call,
+//! running it on CPython's own frame, and handing the frame to the interpreter when compiled
+//! code leaves. Calls that compiled code makes directly enter at [`run_direct`].
+//!
+//! All state here is touched only with the GIL held ([`crate::jit::state::GilCell`]).
+
+use crate::calls::{Hook, RunPushedFrame};
+use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
+use crate::jit::code_cache::{arg_kind, drop_code_if_idle, entry_for, version_at, ArgCheck, CodeEntry, Version};
+use crate::jit::compile::compile_version;
+use crate::jit::deopt::after_exit;
+use crate::jit::run::{run_default, run_native, thread_allows_compiled};
+use crate::jit::side_tables::DirectSite;
+use crate::jit::state::{jit, Jit, Mode};
+use crate::policy::{BodyRun, CodeShape};
+use ir::Kind;
+use std::os::raw::c_int;
+use std::ptr::null_mut;
+
+/// Installs or removes the hook to match `mode`.
+///
+/// # Safety
+/// GIL held.
+pub unsafe fn set_mode(mode: Mode) {
+    // SAFETY: GIL held by the caller.
+    unsafe {
+        let jit = jit();
+        let interp = (*cpython::thread_state()).interp;
+        match mode {
+            Mode::Off => {
+                // Passing the default evaluator stores NULL: the interpreter runs alone again.
+                cpython::_PyInterpreterState_SetEvalFrameFunc(interp, cpython::_PyEval_EvalFrameDefault);
+                jit.drop_pending = true;
+                drop_code_if_idle(jit);
+            }
+            _ => cpython::_PyInterpreterState_SetEvalFrameFunc(interp, eval_frame),
+        }
+        jit.mode = mode;
+    }
+}
+
+/// Whether the frame's arguments certainly have kinds that the key behind `checks` accepts,
+/// by one type test per argument; `false` means "ask the full selection".
+#[inline]
+unsafe fn fits_quickly(checks: &[ArgCheck], frame: *mut InterpreterFrame) -> bool {
+    // SAFETY: the frame's first `checks.len()` slots hold its arguments.
+    unsafe { checks.iter().enumerate().all(|(i, c)| c.passes(*cpython::frame_slot(frame, i))) }
+}
+
+/// Functions with more argument slots than this run interpreted (their key would not fit
+/// the hook's stack buffer).
+const MAX_KEYED_ARGS: usize = 16;
+
+/// Whether a version compiled for `key` accepts arguments of kinds `actual`.
+#[inline]
+fn accepts(key: &[Kind], actual: &[Kind]) -> bool {
+    key.iter().zip(actual).all(|(k, a)| k == a || *k == Kind::Object || a.le(*k))
+}
+
+/// Python call depth below which the C stack is not checked (each level through the hook
+/// costs at most a few hundred bytes of it; threads have megabytes).
+const SHALLOW_DEPTH: i32 = 2000;
+
+/// C stack kept free below the guard: enough for the interpreter to raise and unwind.
+const C_STACK_MARGIN: usize = 256 * 1024;
+
+thread_local! {
+    /// Lowest stack address this thread may reach before the guard trips (0: not known yet).
+    static STACK_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// This thread's stack limit, from the bounds pthread reports.
+fn stack_limit() -> usize {
+    STACK_LIMIT.with(|limit| {
+        if limit.get() == 0 {
+            // SAFETY: plain pthread queries on the current thread with a local attr object.
+            let low = unsafe {
+                let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+                let (mut addr, mut size) = (null_mut(), 0usize);
+                let ok = libc::pthread_getattr_np(libc::pthread_self(), &mut attr) == 0
+                    && libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+                libc::pthread_attr_destroy(&mut attr);
+                if ok { addr as usize } else { 1 }
+            };
+            limit.set(low + C_STACK_MARGIN);
+        }
+        limit.get()
+    })
+}
+
+/// Whether the C stack is nearly exhausted. With the hook installed every Python call is a
+/// C call (3.11 stops inlining them), so deep recursion with a raised recursion limit would
+/// overflow the C stack: psyco raises RecursionError instead.
+#[inline(never)]
+fn c_stack_exhausted() -> bool {
+    let marker = 0u8;
+    (std::ptr::addr_of!(marker) as usize) < stack_limit()
+}
+
+/// The hook itself: every Python frame CPython evaluates comes here first. The path for code
+/// psyco declined (generators, most resumptions) is kept tiny, so that it compiles to a few
+/// loads and a tail jump into the interpreter; everything else is in `select_and_run`.
+unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
+    // SAFETY: called by CPython with the GIL held, a live thread state and frame.
+    unsafe {
+        // The C stack only runs short in deep recursion: check it only there.
+        if (*ts).recursion_limit - (*ts).recursion_remaining > SHALLOW_DEPTH && c_stack_exhausted() {
+            return recursion_error();
+        }
+        let code = (*frame).f_code;
+        // The most common case first: code psyco declined runs in the interpreter.
+        let known = cpython::code_extra(code, jit().extra_index) as *mut CodeEntry;
+        if !known.is_null() && (*known).declined.is_some() {
+            if (*known).shape == CodeShape::NotAFunction {
+                return run_body(ts, frame, throwflag);
+            }
+            return run_default(ts, frame, throwflag);
+        }
+        select_and_run(ts, frame, throwflag, known)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn recursion_error() -> *mut PyObject {
+    // SAFETY: GIL held (called from the hook).
+    unsafe { ffi::PyErr_SetString(ffi::PyExc_RecursionError, c"maximum recursion depth exceeded".as_ptr()) };
+    null_mut()
+}
+
+/// Runs a module or class body in the interpreter, counting the imports in progress for the
+/// compilation policy (`policy::BodyRun`).
+#[cold]
+#[inline(never)]
+unsafe fn run_body(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
+    // SAFETY: per `eval_frame`; `jit()` is re-read after the body ran (it may have re-entered).
+    unsafe {
+        if BodyRun::of((*frame).f_globals) == BodyRun::Main {
+            return run_default(ts, frame, throwflag);
+        }
+        jit().bodies_importing += 1;
+        let result = run_default(ts, frame, throwflag);
+        jit().bodies_importing -= 1;
+        result
+    }
+}
+
+/// The rest of the hook: run a fitting version, compile one, or run the interpreter.
+/// `known` is the code's entry, or NULL.
+#[inline(never)]
+unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int, known: *mut CodeEntry) -> *mut PyObject {
+    // SAFETY: per `eval_frame`.
+    unsafe {
+        let jit = jit();
+        let code = (*frame).f_code;
+        let fresh_call = (*frame).prev_instr == (*code).co_code_adaptive.as_mut_ptr().offset(-1);
+        let runnable =
+            throwflag == 0 && fresh_call && (*frame).owner == cpython::FRAME_OWNED_BY_THREAD && thread_allows_compiled(ts);
+        // The next most common case: the version the last call ran fits this one too.
+        if runnable && !known.is_null() {
+            let entry = &*known;
+            if let Some(v) = entry.versions.get(entry.last_used) {
+                if v.globals == (*frame).f_globals && v.builtins == (*frame).f_builtins && fits_quickly(&v.arg_checks, frame) {
+                    return run_version(jit, known, version_at(known, entry.last_used), ts, frame);
+                }
+            }
+            // Then: arguments of kinds declined as mostly generic run interpreted, at once.
+            if entry.declined_checks.iter().any(|k| fits_quickly(k, frame)) {
+                return run_default(ts, frame, throwflag);
+            }
+        }
+        let may_compile = matches!(jit.mode, Mode::Compiling { .. });
+        let e = if known.is_null() { entry_for(jit, code, may_compile && fresh_call) } else { known };
+        if !e.is_null() && (*e).shape == CodeShape::NotAFunction {
+            return run_body(ts, frame, throwflag);
+        }
+        if e.is_null() || !runnable || (*e).declined.is_some() {
+            return run_default(ts, frame, throwflag);
+        }
+        let nargs = (*e).nargs(code);
+        if nargs > MAX_KEYED_ARGS {
+            let why = format!("more than {MAX_KEYED_ARGS} arguments");
+            jit.stats.declined(&why);
+            (*e).declined = Some(why);
+            return run_default(ts, frame, throwflag);
+        }
+        // On the stack: this runs for every call.
+        let mut key = [Kind::Object; MAX_KEYED_ARGS];
+        for (i, k) in key.iter_mut().enumerate().take(nargs) {
+            *k = arg_kind(*cpython::frame_slot(frame, i));
+        }
+        let kinds = &key[..nargs];
+        let (globals, builtins) = ((*frame).f_globals, (*frame).f_builtins);
+        let entry = &mut *e;
+        let matches = |v: &Version| v.globals == globals && v.builtins == builtins && accepts(&v.key, kinds);
+        let last = entry.last_used;
+        let found = match entry.versions.get(last) {
+            Some(v) if matches(v) => Some(last),
+            _ => entry.versions.iter().position(|v| matches(v)),
+        };
+        if let Some(i) = found {
+            entry.last_used = i;
+        }
+        let index = match found {
+            Some(i) => i,
+            None => {
+                let importing = jit.bodies_importing > 0;
+                let warm = (*e).shape.calls_before_compiling(jit.options.threshold, importing).is_some_and(|n| (*e).calls >= n);
+                let compile_now = match jit.mode {
+                    Mode::Compiling { all } => (*e).bound || (all && warm),
+                    _ => false,
+                } && !jit.quiet_threads.contains(&ts);
+                (*e).calls += 1;
+                if !compile_now || (*e).declined_keys.iter().any(|k| k.as_slice() == kinds) {
+                    return run_default(ts, frame, throwflag);
+                }
+                match compile_version(jit, &mut *e, ts, frame, kinds.to_vec()) {
+                    Some(i) => i,
+                    None => return run_default(ts, frame, throwflag),
+                }
+            }
+        };
+        run_version(jit, e, version_at(e, index), ts, frame)
+    }
+}
+
+/// Runs a frame pushed by a direct call site: the version the site cached if it is still
+/// valid, fits the arguments and nothing asks for the interpreter, else through the hook
+/// (then caching the version the hook ran).
+///
+/// # Safety
+/// GIL held; `frame` a fresh, initialized frame on the thread's frame stack; `site` live,
+/// or NULL for a call whose callee was only found at run time.
+#[inline(always)]
+unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut DirectSite) -> *mut PyObject {
+    // SAFETY: per the contract.
+    unsafe {
+        if site.is_null() {
+            return evaluate(ts, frame);
+        }
+        let jit = jit();
+        let s = &mut *site;
+        // The cached version is for the site's code and the globals it was compiled with
+        // (a function's `__code__` can be replaced; two functions can share code).
+        if s.generation == jit.generation
+            && (*frame).f_code == s.callee
+            && (*s.version).globals == (*frame).f_globals
+            && (*s.version).builtins == (*frame).f_builtins
+            && jit.mode != Mode::Off
+            && thread_allows_compiled(ts)
+            && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
+            && (s.always_fits || fits_quickly(&(*s.version).arg_checks, frame))
+        {
+            // The caller is compiled code, already counted in `active_native`.
+            return run_and_finish(s.entry, s.version, ts, frame);
+        }
+        let (code, globals, builtins) = ((*frame).f_code, (*frame).f_globals, (*frame).f_builtins);
+        let result = evaluate(ts, frame);
+        // Cache the version the hook chose for this call (an inline cache, checked on the
+        // arguments unless the site's static kinds always fit it).
+        let jit = self::jit();
+        let e = entry_for(jit, code, false);
+        if code == s.callee && !e.is_null() && (*e).last_used < (*e).versions.len() {
+            let v = version_at(e, (*e).last_used);
+            if (*v).globals == globals && (*v).builtins == builtins {
+                (s.entry, s.version, s.generation) = (e, v, jit.generation);
+                s.always_fits = accepts(&(*v).key, &s.key);
+            }
+        }
+        result
+    }
+}
+
+impl RunPushedFrame for Hook {
+    #[inline(always)]
+    unsafe fn run(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *mut DirectSite) -> *mut PyObject {
+        // SAFETY: `run_direct`'s contract is the trait's.
+        unsafe { run_direct(ts, frame, site) }
+    }
+}
+
+/// `_PyEval_EvalFrame` for a frame pushed by psyco itself: through the hook while psyco is
+/// installed, else straight to the interpreter.
+///
+/// # Safety
+/// GIL held; `frame` a fresh, initialized frame on the thread's frame stack.
+unsafe fn evaluate(ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    // SAFETY: per the contract.
+    unsafe {
+        if jit().mode == Mode::Off {
+            cpython::_PyEval_EvalFrameDefault(ts, frame, 0)
+        } else {
+            eval_frame(ts, frame, 0)
+        }
+    }
+}
+
+/// Runs `version` of `e` on `frame` for the hook, keeping the code alive meanwhile.
+#[inline(always)]
+unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    // SAFETY: versions are not freed while `active_native > 0`.
+    unsafe {
+        jit.active_native += 1;
+        let result = run_and_finish(e, version, ts, frame);
+        // Re-borrow: compiled code and the interpreter may have run psyco recursively.
+        let jit = self::jit();
+        jit.active_native -= 1;
+        drop_code_if_idle(jit);
+        result
+    }
+}
+
+/// Runs `version` on `frame`. When the compiled code leaves, the frame goes on in a
+/// continuation version or in the interpreter, which finishes the call.
+///
+/// # Safety
+/// GIL held; `version` live and kept so by `active_native > 0`.
+#[inline(always)]
+unsafe fn run_and_finish(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    // SAFETY: per the contract.
+    unsafe {
+        let outcome = run_native(e, version, ts, frame);
+        if outcome.exit == 0 {
+            outcome.value as *mut PyObject
+        } else {
+            after_exit(e, version, (outcome.exit - 1) as usize, ts, frame)
+        }
+    }
+}
+
