@@ -1,5 +1,4 @@
 # compiled: run
-# xfail: psyco enabled in every interpreter from start-up (PSYCO=full) breaks subinterpreters once an earlier one has ended: imports fail ('NoneType' object has no attribute 'meta_path') or the process crashes (test_capi SubinterpreterTest.test_subinterps)
 # Under psyco (the program imported it) a child interpreter runs with PSYCO=full, as every
 # process of `cargo xtask cpython-tests` does, and creates subinterpreters; plain, it runs
 # without PSYCO. The child's output and exit status are printed.
