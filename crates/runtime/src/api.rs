@@ -64,7 +64,7 @@ pub fn disable() {
 pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str>, rec: u32) -> Result<(), String> {
     let backend = backend.map(backend_named).transpose()?;
     // SAFETY: GIL held; `code` is live per the contract.
-    if unsafe { !code_cache::bind_code(code, backend, rec) } {
+    if unsafe { !state::jit().cache.bind(code, backend, rec) } {
         return Err("could not attach psyco's data to the code object".into());
     }
     // SAFETY: GIL held.
@@ -80,7 +80,7 @@ pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str
 /// `code` must be a live code object.
 pub unsafe fn is_compiled(code: *mut crate::cpython::PyCodeObject) -> bool {
     // SAFETY: GIL held; `code` is live per the contract.
-    unsafe { code_cache::entry_of(code) }.is_some_and(|e| !e.versions.is_empty())
+    unsafe { state::jit().cache.entry_of(code) }.is_some_and(|e| !e.versions.is_empty())
 }
 
 /// The global counters and the per-code ones.
@@ -104,12 +104,7 @@ pub struct Report {
 pub fn report() -> Report {
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
-    let live: Vec<_> = jit
-        .entries
-        .iter()
-        // SAFETY: registered entries are live.
-        .flat_map(|&e| unsafe { (*e).all_versions().map(|v| v.bytes()).collect::<Vec<_>>() })
-        .collect();
+    let live: Vec<_> = jit.cache.all_versions().map(|v| v.bytes()).collect();
     Report {
         mode: match jit.mode {
             Mode::Off => "off",
@@ -129,7 +124,7 @@ pub fn report() -> Report {
         code_bytes_live: live.iter().sum(),
         declined: jit.stats.declined.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         exits: jit.stats.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        codes: code_cache::code_stats(jit),
+        codes: jit.cache.code_stats(),
     }
 }
 
@@ -142,8 +137,9 @@ pub fn report() -> Report {
 pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addresses: bool) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     // SAFETY: GIL held; `code` is live per the contract.
-    if let Some(entry) = unsafe { code_cache::entry_of(code) } {
-        for v in entry.all_versions() {
+    let cache = &unsafe { state::jit() }.cache;
+    if let Some(entry) = unsafe { cache.entry_of(code) } {
+        for v in cache.versions_of(entry) {
             let kinds = v.key.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
             let key = match v.start {
                 Start::Call => kinds,
@@ -177,8 +173,10 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
 /// `code` must be a live code object.
 pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) -> Result<(), String> {
     let reason = if forever { code_cache::CANNOT_COMPILE } else { code_cache::UNBOUND };
+    // SAFETY: GIL held.
+    let jit = unsafe { state::jit() };
     // SAFETY: GIL held; `code` is live per the contract.
-    if unsafe { code_cache::release_code(code, reason) } {
+    if unsafe { jit.cache.release(code, reason, &mut jit.stats) } {
         Ok(())
     } else {
         Err("could not attach psyco's data to the code object".into())
@@ -230,8 +228,9 @@ pub fn take_events() -> Vec<(f64, String)> {
 pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize, String, u32, u64)> {
     let mut out = Vec::new();
     // SAFETY: GIL held; `code` is live per the contract.
-    if let Some(entry) = unsafe { code_cache::entry_of(code) } {
-        for (i, v) in entry.all_versions().enumerate() {
+    let cache = &unsafe { state::jit() }.cache;
+    if let Some(entry) = unsafe { cache.entry_of(code) } {
+        for (i, v) in cache.versions_of(entry).enumerate() {
             for (snap, &count) in v.snapshots.iter().zip(&v.exit_counts) {
                 if count > 0 {
                     out.push((i, snap.reason.clone(), 2 * snap.pc, count));
@@ -247,15 +246,7 @@ pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize,
 pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
-    let mut codes = Vec::new();
-    for &e in &jit.entries {
-        // SAFETY: registered entries are live.
-        let entry = unsafe { &*e };
-        if entry.all_versions().next().is_some() {
-            codes.push(entry.code);
-        }
-    }
-    codes
+    jit.cache.entries().filter(|e| !e.versions.is_empty() || !e.continuations.is_empty()).map(|e| e.code).collect()
 }
 
 /// Why psyco runs the code object interpreted, if it decided so for every call.
@@ -264,7 +255,7 @@ pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
 /// `code` must be a live code object.
 pub unsafe fn declined_reason(code: *mut crate::cpython::PyCodeObject) -> Option<String> {
     // SAFETY: GIL held; `code` is live per the contract.
-    unsafe { code_cache::entry_of(code) }.and_then(|e| e.declined.clone())
+    unsafe { state::jit().cache.entry_of(code) }.and_then(|e| e.declined.clone())
 }
 
 /// Makes the calling thread compile nothing (`quiet`), or compile again: psyco's own

@@ -1,87 +1,27 @@
-//! What psyco keeps per code object: its [`CodeEntry`] (in the code's `co_extra` slot) with
-//! the compiled [`Version`]s, the argument checks that select one, binding and releasing code,
-//! and freeing compiled code.
+//! The code cache: what psyco keeps per code object (a [`CodeEntry`], whose address its
+//! `co_extra` slot holds) and every compiled [`Version`], each in a slot map. A version's key
+//! is generational: a direct call site holding the key of a version since freed finds nothing,
+//! so freeing one code object's versions invalidates only the sites that cached them.
+//!
+//! **Invariant:** no version is freed while compiled code runs (`active_native > 0`): versions
+//! unlinked then (`unbind()`, `disable()`, `memorymax`) wait in `retired` until none runs.
+//! Unlinked versions are never entered again: call sites and `last_used` find nothing.
 
 use crate::cpython::{self, ffi, ffi::PyObject};
 use crate::frontend;
-use crate::jit::side_tables::SideTables;
-use crate::jit::state::{jit, Jit};
+use crate::jit::side_tables::{SideTables, VersionKey};
 use crate::policy::{self, CodeShape};
-use crate::stats;
+use crate::stats::{CodeStats, Stats};
 use backend_x86::CompiledCode;
 use ir::{ExitKind, Kind, Snapshot, TypeTag};
+use slotmap::{Key, SlotMap};
 use std::collections::HashMap;
 use std::os::raw::c_void;
 use std::ptr::null_mut;
 
-/// Frees every compiled version once no compiled code is running.
-#[inline]
-pub(super) fn drop_code_if_idle(jit: &mut Jit) {
-    if jit.drop_pending && jit.active_native == 0 {
-        drop_code(jit);
-    }
-}
-
-#[cold]
-fn drop_code(jit: &mut Jit) {
-    jit.drop_pending = false;
-    jit.generation += 1;
-    for &e in &jit.entries {
-        // SAFETY: registered entries are live (removed when their code object dies).
-        let entry = unsafe { &mut *e };
-        jit.stats.code_bytes_freed += entry.all_versions().map(|v| v.bytes()).sum::<usize>();
-        entry.versions.clear();
-        entry.continuations.clear();
-        entry.continuations_declined.clear();
-        entry.calls = 0;
-    }
-}
-
-pub(super) unsafe extern "C" fn free_code_entry(p: *mut c_void) {
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: called by CPython with the GIL held when a code object dies; `p` came from
-    // `Box::into_raw` in `entry_for`.
-    unsafe {
-        let jit = jit();
-        jit.entries.retain(|&e| e as *mut c_void != p);
-        drop(Box::from_raw(p as *mut CodeEntry));
-    }
-}
-
-/// The code object's entry, if psyco made one (read from its `co_extra`; for the API).
-///
-/// # Safety
-/// GIL held; `code` a live code object; the reference is not kept past the API call.
-pub unsafe fn entry_of(code: *mut cpython::PyCodeObject) -> Option<&'static CodeEntry> {
-    // SAFETY: per the contract; a non-NULL extra is a live entry of ours.
-    unsafe { entry_for(jit(), code, false).as_ref() }
-}
-
-/// The code object's entry, created if `create`.
-pub(super) unsafe fn entry_for(jit: &mut Jit, code: *mut cpython::PyCodeObject, create: bool) -> *mut CodeEntry {
-    // SAFETY: `code` is live (its frame is being evaluated).
-    unsafe {
-        let e = cpython::code_extra(code, jit.extra_index) as *mut CodeEntry;
-        if !e.is_null() || !create {
-            return e;
-        }
-        let mut entry = CodeEntry::new(code);
-        if entry.shape == CodeShape::NotAFunction {
-            // Not worth compiling ever (see `policy`): the hook's first check sends it on.
-            jit.stats.declined(policy::NOT_A_FUNCTION);
-            entry.declined = Some(policy::NOT_A_FUNCTION.into());
-        }
-        let e = Box::into_raw(Box::new(entry));
-        if cpython::_PyCode_SetExtra(code as *mut PyObject, jit.extra_index, e as *mut c_void) != 0 {
-            ffi::PyErr_Clear();
-            drop(Box::from_raw(e));
-            return null_mut();
-        }
-        jit.entries.push(e);
-        e
-    }
+slotmap::new_key_type! {
+    /// A code object's entry in the cache.
+    pub struct EntryKey;
 }
 
 /// Why code that `unbind()` released runs interpreted (until bound again).
@@ -90,20 +30,166 @@ pub const UNBOUND: &str = "unbound by psyco.unbind()";
 /// Why code passed to `cannotcompile()` runs interpreted, for good.
 pub const CANNOT_COMPILE: &str = "psyco.cannotcompile()";
 
-/// Marks a code object to be compiled at its next call, whatever the threshold, by `backend`
-/// if given, binding `rec` levels of the Python functions it calls directly along with it.
-///
-/// # Safety
-/// GIL held; `code` a live code object.
-pub unsafe fn bind_code(code: *mut cpython::PyCodeObject, backend: Option<&'static dyn backend_x86::Backend>, rec: u32) -> bool {
-    // SAFETY: per the contract.
-    unsafe {
-        let jit = jit();
-        let e = entry_for(jit, code, true);
-        if e.is_null() {
-            return false;
+pub struct CodeCache {
+    /// Every code object's entry, boxed: its `co_extra` holds the address.
+    entries: SlotMap<EntryKey, Box<CodeEntry>>,
+    /// Every version, call entries and continuations alike, boxed: machine code embeds the
+    /// addresses of its side tables.
+    versions: SlotMap<VersionKey, Box<Version>>,
+    /// Versions unlinked while compiled code ran, freed once none runs (still boxed: running
+    /// code holds their addresses).
+    #[allow(clippy::vec_box)]
+    retired: Vec<Box<Version>>,
+    /// The `co_extra` index CPython gave psyco.
+    pub(super) extra_index: isize,
+    /// Compiled activations currently on the C stack: no version is freed while > 0.
+    pub(super) active_native: usize,
+    /// `retired` is not empty.
+    free_pending: bool,
+}
+
+impl CodeCache {
+    pub fn new(extra_index: isize) -> CodeCache {
+        CodeCache {
+            entries: SlotMap::with_key(),
+            versions: SlotMap::with_key(),
+            retired: Vec::new(),
+            extra_index,
+            active_native: 0,
+            free_pending: false,
         }
-        let e = &mut *e;
+    }
+
+    /// The code object's entry (read from its `co_extra`), or NULL.
+    ///
+    /// # Safety
+    /// GIL held; `code` a live code object.
+    #[inline(always)]
+    pub(super) unsafe fn entry_ptr(&self, code: *mut cpython::PyCodeObject) -> *mut CodeEntry {
+        // SAFETY: per the contract; a non-NULL extra at our index is one of our entries.
+        unsafe { cpython::code_extra(code, self.extra_index) as *mut CodeEntry }
+    }
+
+    /// The code object's entry, if psyco made one (for the API).
+    ///
+    /// # Safety
+    /// GIL held; `code` a live code object.
+    pub unsafe fn entry_of(&self, code: *mut cpython::PyCodeObject) -> Option<&CodeEntry> {
+        // SAFETY: per the contract; a registered entry lives as long as its code object.
+        unsafe { self.entry_ptr(code).as_ref() }
+    }
+
+    /// The code object's entry, created if `create` (NULL if there is none, or CPython
+    /// could not store it).
+    ///
+    /// # Safety
+    /// GIL held; `code` a live code object.
+    pub(super) unsafe fn entry_for(&mut self, code: *mut cpython::PyCodeObject, create: bool) -> *mut CodeEntry {
+        // SAFETY: per the contract.
+        unsafe {
+            let e = self.entry_ptr(code);
+            if !e.is_null() || !create {
+                return e;
+            }
+            let key = self.entries.insert_with_key(|key| Box::new(CodeEntry::new(key, code)));
+            let e: *mut CodeEntry = &mut *self.entries[key];
+            if cpython::_PyCode_SetExtra(code as *mut PyObject, self.extra_index, e as *mut c_void) != 0 {
+                ffi::PyErr_Clear();
+                self.entries.remove(key);
+                return null_mut();
+            }
+            e
+        }
+    }
+
+    /// Removes the entry of a code object that is being freed, with its versions.
+    ///
+    /// # Safety
+    /// GIL held; `e` one of this cache's entries (from `co_extra`).
+    pub(super) unsafe fn remove_entry(&mut self, e: *mut CodeEntry, stats: &mut Stats) {
+        // SAFETY: per the contract. None of its versions runs: a running version's frame
+        // holds the code object.
+        let entry = unsafe { self.entries.remove((*e).key) };
+        if let Some(mut entry) = entry {
+            let mut garbage = Vec::new();
+            unlink(&mut self.versions, &mut entry, &mut garbage);
+            free(garbage, stats);
+        }
+    }
+
+    /// A live version by key (`None` once it was freed).
+    #[inline(always)]
+    pub fn version(&self, key: VersionKey) -> Option<&Version> {
+        self.versions.get(key).map(|v| &**v)
+    }
+
+    /// A live version's address (kept while it is linked, and while it runs after that).
+    #[inline(always)]
+    pub(super) fn version_ptr(&mut self, key: VersionKey) -> Option<*mut Version> {
+        self.versions.get_mut(key).map(|v| &mut **v as *mut Version)
+    }
+
+    /// Links a new version into `e`'s call versions (or its continuations).
+    pub(super) fn add_version(&mut self, e: &mut CodeEntry, mut version: Box<Version>, continuation: bool) -> VersionKey {
+        version.owner = e;
+        let key = self.versions.insert(version);
+        if continuation { e.continuations.push(key) } else { e.versions.push(key) }
+        key
+    }
+
+    /// Every version of `e`: call entries, then continuations.
+    pub fn versions_of<'a>(&'a self, e: &'a CodeEntry) -> impl Iterator<Item = &'a Version> {
+        e.versions.iter().chain(&e.continuations).filter_map(|&k| self.version(k))
+    }
+
+    /// Every entry.
+    pub fn entries(&self) -> impl Iterator<Item = &CodeEntry> {
+        self.entries.values().map(|e| &**e)
+    }
+
+    /// Every version not freed yet (retired ones included), for the memory report.
+    pub fn all_versions(&self) -> impl Iterator<Item = &Version> {
+        self.versions.values().chain(&self.retired).map(|v| &**v)
+    }
+
+    /// Frees what waits to be freed, once no compiled code runs.
+    #[inline]
+    pub(super) fn free_if_idle(&mut self, stats: &mut Stats) {
+        if self.free_pending && self.active_native == 0 {
+            self.free_now(stats);
+        }
+    }
+
+    /// Unlinks every version (code is compiled afresh from the next calls on, if at all) and
+    /// frees them now if no compiled code runs, else once none does.
+    pub(super) fn drop_all(&mut self, stats: &mut Stats) {
+        for e in self.entries.values_mut() {
+            unlink(&mut self.versions, e, &mut self.retired);
+            e.continuations_declined.clear();
+            e.calls = 0;
+        }
+        self.free_pending = true;
+        self.free_if_idle(stats);
+    }
+
+    #[cold]
+    fn free_now(&mut self, stats: &mut Stats) {
+        let garbage = std::mem::take(&mut self.retired);
+        self.free_pending = false;
+        free(garbage, stats);
+    }
+
+    /// Marks a code object to be compiled at its next call, whatever the threshold, by
+    /// `backend` if given, binding `rec` levels of the Python functions it calls directly
+    /// along with it. False if CPython could not store its entry.
+    ///
+    /// # Safety
+    /// GIL held; `code` a live code object.
+    pub unsafe fn bind(&mut self, code: *mut cpython::PyCodeObject, backend: Option<&'static dyn backend_x86::Backend>, rec: u32) -> bool {
+        // SAFETY: per the contract; the entry is live.
+        let Some(e) = (unsafe { self.entry_for(code, true).as_mut() }) else {
+            return false;
+        };
         if e.declined.as_deref() == Some(UNBOUND) {
             e.declined = None;
         }
@@ -114,36 +200,75 @@ pub unsafe fn bind_code(code: *mut cpython::PyCodeObject, backend: Option<&'stat
         }
         true
     }
-}
 
-/// `unbind()` (`reason` = [`UNBOUND`]) and `cannotcompile()` (`reason` = [`CANNOT_COMPILE`]):
-/// the code runs interpreted from its next call on; its compiled versions are freed now if no
-/// compiled code is running, else when psyco drops code or the code object dies.
-///
-/// # Safety
-/// GIL held; `code` a live code object.
-pub unsafe fn release_code(code: *mut cpython::PyCodeObject, reason: &'static str) -> bool {
-    // SAFETY: per the contract.
-    unsafe {
-        let jit = jit();
-        let e = entry_for(jit, code, true);
-        if e.is_null() {
+    /// `unbind()` (`reason` = [`UNBOUND`]) and `cannotcompile()` (`reason` =
+    /// [`CANNOT_COMPILE`]): the code runs interpreted from its next call on, and call sites
+    /// that cached one of its versions find nothing. The versions are freed now if no compiled
+    /// code runs, else once none does. False if CPython could not store its entry.
+    ///
+    /// # Safety
+    /// GIL held; `code` a live code object.
+    pub unsafe fn release(&mut self, code: *mut cpython::PyCodeObject, reason: &'static str, stats: &mut Stats) -> bool {
+        // SAFETY: per the contract; the entry is live.
+        let Some(e) = (unsafe { self.entry_for(code, true).as_mut() }) else {
             return false;
-        }
-        let e = &mut *e;
+        };
         if e.declined.as_deref() != Some(CANNOT_COMPILE) {
             e.declined = Some(reason.into());
         }
         e.bound = false;
-        // Call sites caching one of its versions must look again.
-        jit.generation += 1;
-        if jit.active_native == 0 {
-            jit.stats.code_bytes_freed += e.all_versions().map(|v| v.bytes()).sum::<usize>();
-            e.versions.clear();
-            e.continuations.clear();
-        }
+        // Unlinked now (call sites find nothing), freed once no compiled code runs.
+        unlink(&mut self.versions, e, &mut self.retired);
+        self.free_pending = true;
+        self.free_if_idle(stats);
         true
     }
+
+    /// Per-code counters for `stats()`.
+    pub fn code_stats(&self) -> Vec<CodeStats> {
+        self.entries().map(|e| self.stats_of(e)).collect()
+    }
+
+    fn stats_of(&self, e: &CodeEntry) -> CodeStats {
+        // SAFETY: the entry's code object is live while the entry is registered.
+        let (name, filename, firstlineno) =
+            unsafe { (cpython::str_of((*e.code).co_qualname), cpython::str_of((*e.code).co_filename), (*e.code).co_firstlineno) };
+        CodeStats {
+            name,
+            filename,
+            firstlineno,
+            calls: e.calls,
+            native_entries: e.native_entries,
+            back_edges: self.versions_of(e).map(|v| *v.tables.back_edges).sum(),
+            versions: e.versions.len(),
+            continuations: e.continuations.len(),
+            backends: {
+                let mut names: Vec<&'static str> = self.versions_of(e).map(|v| v.backend).collect();
+                names.sort_unstable();
+                names.dedup();
+                names
+            },
+            // A code object declined only for some argument kinds says why, too.
+            declined: e.declined.clone().or_else(|| (!e.declined_keys.is_empty()).then(|| frontend::MOSTLY_GENERIC.to_string())),
+            exits: e.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            compile_ns: e.compile_ns.get(),
+        }
+    }
+}
+
+/// Moves `e`'s versions out of `versions` into `into` (boxes kept: they may be running).
+#[allow(clippy::vec_box)]
+fn unlink(versions: &mut SlotMap<VersionKey, Box<Version>>, e: &mut CodeEntry, into: &mut Vec<Box<Version>>) {
+    into.extend(e.versions.drain(..).chain(e.continuations.drain(..)).filter_map(|k| versions.remove(k)));
+    e.last_used = VersionKey::null();
+}
+
+/// Frees unlinked versions, counting their bytes. Called last, once the cache is consistent
+/// again: releasing their objects may free code objects, which re-enters the cache.
+#[allow(clippy::vec_box)]
+fn free(garbage: Vec<Box<Version>>, stats: &mut Stats) {
+    stats.code_bytes_freed += garbage.iter().map(|v| v.bytes()).sum::<usize>();
+    drop(garbage);
 }
 
 /// The kind that selects a version for an argument.
@@ -215,6 +340,8 @@ impl ArgCheck {
 
 /// One compiled version of a code object.
 pub struct Version {
+    /// The entry that holds it: live while the version runs (its frame holds the code object).
+    pub owner: *mut CodeEntry,
     /// `code`'s entry point (cached: every call runs it).
     pub entry: backend_x86::EntryFn,
     /// Where it starts, and the kinds it was made for (see [`frontend::Start`]).
@@ -254,8 +381,10 @@ impl Version {
     }
 }
 
-/// What psyco keeps per code object (in its `co_extra` slot).
+/// What psyco keeps per code object.
 pub struct CodeEntry {
+    /// Its own key in the cache (to remove it when the code object dies).
+    key: EntryKey,
     /// The code object (borrowed: the entry dies with it).
     pub code: *mut cpython::PyCodeObject,
     /// What the compilation policy knows of the code.
@@ -274,15 +403,15 @@ pub struct CodeEntry {
     pub declined_keys: Vec<Vec<Kind>>,
     /// `declined_keys`, as the hook checks them on every call.
     pub declined_checks: Vec<Box<[ArgCheck]>>,
-    /// Versions entered by calls. Boxed so that a running version keeps its address while
-    /// the list grows.
-    pub versions: Vec<Box<Version>>,
+    /// Versions entered by calls.
+    pub versions: Vec<VersionKey>,
     /// Versions that frames left by a failed guard continue in (entered mid-code).
-    pub continuations: Vec<Box<Version>>,
+    pub continuations: Vec<VersionKey>,
     /// Offsets where compiling a continuation was declined (not tried again).
     pub continuations_declined: Vec<u32>,
-    /// The version the last call ran (tried first: most call sites are monomorphic).
-    pub last_used: usize,
+    /// The version the last call ran (tried first: most call sites are monomorphic; null
+    /// before the first).
+    pub last_used: VersionKey,
     /// Entries into compiled code, and exits by reason, over all versions ever held.
     pub native_entries: u64,
     pub exits: HashMap<String, u64>,
@@ -292,23 +421,26 @@ pub struct CodeEntry {
 }
 
 impl CodeEntry {
-    pub fn new(code: *mut cpython::PyCodeObject) -> CodeEntry {
+    fn new(key: EntryKey, code: *mut cpython::PyCodeObject) -> CodeEntry {
+        // SAFETY: entries are made for live code objects, with the GIL held.
+        let shape = unsafe { CodeShape::of(code) };
         CodeEntry {
+            key,
             code,
-            // SAFETY: entries are made for live code objects, with the GIL held.
-            shape: unsafe { CodeShape::of(code) },
+            shape,
             calls: 0,
             bound: false,
             backend: None,
             bind_rec: 0,
             filtered: false,
-            declined: None,
+            // Never worth compiling (see `policy`): the hook's first check sends it on.
+            declined: (shape == CodeShape::NotAFunction).then(|| policy::NOT_A_FUNCTION.into()),
             declined_keys: Vec::new(),
             declined_checks: Vec::new(),
             versions: Vec::new(),
             continuations: Vec::new(),
             continuations_declined: Vec::new(),
-            last_used: 0,
+            last_used: VersionKey::null(),
             native_entries: 0,
             exits: HashMap::new(),
             compile_ns: std::cell::Cell::new(0),
@@ -322,59 +454,4 @@ impl CodeEntry {
         let star = |flag| ((c.co_flags & flag) != 0) as usize;
         (c.co_argcount + c.co_kwonlyargcount) as usize + star(cpython::CO_VARARGS) + star(cpython::CO_VARKEYWORDS)
     }
-
-    pub fn back_edges(&self) -> u64 {
-        self.all_versions().map(|v| *v.tables.back_edges).sum()
-    }
-
-    /// This entry's counters, for `stats()`.
-    pub fn stats(&self) -> stats::CodeStats {
-        // SAFETY: the entry's code object is live while the entry is registered.
-        let (name, filename, firstlineno) =
-            unsafe { (cpython::str_of((*self.code).co_qualname), cpython::str_of((*self.code).co_filename), (*self.code).co_firstlineno) };
-        stats::CodeStats {
-            name,
-            filename,
-            firstlineno,
-            calls: self.calls,
-            native_entries: self.native_entries,
-            back_edges: self.back_edges(),
-            versions: self.versions.len(),
-            continuations: self.continuations.len(),
-            backends: {
-                let mut names: Vec<&'static str> = self.all_versions().map(|v| v.backend).collect();
-                names.sort_unstable();
-                names.dedup();
-                names
-            },
-            // A code object declined only for some argument kinds says why, too.
-            declined: self.declined.clone().or_else(|| (!self.declined_keys.is_empty()).then(|| frontend::MOSTLY_GENERIC.to_string())),
-            exits: self.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            compile_ns: self.compile_ns.get(),
-        }
-    }
-
-    /// Every version held: call entries, then continuations.
-    pub fn all_versions(&self) -> impl Iterator<Item = &Version> {
-        self.versions.iter().chain(&self.continuations).map(|v| &**v)
-    }
-}
-
-/// Version `index` of `e` (boxed: the address stays valid while the list grows).
-#[inline(always)]
-pub(super) unsafe fn version_at(e: *mut CodeEntry, index: usize) -> *mut Version {
-    // SAFETY: the caller found `index` in the live entry's list.
-    unsafe { &mut **(*e).versions.as_mut_ptr().add(index) }
-}
-
-/// Per-code counters for `stats()`.
-pub fn code_stats(jit: &Jit) -> Vec<stats::CodeStats> {
-    jit.entries
-        .iter()
-        .map(|&e| {
-            // SAFETY: registered entries are live; their code objects too.
-            let e = unsafe { &*e };
-            e.stats()
-        })
-        .collect()
 }

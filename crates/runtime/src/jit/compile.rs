@@ -3,7 +3,8 @@
 
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::frontend::{self, CompileRequest, Start};
-use crate::jit::code_cache::{arg_kind, bind_code, drop_code_if_idle, ArgCheck, CodeEntry, Version};
+use crate::jit::code_cache::{arg_kind, ArgCheck, CodeEntry, Version};
+use crate::jit::side_tables::VersionKey;
 use crate::jit::side_tables::OutOfMemory;
 use crate::jit::state::{jit, Jit, Mode};
 use ir::Kind;
@@ -53,7 +54,7 @@ pub(super) unsafe fn compile_version(
     ts: *mut ThreadState,
     frame: *mut InterpreterFrame,
     mut kinds: Vec<Kind>,
-) -> Option<usize> {
+) -> Option<VersionKey> {
     if jit.in_filter {
         return None;
     }
@@ -69,8 +70,8 @@ pub(super) unsafe fn compile_version(
     if e.versions.len() >= jit.options.max_versions {
         // Past the cap one generic version, keyed on nothing, serves every call.
         kinds.iter_mut().for_each(|k| *k = Kind::Object);
-        if let Some(i) = e.versions.iter().position(|v| v.key == kinds) {
-            return Some(i);
+        if let Some(&k) = e.versions.iter().find(|&&k| jit.cache.version(k).is_some_and(|v| v.key == kinds)) {
+            return Some(k);
         }
         if e.versions.len() > jit.options.max_versions {
             return None;
@@ -86,11 +87,10 @@ pub(super) unsafe fn compile_version(
                 let backend = e.backend;
                 for site in &version.tables.direct_sites {
                     // SAFETY: the caller's constant pool keeps each callee alive.
-                    unsafe { bind_code(site.callee, backend, e.bind_rec - 1) };
+                    unsafe { jit.cache.bind(site.callee, backend, e.bind_rec - 1) };
                 }
             }
-            e.versions.push(version);
-            Some(e.versions.len() - 1)
+            Some(jit.cache.add_version(e, version, false))
         }
         Err((why, kinds)) => {
             // Code that is mostly generic for these kinds may be worth compiling for others
@@ -222,6 +222,8 @@ pub(super) unsafe fn build_version(
     };
     let instructions = output.instructions as u64;
     let version = Version {
+        // Set when the cache links the version to its entry.
+        owner: std::ptr::null_mut(),
         entry: code.entry(),
         start,
         arg_checks: ArgCheck::all(&req.entry_kinds),
@@ -240,13 +242,12 @@ pub(super) unsafe fn build_version(
     };
     if jit.options.memory_max.is_some_and(|max| live_bytes(jit) + version.bytes() > max) {
         // Keeping this code would pass `memorymax`: free everything instead (now, or once no
-        // compiled code runs) and compile nothing more.
+        // compiled code runs; it is not entered again) and compile nothing more.
         jit.limit_reached = Some("memorymax");
-        jit.drop_pending = true;
         jit.mode = Mode::Stopped;
         let live = live_bytes(jit);
         log_event(jit, || format!("memorymax reached ({live} bytes live): freeing all compiled code, compiling nothing more"));
-        drop_code_if_idle(jit);
+        jit.cache.drop_all(&mut jit.stats);
         return Err((frontend::Decline(MEMORY_MAX.into()), version.key));
     }
     jit.stats.instructions_compiled += instructions;

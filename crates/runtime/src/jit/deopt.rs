@@ -21,15 +21,15 @@ const CONTINUED_EXITS: [&str; 4] = ["int_overflow", "int_shift", "global_changed
 /// interpreter.
 #[cold]
 pub(super) unsafe fn after_exit(
-    e: *mut CodeEntry,
     mut version: *mut Version,
     mut snapshot: usize,
     ts: *mut ThreadState,
     frame: *mut InterpreterFrame,
 ) -> *mut PyObject {
     // SAFETY: the version just ran on this frame; GIL held; `active_native > 0` keeps every
-    // version alive.
+    // version alive, and the frame keeps the code object and so its entry.
     unsafe {
+        let e = (*version).owner;
         loop {
             let jit = jit();
             let v = &mut *version;
@@ -52,7 +52,7 @@ pub(super) unsafe fn after_exit(
             // Compiled code keeps the frame's stack to itself (as in a call it runs from the
             // start): the interpreter must not see those entries, nor release them on return.
             (*frame).stacktop = (*(*frame).f_code).co_nlocalsplus;
-            let outcome = run_native(e, version, ts, frame);
+            let outcome = run_native(version, ts, frame);
             if outcome.exit == 0 {
                 return outcome.value as *mut PyObject;
             }
@@ -93,13 +93,13 @@ unsafe fn continuation(
         let start = Start::Resume { pc, depth };
         let (globals, builtins) = ((*frame).f_globals, (*frame).f_builtins);
         let fits = |v: &Version| v.start == start && v.globals == globals && v.builtins == builtins && accepts_slots(&v.key, &kinds);
-        if let Some(v) = entry.continuations.iter_mut().find(|v| fits(v)) {
-            return Some(&mut **v);
+        if let Some(&k) = entry.continuations.iter().find(|&&k| jit.cache.version(k).is_some_and(fits)) {
+            return jit.cache.version_ptr(k);
         }
         if !matches!(jit.mode, Mode::Compiling { .. }) || entry.continuations_declined.contains(&pc) {
             return None;
         }
-        let here = entry.continuations.iter().filter(|v| v.start == start).count();
+        let here = entry.continuations.iter().filter(|&&k| jit.cache.version(k).is_some_and(|v| v.start == start)).count();
         let kinds = if here < jit.options.max_versions {
             kinds
         } else if here == jit.options.max_versions {
@@ -110,8 +110,8 @@ unsafe fn continuation(
         };
         match build_version(jit, entry, ts, frame, start, kinds) {
             Ok(version) => {
-                entry.continuations.push(version);
-                entry.continuations.last_mut().map(|v| &mut **v as *mut Version)
+                let key = jit.cache.add_version(entry, version, true);
+                jit.cache.version_ptr(key)
             }
             Err(_) => {
                 entry.continuations_declined.push(pc);

@@ -6,13 +6,13 @@
 
 use crate::calls::{Hook, RunPushedFrame};
 use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
-use crate::jit::code_cache::{arg_kind, drop_code_if_idle, entry_for, version_at, ArgCheck, CodeEntry, Version};
+use crate::jit::code_cache::{arg_kind, ArgCheck, CodeEntry, Version};
 use crate::jit::compile::compile_version;
 use crate::jit::deopt::after_exit;
 use crate::jit::run::{run_default, run_native, thread_allows_compiled};
 use crate::jit::side_tables::DirectSite;
-use crate::jit::state::{jit, Jit, Mode};
-use crate::policy::{BodyRun, CodeShape};
+use crate::jit::state::{jit, jit_of_compiled_code, Jit, Mode};
+use crate::policy::{self, BodyRun, CodeShape};
 use ir::Kind;
 use std::os::raw::c_int;
 use std::ptr::null_mut;
@@ -30,8 +30,7 @@ pub unsafe fn set_mode(mode: Mode) {
             Mode::Off => {
                 // Passing the default evaluator stores NULL: the interpreter runs alone again.
                 cpython::_PyInterpreterState_SetEvalFrameFunc(interp, cpython::_PyEval_EvalFrameDefault);
-                jit.drop_pending = true;
-                drop_code_if_idle(jit);
+                jit.cache.drop_all(&mut jit.stats);
             }
             _ => cpython::_PyInterpreterState_SetEvalFrameFunc(interp, eval_frame),
         }
@@ -109,7 +108,7 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
         }
         let code = (*frame).f_code;
         // The most common case first: code psyco declined runs in the interpreter.
-        let known = cpython::code_extra(code, jit().extra_index) as *mut CodeEntry;
+        let known = jit().cache.entry_ptr(code);
         if !known.is_null() && (*known).declined.is_some() {
             if (*known).shape == CodeShape::NotAFunction {
                 return run_body(ts, frame, throwflag);
@@ -159,9 +158,9 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         // The next most common case: the version the last call ran fits this one too.
         if runnable && !known.is_null() {
             let entry = &*known;
-            if let Some(v) = entry.versions.get(entry.last_used) {
-                if v.globals == (*frame).f_globals && v.builtins == (*frame).f_builtins && fits_quickly(&v.arg_checks, frame) {
-                    return run_version(jit, known, version_at(known, entry.last_used), ts, frame);
+            if let Some(v) = jit.cache.version_ptr(entry.last_used) {
+                if (*v).globals == (*frame).f_globals && (*v).builtins == (*frame).f_builtins && fits_quickly(&(*v).arg_checks, frame) {
+                    return run_version(jit, v, ts, frame);
                 }
             }
             // Then: arguments of kinds declined as mostly generic run interpreted, at once.
@@ -170,8 +169,12 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
             }
         }
         let may_compile = matches!(jit.mode, Mode::Compiling { .. });
-        let e = if known.is_null() { entry_for(jit, code, may_compile && fresh_call) } else { known };
+        let e = if known.is_null() { jit.cache.entry_for(code, may_compile && fresh_call) } else { known };
         if !e.is_null() && (*e).shape == CodeShape::NotAFunction {
+            if known.is_null() {
+                // First seen now: counted once.
+                jit.stats.declined(policy::NOT_A_FUNCTION);
+            }
             return run_body(ts, frame, throwflag);
         }
         if e.is_null() || !runnable || (*e).declined.is_some() {
@@ -194,15 +197,15 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         let entry = &mut *e;
         let matches = |v: &Version| v.globals == globals && v.builtins == builtins && accepts(&v.key, kinds);
         let last = entry.last_used;
-        let found = match entry.versions.get(last) {
+        let found = match jit.cache.version(last) {
             Some(v) if matches(v) => Some(last),
-            _ => entry.versions.iter().position(|v| matches(v)),
+            _ => entry.versions.iter().copied().find(|&k| jit.cache.version(k).is_some_and(matches)),
         };
-        if let Some(i) = found {
-            entry.last_used = i;
+        if let Some(k) = found {
+            entry.last_used = k;
         }
-        let index = match found {
-            Some(i) => i,
+        let key = match found {
+            Some(k) => k,
             None => {
                 let importing = jit.bodies_importing > 0;
                 let warm = (*e).shape.calls_before_compiling(jit.options.threshold, importing).is_some_and(|n| (*e).calls >= n);
@@ -215,17 +218,20 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
                     return run_default(ts, frame, throwflag);
                 }
                 match compile_version(jit, &mut *e, ts, frame, kinds.to_vec()) {
-                    Some(i) => i,
+                    Some(k) => k,
                     None => return run_default(ts, frame, throwflag),
                 }
             }
         };
-        run_version(jit, e, version_at(e, index), ts, frame)
+        match jit.cache.version_ptr(key) {
+            Some(v) => run_version(jit, v, ts, frame),
+            None => run_default(ts, frame, throwflag),
+        }
     }
 }
 
 /// Runs a frame pushed by a direct call site: the version the site cached if it is still
-/// valid, fits the arguments and nothing asks for the interpreter, else through the hook
+/// live, fits the arguments and nothing asks for the interpreter, else through the hook
 /// (then caching the version the hook ran).
 ///
 /// # Safety
@@ -238,33 +244,36 @@ unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *
         if site.is_null() {
             return evaluate(ts, frame);
         }
-        let jit = jit();
+        // A site is in a version's side tables: compiled code calls here.
+        let jit = jit_of_compiled_code();
         let s = &mut *site;
         // The cached version is for the site's code and the globals it was compiled with
-        // (a function's `__code__` can be replaced; two functions can share code).
-        if s.generation == jit.generation
-            && (*frame).f_code == s.callee
-            && (*s.version).globals == (*frame).f_globals
-            && (*s.version).builtins == (*frame).f_builtins
-            && jit.mode != Mode::Off
-            && thread_allows_compiled(ts)
-            && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
-            && (s.always_fits || fits_quickly(&(*s.version).arg_checks, frame))
-        {
-            // The caller is compiled code, already counted in `active_native`.
-            return run_and_finish(s.entry, s.version, ts, frame);
+        // (a function's `__code__` can be replaced; two functions can share code). It is
+        // live, so psyco is not off (`disable()` unlinks every version).
+        if let Some(v) = jit.cache.version_ptr(s.version) {
+            if (*frame).f_code == s.callee
+                && (*v).globals == (*frame).f_globals
+                && (*v).builtins == (*frame).f_builtins
+                && thread_allows_compiled(ts)
+                && ((*ts).recursion_limit - (*ts).recursion_remaining <= SHALLOW_DEPTH || !c_stack_exhausted())
+                && (s.always_fits || fits_quickly(&(*v).arg_checks, frame))
+            {
+                // The caller is compiled code, already counted in `active_native`.
+                return run_and_finish(v, ts, frame);
+            }
         }
         let (code, globals, builtins) = ((*frame).f_code, (*frame).f_globals, (*frame).f_builtins);
         let result = evaluate(ts, frame);
         // Cache the version the hook chose for this call (an inline cache, checked on the
         // arguments unless the site's static kinds always fit it).
         let jit = self::jit();
-        let e = entry_for(jit, code, false);
-        if code == s.callee && !e.is_null() && (*e).last_used < (*e).versions.len() {
-            let v = version_at(e, (*e).last_used);
-            if (*v).globals == globals && (*v).builtins == builtins {
-                (s.entry, s.version, s.generation) = (e, v, jit.generation);
-                s.always_fits = accepts(&(*v).key, &s.key);
+        let e = jit.cache.entry_for(code, false);
+        if code == s.callee && !e.is_null() {
+            if let Some(v) = jit.cache.version((*e).last_used) {
+                if v.globals == globals && v.builtins == builtins {
+                    s.version = (*e).last_used;
+                    s.always_fits = accepts(&v.key, &s.key);
+                }
             }
         }
         result
@@ -295,17 +304,17 @@ unsafe fn evaluate(ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut P
     }
 }
 
-/// Runs `version` of `e` on `frame` for the hook, keeping the code alive meanwhile.
+/// Runs `version` on `frame` for the hook, keeping the code alive meanwhile.
 #[inline(always)]
-unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+unsafe fn run_version(jit: &mut Jit, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
     // SAFETY: versions are not freed while `active_native > 0`.
     unsafe {
-        jit.active_native += 1;
-        let result = run_and_finish(e, version, ts, frame);
+        jit.cache.active_native += 1;
+        let result = run_and_finish(version, ts, frame);
         // Re-borrow: compiled code and the interpreter may have run psyco recursively.
         let jit = self::jit();
-        jit.active_native -= 1;
-        drop_code_if_idle(jit);
+        jit.cache.active_native -= 1;
+        jit.cache.free_if_idle(&mut jit.stats);
         result
     }
 }
@@ -316,14 +325,14 @@ unsafe fn run_version(jit: &mut Jit, e: *mut CodeEntry, version: *mut Version, t
 /// # Safety
 /// GIL held; `version` live and kept so by `active_native > 0`.
 #[inline(always)]
-unsafe fn run_and_finish(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+unsafe fn run_and_finish(version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
     // SAFETY: per the contract.
     unsafe {
-        let outcome = run_native(e, version, ts, frame);
+        let outcome = run_native(version, ts, frame);
         if outcome.exit == 0 {
             outcome.value as *mut PyObject
         } else {
-            after_exit(e, version, (outcome.exit - 1) as usize, ts, frame)
+            after_exit(version, (outcome.exit - 1) as usize, ts, frame)
         }
     }
 }

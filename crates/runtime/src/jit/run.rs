@@ -3,7 +3,7 @@
 //! ([`crate::jit::deopt`]) run frames, so this sits below both.
 
 use crate::cpython::{self, ffi::PyObject, InterpreterFrame, ThreadState};
-use crate::jit::code_cache::{CodeEntry, Version};
+use crate::jit::code_cache::Version;
 use std::os::raw::c_int;
 
 /// Whether the thread lets a call run compiled: no tracing or profiling, nothing pending
@@ -22,11 +22,11 @@ pub(super) unsafe fn run_default(ts: *mut ThreadState, frame: *mut InterpreterFr
 
 /// One activation of compiled code on `frame`.
 #[inline(always)]
-pub(super) unsafe fn run_native(e: *mut CodeEntry, version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> ir::Outcome {
+pub(super) unsafe fn run_native(version: *mut Version, ts: *mut ThreadState, frame: *mut InterpreterFrame) -> ir::Outcome {
     // SAFETY: per `hook::run_and_finish`: GIL held, `version` live and kept so by
     // `active_native > 0`, `frame` the frame it was compiled for.
     unsafe {
-        (*e).native_entries += 1;
+        (*(*version).owner).native_entries += 1;
         // Link the frame for the whole activation, so that callees see it
         // (sys._getframe, tracebacks), and count one level of recursion as the interpreter would.
         let cframe = (*ts).cframe;

@@ -3,9 +3,14 @@
 //! embedded in the code, so each lives in a box of its own.
 
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
-use crate::jit::code_cache::{CodeEntry, Version};
 use ir::Kind;
-use std::ptr::null_mut;
+use slotmap::Key;
+
+slotmap::new_key_type! {
+    /// A version in the code cache (`jit::code_cache`), declared here because a direct call
+    /// site caches one: it reads as nothing once that version is freed.
+    pub struct VersionKey;
+}
 
 /// A constant could not be made (CPython ran out of memory; its error is cleared): the
 /// compilation needing it is declined (the front end's `Decline` converts from it).
@@ -207,11 +212,8 @@ pub struct DirectSite {
     pub callee: *mut PyCodeObject,
     /// Kinds the caller's code guarantees for the arguments.
     pub key: Vec<Kind>,
-    /// The callee's code entry and version, valid while `generation` is the JIT's.
-    pub entry: *mut CodeEntry,
-    pub version: *mut Version,
-    /// 0: not resolved yet.
-    pub generation: u64,
+    /// The callee's version its calls run (null until resolved; stale once freed).
+    pub version: VersionKey,
     /// The site's static kinds (`key`) fit the cached version: no argument check needed.
     pub always_fits: bool,
     /// The site calls methods (`[method, self, args...]`); `key` starts with `self`.
@@ -223,7 +225,7 @@ impl DirectSite {
     pub fn new(callee: *mut PyCodeObject, key: Vec<Kind>) -> DirectSite {
         // SAFETY: `callee` is NULL or a live code object; GIL held.
         unsafe { ffi::Py_XINCREF(callee as *mut PyObject) };
-        DirectSite { callee, key, entry: null_mut(), version: null_mut(), generation: 0, always_fits: false, method_site: false }
+        DirectSite { callee, key, version: VersionKey::null(), always_fits: false, method_site: false }
     }
 }
 

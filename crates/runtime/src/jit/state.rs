@@ -2,9 +2,10 @@
 //! [`jit`] with the GIL held ([`GilCell`]).
 
 use crate::cpython::{self, ffi::PyObject, ThreadState};
-use crate::jit::code_cache::{free_code_entry, CodeEntry};
+use crate::jit::code_cache::{CodeCache, CodeEntry};
 use crate::stats::Stats;
 use std::cell::UnsafeCell;
+use std::os::raw::c_void;
 use std::ptr::null_mut;
 
 /// State shared by every thread, accessed only with the GIL held.
@@ -59,16 +60,9 @@ pub struct Options {
 pub struct Jit {
     pub mode: Mode,
     pub options: Options,
-    pub(super) extra_index: isize,
-    /// Every code object that has an entry (for stats and for dropping code).
-    pub entries: Vec<*mut CodeEntry>,
+    /// Code entries and compiled versions.
+    pub cache: CodeCache,
     pub stats: Stats,
-    /// Compiled activations currently on the C stack: code cannot be freed while > 0.
-    pub(super) active_native: usize,
-    /// Incremented whenever compiled code is dropped: caches of versions (call sites)
-    /// are valid only for the generation they were made in.
-    pub generation: u64,
-    pub(super) drop_pending: bool,
     /// `setfilter()`'s predicate (an owned reference, or NULL), asked once per code object.
     pub filter: *mut PyObject,
     /// The filter is running: code it calls runs interpreted.
@@ -100,6 +94,17 @@ pub unsafe fn jit() -> &'static mut Jit {
     }
 }
 
+/// The JIT state, for code that only compiled code reaches (direct calls): it exists then, so
+/// this skips [`jit`]'s check, on the hottest path there is.
+///
+/// # Safety
+/// As for [`jit`], and the state was created (compiled code exists only after it was).
+#[inline(always)]
+pub unsafe fn jit_of_compiled_code() -> &'static mut Jit {
+    // SAFETY: per the contract, the slot holds the state.
+    unsafe { JIT.get().as_mut().unwrap_unchecked() }
+}
+
 #[cold]
 fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
     slot.insert(Jit {
@@ -114,12 +119,8 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
             memory_max: None,
         },
         // SAFETY: exported API; the index is ours for the interpreter's lifetime.
-        extra_index: unsafe { cpython::_PyEval_RequestCodeExtraIndex(free_code_entry) },
-        entries: Vec::new(),
+        cache: CodeCache::new(unsafe { cpython::_PyEval_RequestCodeExtraIndex(free_code_entry) }),
         stats: Stats::default(),
-        active_native: 0,
-        generation: 1,
-        drop_pending: false,
         filter: null_mut(),
         in_filter: false,
         limit_reached: None,
@@ -130,3 +131,14 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
     })
 }
 
+/// `co_extra`'s free function: CPython calls it with the GIL held when a code object dies.
+unsafe extern "C" fn free_code_entry(p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: GIL held; a non-NULL extra at psyco's index is one of the cache's entries.
+    unsafe {
+        let jit = jit();
+        jit.cache.remove_entry(p as *mut CodeEntry, &mut jit.stats);
+    }
+}
