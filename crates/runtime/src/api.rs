@@ -3,10 +3,10 @@
 //! Every function here must be called with the GIL held.
 
 use crate::frontend::Start;
-use crate::jit::code_cache;
 use crate::jit::compile;
 use crate::jit::hook;
 use crate::jit::state::{self, Mode};
+use crate::reasons::DeclineReason;
 use crate::stats::CodeStats;
 
 /// `full()` / `bind()` mode switches. `backend` is a backend name; `all` compiles every
@@ -122,8 +122,8 @@ pub fn report() -> Report {
         compile: jit.stats.compile,
         code_bytes: jit.stats.code_bytes,
         code_bytes_live: live.iter().sum(),
-        declined: jit.stats.declined.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        exits: jit.stats.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        declined: jit.stats.declined.iter().map(|(k, v)| (k.name().to_string(), *v)).collect(),
+        exits: jit.stats.exits.iter().map(|(k, v)| (k.name(), *v)).collect(),
         codes: jit.cache.code_stats(),
     }
 }
@@ -159,7 +159,7 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
             let ir = match crate::frontend::compile(&req, &mut Default::default()) {
                 Ok(output) if stable_addresses => ir::text::print(&ir::addresses::with_stable_addresses(&output.func)),
                 Ok(output) => ir::text::print(&output.func),
-                Err(why) => format!("; IR not rebuilt: {}", why.0),
+                Err(why) => format!("; IR not rebuilt: {why}"),
             };
             out.push((key, ir, v.code.disassemble()));
         }
@@ -172,7 +172,7 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) -> Result<(), String> {
-    let reason = if forever { code_cache::CANNOT_COMPILE } else { code_cache::UNBOUND };
+    let reason = if forever { DeclineReason::CannotCompile } else { DeclineReason::Unbound };
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
     // SAFETY: GIL held; `code` is live per the contract.
@@ -255,7 +255,7 @@ pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
 /// `code` must be a live code object.
 pub unsafe fn declined_reason(code: *mut crate::cpython::PyCodeObject) -> Option<String> {
     // SAFETY: GIL held; `code` is live per the contract.
-    unsafe { state::jit().cache.entry_of(code) }.and_then(|e| e.declined.clone())
+    unsafe { state::jit().cache.entry_of(code) }.and_then(|e| e.declined.as_ref().map(|d| d.to_string()))
 }
 
 /// Makes the calling thread compile nothing (`quiet`), or compile again: psyco's own

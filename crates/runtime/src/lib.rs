@@ -12,5 +12,6 @@ pub mod helpers;
 pub mod jit;
 pub mod opcodes;
 pub mod policy;
+pub mod reasons;
 pub mod registry;
 pub mod stats;

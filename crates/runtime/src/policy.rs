@@ -25,9 +25,6 @@ use crate::opcodes::*;
 /// quickens code after eight calls or back-edges: code that runs less is not worth it).
 pub const CALLS_BEFORE_COMPILING_STRAIGHT_CODE: u64 = 8;
 
-/// Why code that is not a function body is never compiled.
-pub const NOT_A_FUNCTION: &str = "module or class body (runs once; names looked up in dicts)";
-
 /// What the policy needs to know of a code object, read once when psyco first sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodeShape {

@@ -2,6 +2,7 @@
 //! Exits are named `<area>_<reason>` by the snapshots that take them (`int_overflow`,
 //! `eval_breaker`, `exception`, ...).
 
+use crate::reasons::{DeclineReason, ExitReason};
 use std::collections::BTreeMap;
 
 #[derive(Default)]
@@ -15,21 +16,17 @@ pub struct Stats {
     /// Bytes of code and side tables ever allocated, and freed.
     pub code_bytes: usize,
     pub code_bytes_freed: usize,
-    pub declined: BTreeMap<String, u64>,
-    pub exits: BTreeMap<String, u64>,
+    pub declined: BTreeMap<DeclineReason, u64>,
+    pub exits: BTreeMap<ExitReason, u64>,
 }
 
 impl Stats {
-    pub fn declined(&mut self, why: &str) {
-        *self.declined.entry(why.to_string()).or_insert(0) += 1;
+    pub fn declined(&mut self, why: DeclineReason) {
+        *self.declined.entry(why).or_insert(0) += 1;
     }
 
-    pub fn exit(&mut self, reason: &str) {
-        *self.exits.entry(reason.to_string()).or_insert(0) += 1;
-    }
-
-    pub fn exits_total(&self) -> u64 {
-        self.exits.values().sum()
+    pub fn exit(&mut self, reason: ExitReason) {
+        *self.exits.entry(reason).or_insert(0) += 1;
     }
 }
 
@@ -69,7 +66,7 @@ pub struct CodeStats {
     /// The backends that made the live versions.
     pub backends: Vec<&'static str>,
     pub declined: Option<String>,
-    pub exits: BTreeMap<String, u64>,
+    pub exits: BTreeMap<ExitReason, u64>,
     /// Time spent compiling this code, declined attempts included.
     pub compile_ns: u64,
 }

@@ -94,7 +94,7 @@ fn ir_for_closure(source: &str, name: &str, arg_kinds: Vec<Kind>, free_kinds: Ve
                 verify: true,
             }
         };
-        let output = compile(&req, &mut Default::default()).unwrap_or_else(|d| panic!("{name} declined: {}", d.0));
+        let output = compile(&req, &mut Default::default()).unwrap_or_else(|d| panic!("{name} declined: {d}"));
         ir::text::print(&ir::addresses::with_stable_addresses(&output.func))
     })
 }

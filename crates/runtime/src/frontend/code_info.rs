@@ -1,6 +1,7 @@
 //! The code object as the front end reads it, once per compilation: the decoded bytecode, its
 //! blocks and loop heads, its exception table and its slot layout.
 
+use crate::reasons::DeclineReason;
 use super::{decline, Result};
 use crate::bytecode::{self, Instr};
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
@@ -41,7 +42,7 @@ impl CodeInfo {
             let bytes = cpython::PyCode_GetCode(code);
             if bytes.is_null() {
                 ffi::PyErr_Clear();
-                return decline("no bytecode");
+                return decline(DeclineReason::NoBytecode);
             }
             let len = ffi::PyBytes_Size(bytes) as usize;
             let ptr = ffi::PyBytes_AsString(bytes) as *const u8;
@@ -78,7 +79,7 @@ impl CodeInfo {
             )
         };
         if flags & FLAGS_DECLINED != 0 {
-            return decline("generator or coroutine");
+            return decline(DeclineReason::Generator);
         }
         let instrs = bytecode::decode(&units);
         let by_start = instrs.iter().enumerate().map(|(i, ins)| (ins.start, i)).collect();

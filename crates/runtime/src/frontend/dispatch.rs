@@ -1,6 +1,7 @@
 //! The opcode table: one handler per opcode, all of one signature (as YJIT's `get_gen_fn`),
 //! and what happens to an opcode the table does not list.
 
+use crate::reasons::ExitReason;
 use super::state::State;
 use super::{Frontend, Result};
 use crate::bytecode::Instr;
@@ -15,7 +16,7 @@ pub(super) enum Flow {
     EndBlock,
     /// The handler does not compile the instruction in this state (nothing emitted, the
     /// state untouched): compiled code leaves for the interpreter before it, for this reason.
-    Unsupported(&'static str),
+    Unsupported(ExitReason),
 }
 
 /// Emits one instruction from `State`; the code of every opcode has this shape.
@@ -111,14 +112,13 @@ impl Frontend<'_> {
             None => {
                 // Everything else is done by the interpreter: leave just before it. (Rare
                 // opcodes take the rest of the call with them, and the reason is counted.)
-                let reason = format!("unsupported_{}", name(ins.opcode).to_lowercase());
-                Ok(self.leave_before(st, ins, &reason))
+                Ok(self.leave_before(st, ins, ExitReason::Unsupported { opcode: ins.opcode }))
             }
         }
     }
 
     /// Ends the block with an exit to the interpreter before `ins`.
-    pub(super) fn leave_before(&mut self, st: &State, ins: &Instr, reason: &str) -> Flow {
+    pub(super) fn leave_before(&mut self, st: &State, ins: &Instr, reason: ExitReason) -> Flow {
         let snap = self.resume_here(st, ins, reason);
         self.ir.exit(snap);
         Flow::EndBlock

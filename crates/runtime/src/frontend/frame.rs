@@ -2,9 +2,10 @@
 //! and object identity, snapshots for leaving, and the checks that make it leave (tracing,
 //! the eval breaker at back edges).
 
+use crate::reasons::ExitReason;
 use crate::registry;
 use super::state::{AbstractValue, SlotKind, State};
-use super::{decline, Frontend, Result};
+use super::{internal, Frontend, Result};
 use crate::bytecode::Instr;
 use crate::cpython::{
     self, slot_offset,
@@ -148,9 +149,9 @@ impl Frontend<'_> {
                 self.ir.call(registry::materialize_range_iter(), &[a, b, c], Some(Type::I64))
             }
             AbstractValue::Const(k) | AbstractValue::Obj(SlotKind::Is(k)) => {
-                return decline(format!("internal: boxing {k}"))
+                return internal(format!("boxing {k}"))
             }
-            AbstractValue::Obj(_) => return decline("internal: boxing a frame object"),
+            AbstractValue::Obj(_) => return internal("boxing a frame object"),
         };
         self.ir.guard(obj, true, on_failure);
         Ok(obj)
@@ -227,7 +228,7 @@ impl Frontend<'_> {
                 return Ok(obj);
             }
         }
-        let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, "box_failed");
+        let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, ExitReason::BoxFailed);
         let obj = self.boxed(av, snap)?;
         if sharable {
             self.adopt_box(st, av, obj);
@@ -268,7 +269,8 @@ impl Frontend<'_> {
         Ok(())
     }
 
-    pub(super) fn snapshot(&mut self, st: &State, kind: ExitKind, pc: u32, depth: usize, reason: &str) -> SnapshotId {
+    /// A snapshot of `st` for leaving at `pc` (see `ExitKind`), counted under `reason`.
+    pub(super) fn snapshot(&mut self, st: &State, kind: ExitKind, pc: u32, depth: usize, reason: ExitReason) -> SnapshotId {
         let mut entries = Vec::new();
         for (i, av) in st.slots[..self.code.nlocals + depth].iter().enumerate() {
             // Objects are in the frame already, and so are the boxes of synced locals (which
@@ -295,11 +297,14 @@ impl Frontend<'_> {
             };
             entries.push(SnapshotEntry { slot: i as u32, kind, values: av.parts() });
         }
-        self.ir.snapshot(kind, pc, depth as u32, reason, entries)
+        let id = self.ir.snapshot(kind, pc, depth as u32, &reason.name(), entries);
+        debug_assert_eq!(id.0 as usize, self.exit_reasons.len(), "snapshots are numbered in order");
+        self.exit_reasons.push(reason);
+        id
     }
 
     /// Snapshot for leaving *before* `ins`, with the state as it is now.
-    pub(super) fn resume_here(&mut self, st: &State, ins: &Instr, reason: &str) -> SnapshotId {
+    pub(super) fn resume_here(&mut self, st: &State, ins: &Instr, reason: ExitReason) -> SnapshotId {
         self.snapshot(st, ExitKind::Resume, ins.start, st.depth, reason)
     }
 
@@ -311,7 +316,7 @@ impl Frontend<'_> {
 
     /// After a call-out: if the callee switched tracing on, leave for the interpreter.
     pub(super) fn check_tracing(&mut self, st: &State, next: u32) {
-        let snap = self.snapshot(st, ExitKind::Resume, next, st.depth, "tracing_enabled");
+        let snap = self.snapshot(st, ExitKind::Resume, next, st.depth, ExitReason::TracingEnabled);
         self.leave_if_tracing(snap);
     }
 
@@ -337,7 +342,7 @@ impl Frontend<'_> {
         let n1 = self.ir.int(IntOp::Add, n, one);
         self.ir.store(Mem::I64, counter, 0, n1);
         let breaker = self.eval_breaker();
-        let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, "eval_breaker");
+        let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, ExitReason::EvalBreaker);
         self.ir.guard(breaker, false, snap);
     }
 }

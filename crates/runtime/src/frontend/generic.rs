@@ -2,6 +2,7 @@
 //! interpreter's own instruction would do it), and what follows any operation that may
 //! raise: the compiled exception handler or an exit.
 
+use crate::reasons::{DeclineReason, ExitReason};
 use crate::registry;
 use super::dispatch::Flow;
 use super::state::{AbstractValue, SlotKind, State};
@@ -46,7 +47,7 @@ impl Frontend<'_> {
     /// exception table names for `ins`, or leave for the interpreter when there is none.
     pub(super) fn raise_unless(&mut self, ok: Value, st: &State, ins: &Instr) -> Result<()> {
         let Some(handler) = self.code.handler_at(ins.pc) else {
-            let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception");
+            let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, ExitReason::Exception);
             self.ir.guard(ok, true, snap);
             return Ok(());
         };
@@ -55,14 +56,14 @@ impl Frontend<'_> {
         self.ir.switch_to(raised);
         // A callee may have switched tracing on: the tracer must see the exception event, so
         // the interpreter takes over.
-        let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "exception_while_tracing");
+        let snap = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, ExitReason::ExceptionWhileTracing);
         self.leave_if_tracing(snap);
         // As the interpreter's exception_unwind: traceback entry, stack down to the handler's
         // depth, the offset of the raising instruction if asked, then the exception.
         let exc = self.ir.call(registry::enter_handler(), &[], Some(Type::I64));
         let mut hs = st.clone();
         if hs.depth < handler.depth {
-            return decline("exception handler deeper than the stack");
+            return decline(DeclineReason::HandlerDeeperThanStack);
         }
         while hs.depth > handler.depth {
             if let AbstractValue::Obj(_) = self.pop(&mut hs) {

@@ -44,6 +44,7 @@ mod ops;
 mod state;
 mod versions;
 
+use crate::reasons::{DeclineReason, ExitReason};
 use crate::cpython::{ffi::PyObject, PyCodeObject};
 use crate::jit::side_tables::SideTables;
 use balance::Balance;
@@ -57,14 +58,38 @@ pub use crate::cpython::types::{type_of_tag, type_tag};
 pub use state::SlotKind;
 pub use versions::MAX_BLOCK_VERSIONS;
 
-/// Why a function is not compiled; becomes a counter in `stats()`.
+/// Why a function is not compiled: the reason (a counter in `stats()`) and, for internal
+/// errors, what went wrong (in the log and `explain()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decline(pub String);
+pub struct Decline {
+    pub reason: DeclineReason,
+    pub detail: Option<String>,
+}
+
+impl From<DeclineReason> for Decline {
+    fn from(reason: DeclineReason) -> Decline {
+        Decline { reason, detail: None }
+    }
+}
+
+impl std::fmt::Display for Decline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.detail {
+            Some(detail) => write!(f, "{}: {detail}", self.reason),
+            None => write!(f, "{}", self.reason),
+        }
+    }
+}
 
 type Result<T> = std::result::Result<T, Decline>;
 
-fn decline<T>(why: impl Into<String>) -> Result<T> {
-    Err(Decline(why.into()))
+fn decline<T>(reason: DeclineReason) -> Result<T> {
+    Err(reason.into())
+}
+
+/// A bug of the compiler, caught: the function runs interpreted.
+fn internal<T>(detail: impl Into<String>) -> Result<T> {
+    Err(Decline { reason: DeclineReason::Internal, detail: Some(detail.into()) })
 }
 
 /// Where compiled code starts running on its frame.
@@ -106,6 +131,8 @@ pub struct Output {
     pub tables: SideTables,
     /// Bytecode instructions compiled (for compile-time per instruction).
     pub instructions: usize,
+    /// Why each snapshot of `func` leaves (indexed by `SnapshotId`).
+    pub exit_reasons: Vec<ExitReason>,
 }
 
 /// What one compilation cost the front end, for `stats()` (filled in whether it succeeds or
@@ -124,7 +151,7 @@ pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
     // emitted (`balance`'s first moment).
     // SAFETY: the request's code object is live (GIL held).
     if req.decline_generic && unsafe { crate::feedback::Balance::of(req.code) }.is_some_and(|b| b.mostly_generic()) {
-        return decline(MOSTLY_GENERIC);
+        return decline(DeclineReason::MostlyGeneric);
     }
     let mut fe = Frontend::new(req)?;
     let func = fe.fixpoint(cost)?;
@@ -133,15 +160,13 @@ pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
         let verified = ir::verify::verify(&func);
         cost.verify_ns += began.elapsed().as_nanos() as u64;
         if let Err(e) = verified {
-            return decline(format!("internal: IR does not verify: {e}"));
+            return internal(format!("IR does not verify: {e}"));
         }
     }
     let instructions = fe.code.instrs.len();
-    Ok(Output { func, tables: std::mem::take(&mut fe.tables), instructions })
+    Ok(Output { func, tables: std::mem::take(&mut fe.tables), instructions, exit_reasons: std::mem::take(&mut fe.exit_reasons) })
 }
 
-/// The reason given for code that would run slower compiled (see `balance`).
-pub const MOSTLY_GENERIC: &str = "mostly generic operations (the interpreter is faster)";
 
 /// One compilation: the code read once, the fixpoint's state across rounds, and the round
 /// being emitted. Its methods are spread over this module's children, one concern each.
@@ -167,6 +192,8 @@ struct Frontend<'r> {
     current_pc: u32,
     /// Whether this round's code pays compiled.
     balance: Balance,
+    /// Why each of this round's snapshots leaves (indexed by `SnapshotId`).
+    exit_reasons: Vec<ExitReason>,
 }
 
 impl<'r> Frontend<'r> {
@@ -177,10 +204,10 @@ impl<'r> Frontend<'r> {
             Start::Resume { depth, .. } => code.nlocals + depth as usize,
         };
         if req.entry_kinds.len() != keyed {
-            return decline("internal: entry kinds do not match the code");
+            return internal("entry kinds do not match the code");
         }
         if !req.free_kinds.is_empty() && req.free_kinds.len() != code.nfree {
-            return decline("internal: free-variable kinds do not match the code");
+            return internal("free-variable kinds do not match the code");
         }
         Ok(Frontend {
             req,
@@ -196,6 +223,7 @@ impl<'r> Frontend<'r> {
             kwnames: None,
             current_pc: 0,
             balance: Balance::default(),
+            exit_reasons: Vec::new(),
         })
     }
 }

@@ -2,11 +2,12 @@
 //! of (block, version) pairs, the IR block of each version, and the jumps between them that
 //! pick, create or widen a version.
 
+use crate::reasons::DeclineReason;
 use super::dispatch::Flow;
 use super::state::{AbstractValue, EntryState, SlotKind, State};
 use super::CompileCost;
 use super::balance::Balance;
-use super::{decline, Frontend, Result, Start, MOSTLY_GENERIC};
+use super::{decline, internal, Frontend, Result, Start};
 use crate::cpython::{self, slot_offset, types::true_ptr};
 use crate::jit::side_tables::ConstPool;
 use ir::{Block, Builder, Cond, Kind, Mem, Type, Value};
@@ -27,13 +28,13 @@ impl Frontend<'_> {
             let func = self.emit_round()?;
             let decides = cost.rounds == 1 || !self.changed;
             if self.req.decline_generic && decides && self.balance.mostly_generic() {
-                return decline(MOSTLY_GENERIC);
+                return decline(DeclineReason::MostlyGeneric);
             }
             if !self.changed {
                 return Ok(func);
             }
         }
-        decline("no fixpoint for block kinds")
+        decline(DeclineReason::NoFixpoint)
     }
 
     fn emit_round(&mut self) -> Result<ir::Function> {
@@ -50,13 +51,14 @@ impl Frontend<'_> {
         self.tstate = self.ir.param(1);
         self.worklist.clear();
         self.balance = Balance::new_round(self.code.instrs.iter().map(|i| i.opcode));
+        self.exit_reasons.clear();
         let state = self.entry_state()?;
         let start_pc = match self.req.start {
             Start::Call => 0,
             Start::Resume { pc, .. } => pc,
         };
         if !self.code.by_start.contains_key(&start_pc) {
-            return decline("internal: resuming between instructions");
+            return internal("resuming between instructions");
         }
         self.emit_from(start_pc, state)?;
         while let Some((start, version)) = self.worklist.pop() {
@@ -95,7 +97,7 @@ impl Frontend<'_> {
                 // A call's arguments are never NULL; a resumed frame's untyped slots may be.
                 Kind::Object if self.req.start != Start::Call => AbstractValue::Obj(SlotKind::MaybeNull),
                 k if k.repr() == ir::Repr::Object => AbstractValue::Obj(SlotKind::Is(k)),
-                k if i >= self.code.nlocals => return decline(format!("internal: unboxed stack entry kind {k}")),
+                k if i >= self.code.nlocals => return internal(format!("unboxed stack entry kind {k}")),
                 Kind::MachineInt => {
                     let obj = self.ir.load(Mem::I64, self.frame, slot_offset(i));
                     AbstractValue::Word(Kind::MachineInt, self.unbox_int(obj))
@@ -109,7 +111,7 @@ impl Frontend<'_> {
                     let t = self.ir.iconst(true_ptr());
                     AbstractValue::Word(Kind::MachineBool, self.ir.icmp(Cond::Eq, obj, t))
                 }
-                k => return decline(format!("internal: entry kind {k}")),
+                k => return internal(format!("entry kind {k}")),
             };
         }
         let synced = (0..self.code.nlocals).map(|i| i < synced_locals).collect();
@@ -180,7 +182,7 @@ impl Frontend<'_> {
         let incoming = EntryState { kinds, depth: st.depth, synced };
         let versions = self.entry_states.entry(target).or_default();
         if versions.iter().any(|v| v.depth != st.depth) {
-            return decline("stack depth differs at a join");
+            return decline(DeclineReason::StackDepthAtJoin);
         }
         let fitting =
             versions.iter().position(|v| *v == incoming).or_else(|| versions.iter().position(|v| v.admits(&incoming)));
@@ -250,14 +252,14 @@ impl Frontend<'_> {
             self.balance.emitting(index, ins.opcode);
             let flow = self.emit_instr(st, &ins)?;
             if self.req.decline_generic && self.balance.hopeless() {
-                return decline(MOSTLY_GENERIC);
+                return decline(DeclineReason::MostlyGeneric);
             }
             if flow == Flow::EndBlock {
                 return Ok(());
             }
             index += 1;
             if index >= self.code.instrs.len() {
-                return decline("fell off the end of the bytecode");
+                return decline(DeclineReason::FellOffTheEnd);
             }
         }
     }

@@ -10,7 +10,9 @@
 use crate::cpython::{self, ffi, ffi::PyObject};
 use crate::frontend;
 use crate::jit::side_tables::{SideTables, VersionKey};
-use crate::policy::{self, CodeShape};
+use crate::frontend::Decline;
+use crate::policy::CodeShape;
+use crate::reasons::{DeclineReason, ExitReason};
 use crate::stats::{CodeStats, Stats};
 use backend_x86::CompiledCode;
 use ir::{ExitKind, Kind, Snapshot, TypeTag};
@@ -23,12 +25,6 @@ slotmap::new_key_type! {
     /// A code object's entry in the cache.
     pub struct EntryKey;
 }
-
-/// Why code that `unbind()` released runs interpreted (until bound again).
-pub const UNBOUND: &str = "unbound by psyco.unbind()";
-
-/// Why code passed to `cannotcompile()` runs interpreted, for good.
-pub const CANNOT_COMPILE: &str = "psyco.cannotcompile()";
 
 pub struct CodeCache {
     /// Every code object's entry, boxed: its `co_extra` holds the address.
@@ -190,7 +186,7 @@ impl CodeCache {
         let Some(e) = (unsafe { self.entry_for(code, true).as_mut() }) else {
             return false;
         };
-        if e.declined.as_deref() == Some(UNBOUND) {
+        if e.declined.as_ref().is_some_and(|d| d.reason == DeclineReason::Unbound) {
             e.declined = None;
         }
         e.bound = true;
@@ -201,19 +197,19 @@ impl CodeCache {
         true
     }
 
-    /// `unbind()` (`reason` = [`UNBOUND`]) and `cannotcompile()` (`reason` =
-    /// [`CANNOT_COMPILE`]): the code runs interpreted from its next call on, and call sites
+    /// `unbind()` (`reason` = `Unbound`) and `cannotcompile()` (`reason` = `CannotCompile`):
+    /// the code runs interpreted from its next call on, and call sites
     /// that cached one of its versions find nothing. The versions are freed now if no compiled
     /// code runs, else once none does. False if CPython could not store its entry.
     ///
     /// # Safety
     /// GIL held; `code` a live code object.
-    pub unsafe fn release(&mut self, code: *mut cpython::PyCodeObject, reason: &'static str, stats: &mut Stats) -> bool {
+    pub unsafe fn release(&mut self, code: *mut cpython::PyCodeObject, reason: DeclineReason, stats: &mut Stats) -> bool {
         // SAFETY: per the contract; the entry is live.
         let Some(e) = (unsafe { self.entry_for(code, true).as_mut() }) else {
             return false;
         };
-        if e.declined.as_deref() != Some(CANNOT_COMPILE) {
+        if !e.declined.as_ref().is_some_and(|d| d.reason == DeclineReason::CannotCompile) {
             e.declined = Some(reason.into());
         }
         e.bound = false;
@@ -249,8 +245,10 @@ impl CodeCache {
                 names
             },
             // A code object declined only for some argument kinds says why, too.
-            declined: e.declined.clone().or_else(|| (!e.declined_keys.is_empty()).then(|| frontend::MOSTLY_GENERIC.to_string())),
-            exits: e.exits.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            declined: e.declined.as_ref().map(|d| d.to_string()).or_else(|| {
+                (!e.declined_keys.is_empty()).then(|| DeclineReason::MostlyGeneric.name().to_string())
+            }),
+            exits: e.exits.iter().map(|(k, v)| (*k, *v)).collect(),
             compile_ns: e.compile_ns.get(),
         }
     }
@@ -357,6 +355,8 @@ pub struct Version {
     pub tables: SideTables,
     /// The IR's snapshots: how to rebuild the frame at each exit.
     pub snapshots: Vec<Snapshot>,
+    /// Why each snapshot leaves (indexed as `snapshots`).
+    pub exit_reasons: Vec<ExitReason>,
     /// Exits taken, per snapshot.
     pub exit_counts: Vec<u64>,
     pub exit_buffer: Vec<u64>,
@@ -375,9 +375,8 @@ impl Version {
             + self.snapshots.iter().map(|s| 64 + s.entries.len() * 48).sum::<usize>()
     }
 
-    pub fn exit_reason(&self, snapshot: usize) -> (&str, ExitKind) {
-        let s = &self.snapshots[snapshot];
-        (&s.reason, s.kind)
+    pub fn exit_reason(&self, snapshot: usize) -> (ExitReason, ExitKind) {
+        (self.exit_reasons[snapshot], self.snapshots[snapshot].kind)
     }
 }
 
@@ -398,7 +397,7 @@ pub struct CodeEntry {
     pub bind_rec: u32,
     /// `setfilter()`'s predicate was asked about this code.
     pub filtered: bool,
-    pub declined: Option<String>,
+    pub declined: Option<Decline>,
     /// Argument kinds for which compiling was declined (the code may run compiled for others).
     pub declined_keys: Vec<Vec<Kind>>,
     /// `declined_keys`, as the hook checks them on every call.
@@ -414,7 +413,7 @@ pub struct CodeEntry {
     pub last_used: VersionKey,
     /// Entries into compiled code, and exits by reason, over all versions ever held.
     pub native_entries: u64,
-    pub exits: HashMap<String, u64>,
+    pub exits: HashMap<ExitReason, u64>,
     /// Time spent compiling this code (every attempt; a `Cell` because compiling borrows the
     /// entry shared).
     pub compile_ns: std::cell::Cell<u64>,
@@ -434,7 +433,7 @@ impl CodeEntry {
             bind_rec: 0,
             filtered: false,
             // Never worth compiling (see `policy`): the hook's first check sends it on.
-            declined: (shape == CodeShape::NotAFunction).then(|| policy::NOT_A_FUNCTION.into()),
+            declined: (shape == CodeShape::NotAFunction).then(|| DeclineReason::NotAFunction.into()),
             declined_keys: Vec::new(),
             declined_checks: Vec::new(),
             versions: Vec::new(),

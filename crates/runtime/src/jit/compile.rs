@@ -7,6 +7,7 @@ use crate::jit::code_cache::{arg_kind, ArgCheck, CodeEntry, Version};
 use crate::jit::side_tables::VersionKey;
 use crate::jit::side_tables::OutOfMemory;
 use crate::jit::state::{jit, Jit, Mode};
+use crate::reasons::DeclineReason;
 use ir::Kind;
 use std::time::Instant;
 
@@ -43,7 +44,7 @@ const MAX_DECLINED_KEYS: usize = 4;
 // front end's module is being split (its `?` on a constant pool's result uses this).
 impl From<OutOfMemory> for frontend::Decline {
     fn from(_: OutOfMemory) -> frontend::Decline {
-        frontend::Decline("out of memory while compiling".into())
+        DeclineReason::OutOfMemory.into()
     }
 }
 
@@ -62,8 +63,8 @@ pub(super) unsafe fn compile_version(
         e.filtered = true;
         // SAFETY: GIL held; the filter is a live callable.
         if !jit.filter.is_null() && !unsafe { filter_accepts(jit, e.code) } {
-            jit.stats.declined(FILTERED);
-            e.declined = Some(FILTERED.into());
+            jit.stats.declined(DeclineReason::Filtered);
+            e.declined = Some(DeclineReason::Filtered.into());
             return None;
         }
     }
@@ -95,19 +96,16 @@ pub(super) unsafe fn compile_version(
         Err((why, kinds)) => {
             // Code that is mostly generic for these kinds may be worth compiling for others
             // (ints, floats): only this key is declined, up to a few keys.
-            if why.0 == frontend::MOSTLY_GENERIC && e.declined_keys.len() < MAX_DECLINED_KEYS {
+            if why.reason.key_only() && e.declined_keys.len() < MAX_DECLINED_KEYS {
                 e.declined_checks.push(ArgCheck::all(&kinds));
                 e.declined_keys.push(kinds);
             } else {
-                e.declined = Some(why.0);
+                e.declined = Some(why);
             }
             None
         }
     }
 }
-
-/// Why code is not compiled once `memorymax` is reached.
-pub const MEMORY_MAX: &str = "memorymax reached";
 
 /// `qualname (file:line)` of a code object, for the log.
 fn code_name(code: *mut cpython::PyCodeObject) -> String {
@@ -117,9 +115,6 @@ fn code_name(code: *mut cpython::PyCodeObject) -> String {
         format!("{} ({}:{})", cpython::str_of(c.co_qualname), cpython::str_of(c.co_filename), c.co_firstlineno)
     }
 }
-
-/// Why code that `setfilter()`'s predicate turned down runs interpreted.
-pub const FILTERED: &str = "setfilter() predicate said no";
 
 /// Asks `setfilter()`'s predicate about `code` (code it calls runs interpreted meanwhile); an
 /// exception in it is reported as unraisable and counts as "no".
@@ -193,14 +188,16 @@ pub(super) unsafe fn build_version(
     let mut backend_began = None;
     let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if !exact_dicts {
-            return Err(frontend::Decline("globals or builtins are not dicts".into()));
+            return Err(frontend::Decline::from(DeclineReason::NotDicts));
         }
         let output = frontend::compile(&req, &mut cost)?;
         backend_began = Some(Instant::now());
-        let code = backend.compile(&output.func).map_err(|e| frontend::Decline(format!("backend: {e}")))?;
+        let code = backend
+            .compile(&output.func)
+            .map_err(|e| frontend::Decline { reason: DeclineReason::Backend, detail: Some(e.to_string()) })?;
         Ok((output, code))
     }));
-    let result = compiled.unwrap_or_else(|_| Err(frontend::Decline("internal error (compiler panic)".into())));
+    let result = compiled.unwrap_or_else(|_| Err(DeclineReason::CompilerPanic.into()));
     let ended = Instant::now();
     let spent = |from: Instant, to: Instant| to.saturating_duration_since(from).as_nanos() as u64;
     let front_end = spent(began, backend_began.unwrap_or(ended));
@@ -215,8 +212,8 @@ pub(super) unsafe fn build_version(
         Ok(compiled) => compiled,
         Err(why) => {
             jit.stats.compile.declined_ns += spent(began, ended);
-            jit.stats.declined(&why.0);
-            log_event(jit, || format!("declined {}: {}", code_name(e.code), why.0));
+            jit.stats.declined(why.reason);
+            log_event(jit, || format!("declined {}: {why}", code_name(e.code)));
             return Err((why, req.entry_kinds));
         }
     };
@@ -236,6 +233,7 @@ pub(super) unsafe fn build_version(
         decline_generic: req.decline_generic,
         free_kinds: req.free_kinds,
         snapshots: output.func.snapshots,
+        exit_reasons: output.exit_reasons,
         code,
         backend: backend.name(),
         tables: output.tables,
@@ -248,7 +246,7 @@ pub(super) unsafe fn build_version(
         let live = live_bytes(jit);
         log_event(jit, || format!("memorymax reached ({live} bytes live): freeing all compiled code, compiling nothing more"));
         jit.cache.drop_all(&mut jit.stats);
-        return Err((frontend::Decline(MEMORY_MAX.into()), version.key));
+        return Err((DeclineReason::MemoryMax.into(), version.key));
     }
     jit.stats.instructions_compiled += instructions;
     match start {

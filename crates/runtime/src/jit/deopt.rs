@@ -11,11 +11,6 @@ use ir::{ExitKind, Kind};
 use std::os::raw::c_int;
 use std::ptr::null_mut;
 
-/// Exits after which the frame may continue in a version compiled for what it now holds:
-/// a guard on a kind or a value failed, and the rest of the code deserves specializing
-/// again (an int that outgrew a machine word, a global that was rebound).
-const CONTINUED_EXITS: [&str; 4] = ["int_overflow", "int_shift", "global_changed", "kind_changed"];
-
 /// Compiled code left `frame` through `snapshot` of `version`: count it, rebuild the frame,
 /// and finish the call, in continuation versions while there are fitting ones, then in the
 /// interpreter.
@@ -35,9 +30,9 @@ pub(super) unsafe fn after_exit(
             let v = &mut *version;
             v.exit_counts[snapshot] += 1;
             let (reason, kind) = v.exit_reason(snapshot);
-            *(*e).exits.entry(reason.to_string()).or_insert(0) += 1;
+            *(*e).exits.entry(reason).or_insert(0) += 1;
             jit.stats.exit(reason);
-            let continued = kind == ExitKind::Resume && CONTINUED_EXITS.contains(&reason);
+            let continued = kind == ExitKind::Resume && reason.continued();
             let snap_pc = v.snapshots[snapshot].pc;
             let depth = v.snapshots[snapshot].stack_depth;
             let raise = leave(v, snapshot, frame) || kind == ExitKind::Raise;

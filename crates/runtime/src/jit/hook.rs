@@ -12,7 +12,8 @@ use crate::jit::deopt::after_exit;
 use crate::jit::run::{run_default, run_native, thread_allows_compiled};
 use crate::jit::side_tables::DirectSite;
 use crate::jit::state::{jit, jit_of_compiled_code, Jit, Mode};
-use crate::policy::{self, BodyRun, CodeShape};
+use crate::policy::{BodyRun, CodeShape};
+use crate::reasons::DeclineReason;
 use ir::Kind;
 use std::os::raw::c_int;
 use std::ptr::null_mut;
@@ -173,7 +174,7 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         if !e.is_null() && (*e).shape == CodeShape::NotAFunction {
             if known.is_null() {
                 // First seen now: counted once.
-                jit.stats.declined(policy::NOT_A_FUNCTION);
+                jit.stats.declined(DeclineReason::NotAFunction);
             }
             return run_body(ts, frame, throwflag);
         }
@@ -182,9 +183,8 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         }
         let nargs = (*e).nargs(code);
         if nargs > MAX_KEYED_ARGS {
-            let why = format!("more than {MAX_KEYED_ARGS} arguments");
-            jit.stats.declined(&why);
-            (*e).declined = Some(why);
+            jit.stats.declined(DeclineReason::TooManyArguments);
+            (*e).declined = Some(DeclineReason::TooManyArguments.into());
             return run_default(ts, frame, throwflag);
         }
         // On the stack: this runs for every call.

@@ -1,6 +1,7 @@
 //! Control flow: the conditional and unconditional jumps, the truth of a value, two-way
 //! branches, and `FOR_ITER`, over a virtual `range` iterator when it can be one.
 
+use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::types::none_ptr;
@@ -16,7 +17,7 @@ impl Frontend<'_> {
         let av = self.top(st, 1);
         let t = match self.truth(st, ins, av, 1)? {
             Some(t) => t,
-            None => return Ok(Flow::Unsupported("truth_of_constant_object")),
+            None => return Ok(Flow::Unsupported(ExitReason::TruthOfConstantObject)),
         };
         self.pop(st);
         let target = ins.jump_target().unwrap();
@@ -64,7 +65,7 @@ impl Frontend<'_> {
                 // Scalars and constants: `truth` does not consume them.
                 match self.truth(st, ins, other, 1)? {
                     Some(t) => t,
-                    None => return Ok(Flow::Unsupported("truth_of_constant_object")),
+                    None => return Ok(Flow::Unsupported(ExitReason::TruthOfConstantObject)),
                 }
             }
         };
@@ -179,7 +180,7 @@ impl Frontend<'_> {
                 self.pop(&mut after);
                 self.jump_to(&after, exhausted_target)?;
                 self.ir.switch_to(body);
-                let snap = self.resume_here(st, ins, "range_overflow");
+                let snap = self.resume_here(st, ins, ExitReason::RangeOverflow);
                 let next = self.ir.checked(CheckedOp::Add, cur, step, snap);
                 let i = self.stack_index(st, 1);
                 st.slots[i] = AbstractValue::Range(next, stop, step);
@@ -206,7 +207,7 @@ impl Frontend<'_> {
                 self.check_tracing(st, ins.next);
             }
             // A scalar, or a constant object (a class, say): the interpreter iterates it.
-            _ => return Ok(Flow::Unsupported("for_iter_over_scalar")),
+            _ => return Ok(Flow::Unsupported(ExitReason::ForIterOverScalar)),
         }
         // The loop body continues in the current IR block.
         self.emit_instrs(st, ins.next, false)?;
@@ -235,7 +236,7 @@ impl Frontend<'_> {
             // range() with a zero step raises ValueError: the interpreter does it.
             let zero = self.ir.iconst(0);
             let nonzero = self.ir.icmp(Cond::Ne, step, zero);
-            let snap = self.resume_here(st, ins, "range_zero_step");
+            let snap = self.resume_here(st, ins, ExitReason::RangeZeroStep);
             self.ir.guard(nonzero, true, snap);
         }
         st.depth -= args.len() + 2;

@@ -1,6 +1,7 @@
 //! Exceptions: `PUSH_EXC_INFO`, `POP_EXCEPT`, `CHECK_EXC_MATCH`, and raising (which leaves
 //! for the interpreter). Handler lookup and unwinding are in `generic::raise_unless`.
 
+use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::frontend::dispatch::Flow;
@@ -41,6 +42,6 @@ impl Frontend<'_> {
     /// `RAISE_VARARGS`, `RERAISE`: raising ends the compiled activation anyway, so the
     /// interpreter does it.
     pub(in crate::frontend) fn raise(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        Ok(self.leave_before(st, ins, "raise"))
+        Ok(self.leave_before(st, ins, ExitReason::Raise))
     }
 }

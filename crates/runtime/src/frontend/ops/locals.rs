@@ -1,6 +1,7 @@
 //! Locals, constants and the value stack: `LOAD_FAST`, `STORE_FAST`, `DELETE_FAST`,
 //! `LOAD_CONST`, `POP_TOP`, `PUSH_NULL`, `COPY`, `SWAP`, `RETURN_VALUE`.
 
+use crate::reasons::ExitReason;
 use crate::bytecode::Instr;
 use crate::cpython::{ffi, ffi::PyObject, types::type_tag};
 use crate::frontend::dispatch::Flow;
@@ -28,11 +29,11 @@ impl Frontend<'_> {
         let i = ins.arg as usize;
         let av = st.slots[i];
         match av {
-            AbstractValue::Obj(SlotKind::Null) => return Ok(self.leave_before(st, ins, "unbound_local")),
+            AbstractValue::Obj(SlotKind::Null) => return Ok(self.leave_before(st, ins, ExitReason::UnboundLocal)),
             AbstractValue::Obj(sk) => {
                 let obj = self.load_slot(i);
                 if sk == SlotKind::MaybeNull {
-                    let snap = self.resume_here(st, ins, "unbound_local");
+                    let snap = self.resume_here(st, ins, ExitReason::UnboundLocal);
                     self.ir.guard(obj, true, snap);
                 }
                 self.incref(obj);
@@ -83,11 +84,11 @@ impl Frontend<'_> {
         let i = ins.arg as usize;
         if st.slots[i] == AbstractValue::Obj(SlotKind::Null) {
             // Deleting an unbound local raises: the interpreter words it.
-            return Ok(self.leave_before(st, ins, "unbound_local"));
+            return Ok(self.leave_before(st, ins, ExitReason::UnboundLocal));
         }
         let old = self.load_slot(i);
         if st.slots[i] == AbstractValue::Obj(SlotKind::MaybeNull) {
-            let snap = self.resume_here(st, ins, "unbound_local");
+            let snap = self.resume_here(st, ins, ExitReason::UnboundLocal);
             self.ir.guard(old, true, snap);
         }
         let zero = self.ir.iconst(0);

@@ -1,6 +1,7 @@
 //! Globals, cells and closures: `LOAD_GLOBAL`, `LOAD_DEREF`, `STORE_DEREF`, `MAKE_CELL`,
 //! `COPY_FREE_VARS`, `LOAD_CLOSURE`.
 
+use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{
@@ -21,7 +22,7 @@ impl Frontend<'_> {
         // SAFETY: `site` holds live dicts and a str name (GIL held).
         let now = unsafe { site.lookup() };
         let site_addr = self.tables.add_site(site);
-        let snap = self.resume_here(st, ins, "global_missing");
+        let snap = self.resume_here(st, ins, ExitReason::GlobalMissing);
         let addr = self.ir.iconst(site_addr as i64);
         // The cache's fast path inline: neither dict changed since the site's last lookup.
         let (globals, builtins) = (self.ir.iconst(self.req.globals as i64), self.ir.iconst(self.req.builtins as i64));
@@ -44,7 +45,7 @@ impl Frontend<'_> {
             let kind = self.constant_kind(now)?;
             let expected = self.ir.iconst(now as i64);
             let same = self.ir.icmp(Cond::Eq, value, expected);
-            let snap = self.resume_here(st, ins, "global_changed");
+            let snap = self.resume_here(st, ins, ExitReason::GlobalChanged);
             self.ir.guard(same, true, snap);
             self.push_null_for_call(st, ins);
             self.push(st, AbstractValue::Const(kind));
@@ -79,7 +80,7 @@ impl Frontend<'_> {
         let cell = self.load_slot(i);
         let value = self.ir.load(Mem::I64, cell, cpython::OFFSET_CELL_REF);
         // An empty cell raises NameError: the interpreter words it.
-        let snap = self.resume_here(st, ins, "unbound_free_variable");
+        let snap = self.resume_here(st, ins, ExitReason::UnboundFreeVariable);
         self.ir.guard(value, true, snap);
         let first_free = self.code.nlocals - self.req.free_kinds.len();
         let seen = if i >= first_free { self.req.free_kinds[i - first_free] } else { Kind::Object };
@@ -91,7 +92,7 @@ impl Frontend<'_> {
                 let offset = self.ir.int(IntOp::Sub, value, base);
                 let limit = self.ir.iconst(cpython::SMALL_INT_COUNT * cpython::SMALL_INT_SIZE);
                 let cached = self.ir.icmp(Cond::ULt, offset, limit);
-                let snap = self.resume_here(st, ins, "kind_changed");
+                let snap = self.resume_here(st, ins, ExitReason::KindChanged);
                 self.ir.guard(cached, true, snap);
                 let shift = self.ir.iconst(cpython::SMALL_INT_SIZE.trailing_zeros() as i64);
                 let index = self.ir.int(IntOp::Sar, offset, shift);
@@ -107,7 +108,7 @@ impl Frontend<'_> {
                 let actual = self.ir.load(Mem::I64, value, cpython::OFFSET_OB_TYPE);
                 let expected = self.ir.iconst(ty as i64);
                 let same = self.ir.icmp(Cond::Eq, actual, expected);
-                let snap = self.resume_here(st, ins, "kind_changed");
+                let snap = self.resume_here(st, ins, ExitReason::KindChanged);
                 self.ir.guard(same, true, snap);
                 Kind::Exact(tag)
             }

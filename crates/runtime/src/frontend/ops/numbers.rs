@@ -1,6 +1,7 @@
 //! Numbers and comparisons: `BINARY_OP`, `COMPARE_OP`, the `UNARY_*` opcodes, `IS_OP` and
 //! `CONTAINS_OP`; unboxed when the kinds allow it, generic otherwise.
 
+use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{self, ffi};
@@ -74,7 +75,7 @@ impl Frontend<'_> {
                     // Division by zero raises: let the interpreter do it.
                     let zero = self.ir.fconst(0.0);
                     let nonzero = self.ir.fcmp(Cond::Ne, b, zero);
-                    let snap = self.resume_here(st, ins, "float_division_by_zero");
+                    let snap = self.resume_here(st, ins, ExitReason::FloatDivisionByZero);
                     self.ir.guard(nonzero, true, snap);
                 }
                 let r = match float_op {
@@ -132,7 +133,7 @@ impl Frontend<'_> {
         );
         let (va, vb) = (self.ir.int(IntOp::Mul, da, sa), self.ir.int(IntOp::Mul, db, sb));
         let r = self.ir.int(if op == NB_ADD { IntOp::Add } else { IntOp::Sub }, va, vb);
-        let failed = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, "box_failed");
+        let failed = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, ExitReason::BoxFailed);
         let obj = self.boxed(AbstractValue::Word(Kind::MachineInt, r), failed)?;
         self.store_slot(self.code.nlocals + base, obj);
         self.xdecref(a);
@@ -183,9 +184,9 @@ impl Frontend<'_> {
         let (a, b) = (self.int_value(lhs), self.int_value(rhs));
         let r = if let Some(cop) = checked {
             let reason = match cop {
-                CheckedOp::FloorDiv | CheckedOp::Mod => "int_division",
-                CheckedOp::Shl => "int_shift",
-                _ => "int_overflow",
+                CheckedOp::FloorDiv | CheckedOp::Mod => ExitReason::IntDivision,
+                CheckedOp::Shl => ExitReason::IntShift,
+                _ => ExitReason::IntOverflow,
             };
             let snap = self.resume_here(st, ins, reason);
             self.ir.checked(cop, a, b, snap)
@@ -195,7 +196,7 @@ impl Frontend<'_> {
             // `>>`: a negative count raises (in the interpreter); counts past 63 saturate.
             let zero = self.ir.iconst(0);
             let non_negative = self.ir.icmp(Cond::Ge, b, zero);
-            let snap = self.resume_here(st, ins, "int_shift");
+            let snap = self.resume_here(st, ins, ExitReason::IntShift);
             self.ir.guard(non_negative, true, snap);
             let max = self.ir.iconst(63);
             let big = self.ir.icmp(Cond::Gt, b, max);
@@ -214,7 +215,7 @@ impl Frontend<'_> {
             3 => Cond::Ne,
             4 => Cond::Gt,
             5 => Cond::Ge,
-            _ => return Ok(Flow::Unsupported("compare_op_argument")),
+            _ => return Ok(Flow::Unsupported(ExitReason::CompareOpArgument)),
         };
         let exact_as_float = |av: AbstractValue| match av {
             AbstractValue::Double(_) | AbstractValue::Const(Kind::FloatConst(_)) => true,
@@ -241,7 +242,7 @@ impl Frontend<'_> {
         let av = self.top(st, 1);
         let result = match (ins.opcode, av) {
             (UNARY_NEGATIVE, AbstractValue::Word(Kind::MachineInt, v)) => {
-                let snap = self.resume_here(st, ins, "int_overflow");
+                let snap = self.resume_here(st, ins, ExitReason::IntOverflow);
                 Some(AbstractValue::Word(Kind::MachineInt, self.ir.neg_checked(v, snap)))
             }
             (UNARY_NEGATIVE, AbstractValue::Const(Kind::IntConst(c))) if c != i64::MIN => {
@@ -271,7 +272,7 @@ impl Frontend<'_> {
             None if ins.opcode != UNARY_NOT => {
                 self.generic(st, ins, registry::unary_op(), StackEffect::of(ins), ins.opcode as i64, 0)
             }
-            None => Ok(Flow::Unsupported("truth_of_constant_object")),
+            None => Ok(Flow::Unsupported(ExitReason::TruthOfConstantObject)),
         }
     }
 

@@ -2,6 +2,7 @@
 //! opcodes, `UNPACK_SEQUENCE`, the comprehension appends, `FORMAT_VALUE` and `GET_ITER`.
 //! (Where attribute and subscript specialization will land.)
 
+use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{
@@ -115,7 +116,7 @@ impl Frontend<'_> {
         // object in the frame.
         let effect = StackEffect::of(ins).above(ins.arg as usize);
         if !matches!(self.top(st, effect.inputs + ins.arg as usize), AbstractValue::Obj(_)) {
-            return Ok(Flow::Unsupported("container_not_in_frame"));
+            return Ok(Flow::Unsupported(ExitReason::ContainerNotInFrame));
         }
         let (op, aux): (Helper, i64) = match ins.opcode {
             MAP_ADD => (registry::map_add(), 0),
