@@ -53,6 +53,9 @@ if mode not in ("plain", "pypy"):
         "versions": s["versions"] + s["continuations_compiled"],
         "side_exits": sum(s["side_exits"].values()),
         "compile_time": s["compile_time"],
+        # JIT time (every attempt) per bytecode instruction compiled, per function of the program.
+        "us_per_instruction": [c["compile_time"] * 1e6 / c["instructions_compiled"] for c in s["codes"].values()
+                               if c["filename"] == path and c["instructions_compiled"] > 0],
     }
 print(json.dumps(report))
 '''
@@ -140,6 +143,15 @@ def markdown(rows, modes, args, header):
             stats.append(f"{s['code_bytes'] / 1024:.0f} / {s['versions']} / {s['side_exits']} / {s['compile_time'] * 1000:.1f}"
                          if s else "-")
         lines.append(f"| {name} | {row['plain_rss']:.0f} | {rss} | {' | '.join(stats)} |")
+    per_instruction = []
+    for m in jit_modes:
+        values = sorted(v for _, row in rows for v in (row.get("modes", {}).get(m, {}).get("stats") or {}).get("us_per_instruction", []))
+        if values:
+            per_instruction.append(f"{m} {statistics.median(values):.2f} µs over {len(values)} functions")
+    if per_instruction:
+        lines += ["", "JIT time per bytecode instruction compiled (all of a function's compile time, declined "
+                  "attempts included, over the instructions of its versions), median over the programs' "
+                  "functions: " + "; ".join(per_instruction) + "."]
     lines += ["", f"Command: `cargo xtask bench --reps {args.reps}` "
               f"(or `python xtask/bench.py --reps {args.reps}`).", ""]
     return "\n".join(lines)

@@ -194,6 +194,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         e.set_item("filename", &c.filename)?;
         e.set_item("firstlineno", c.firstlineno)?;
         e.set_item("compile_time", seconds(c.compile_ns))?;
+        e.set_item("instructions_compiled", c.instructions_compiled)?;
         codes.set_item(format!("{}:{}:{}", c.filename, c.firstlineno, c.name), e)?;
     }
     d.set_item("codes", codes)?;

@@ -69,4 +69,6 @@ pub struct CodeStats {
     pub exits: BTreeMap<ExitReason, u64>,
     /// Time spent compiling this code, declined attempts included.
     pub compile_ns: u64,
+    /// Bytecode instructions of the versions compiled.
+    pub instructions_compiled: u64,
 }

@@ -250,6 +250,7 @@ impl CodeCache {
             }),
             exits: e.exits.iter().map(|(k, v)| (*k, *v)).collect(),
             compile_ns: e.compile_ns.get(),
+            instructions_compiled: e.instructions_compiled.get(),
         }
     }
 }
@@ -417,6 +418,8 @@ pub struct CodeEntry {
     /// Time spent compiling this code (every attempt; a `Cell` because compiling borrows the
     /// entry shared).
     pub compile_ns: std::cell::Cell<u64>,
+    /// Bytecode instructions of the versions compiled (for compile time per instruction).
+    pub instructions_compiled: std::cell::Cell<u64>,
 }
 
 impl CodeEntry {
@@ -443,6 +446,7 @@ impl CodeEntry {
             native_entries: 0,
             exits: HashMap::new(),
             compile_ns: std::cell::Cell::new(0),
+            instructions_compiled: std::cell::Cell::new(0),
         }
     }
 

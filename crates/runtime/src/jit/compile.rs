@@ -249,6 +249,7 @@ pub(super) unsafe fn build_version(
         return Err((DeclineReason::MemoryMax.into(), version.key));
     }
     jit.stats.instructions_compiled += instructions;
+    e.instructions_compiled.set(e.instructions_compiled.get() + instructions);
     match start {
         Start::Call => jit.stats.versions_compiled += 1,
         Start::Resume { .. } => jit.stats.continuations_compiled += 1,
