@@ -3,13 +3,18 @@ every version psyco compiles while running each program of the public benchmark 
 (`CHECKS` sizes), with fake, stable addresses, plus `instructions.txt` (the number of bytecode
 instructions of each version's code object, for compile time per instruction).
 
-    PSYCO_DECLINE_GENERIC=0 .venv/bin/python xtask/record_corpus.py [--bench-dir DIR] [--out DIR]
+    .venv/bin/python xtask/record_corpus.py [--bench-dir DIR] [--out DIR]
+
+Every function is compiled at its first call and nothing is declined as mostly generic
+(the script sets PSYCO_THRESHOLD=0 and PSYCO_DECLINE_GENERIC=0 itself), so that the corpus
+does not depend on the compilation policy.
 
 The IR is only compiled by the benches, never run, so fake addresses do no harm."""
 
 import argparse
 import dis
 import importlib.util
+import os
 import pathlib
 import types
 
@@ -41,6 +46,7 @@ def main():
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    os.environ.update(PSYCO_THRESHOLD="0", PSYCO_DECLINE_GENERIC="0")
     psyco.full()
     counts = {}
     for path in sorted(pathlib.Path(args.bench_dir).glob("*.py")):

@@ -61,6 +61,39 @@ impl Balance {
     }
 }
 
+/// The quickened bytecode of a code object the interpreter has warmed up (a copy: the
+/// interpreter rewrites it as it runs), or `None`.
+///
+/// # Safety
+/// `code` is a live code object; GIL held.
+pub unsafe fn quickened(code: *mut PyCodeObject) -> Option<Vec<u16>> {
+    // SAFETY: per the contract; `co_code_adaptive` holds `ob_size` code units inline.
+    unsafe {
+        if (*code).co_warmup != 0 {
+            return None;
+        }
+        Some(std::slice::from_raw_parts((*code).co_code_adaptive.as_ptr(), (*code).ob_base.ob_size as usize).to_vec())
+    }
+}
+
+/// Whether the instruction whose opcode unit is at `pc` in quickened bytecode `units` may
+/// still compile to a native operation by the interpreter's evidence: not if 3.11 specialized
+/// it for objects psyco handles generically ([`Balance`]'s generic sites).
+pub fn may_be_native_at(units: &[u16], pc: u32) -> bool {
+    !matches!(site_at(units, pc), Some(Site::Generic))
+}
+
+/// Whether a call may be native, by what its `PRECALL` (its opcode unit at `precall`) found:
+/// a Python function, a method of a builtin type or a class, or nothing yet; not a bound
+/// method or another builtin, which psyco calls generically.
+pub fn call_may_be_native(units: &[u16], precall: u32) -> bool {
+    matches!(site_at(units, precall), Some(Site::MayBeNative))
+}
+
+fn site_at(units: &[u16], pc: u32) -> Option<Site> {
+    units.get(pc as usize).and_then(|&unit| site((unit & 0xff) as u8))
+}
+
 enum Site {
     Generic,
     MayBeNative,

@@ -13,6 +13,8 @@
 //!    the balance for none of ~1,800 compilations of the benchmark programs and standard
 //!    modules measured), and of the last.
 
+use crate::bytecode::Instr;
+use crate::feedback;
 use crate::opcodes::*;
 
 /// Functions with fewer generic operations are finished before being judged: a block
@@ -34,19 +36,19 @@ pub(super) struct Balance {
 }
 
 impl Balance {
-    /// The tally at the start of a round over `opcodes` (the code's instructions, in order).
-    pub(super) fn new_round(opcodes: impl Iterator<Item = u8>) -> Balance {
-        let mut balance = Balance::default();
-        for opcode in opcodes {
-            balance.native_capable_left += may_be_native(opcode) as usize;
-            balance.emitted.push(false);
+    /// The tally at the start of a round, given which instructions may be native
+    /// ([`native_capable`]).
+    pub(super) fn new_round(capable: &[bool]) -> Balance {
+        Balance {
+            native_capable_left: capable.iter().filter(|&&c| c).count(),
+            emitted: vec![false; capable.len()],
+            ..Balance::default()
         }
-        balance
     }
 
-    /// Instruction `index`, of `opcode`, is being emitted.
-    pub(super) fn emitting(&mut self, index: usize, opcode: u8) {
-        if !std::mem::replace(&mut self.emitted[index], true) && may_be_native(opcode) {
+    /// Instruction `index` is being emitted; `capable` is its `native_capable` entry.
+    pub(super) fn emitting(&mut self, index: usize, capable: bool) {
+        if !std::mem::replace(&mut self.emitted[index], true) && capable {
             self.native_capable_left -= 1;
         }
     }
@@ -82,7 +84,23 @@ impl Balance {
     }
 }
 
-/// Whether an instruction can compile to a native operation (one that `Balance` counts).
+/// Per instruction, whether it can compile to a native operation (one that `Balance`
+/// counts): by its opcode, and for code the interpreter has quickened (`quickened`), by what
+/// 3.11 made of it too (`crate::feedback`): a site it specialized for strs, attributes or
+/// bound methods will not be native either.
+pub(super) fn native_capable(instrs: &[Instr], quickened: Option<&[u16]>) -> Vec<bool> {
+    let by_feedback = |i: usize, ins: &Instr| match quickened {
+        None => true,
+        Some(units) if ins.opcode == CALL => match i.checked_sub(1).map(|p| instrs[p]) {
+            Some(precall) if precall.opcode == PRECALL => feedback::call_may_be_native(units, precall.pc),
+            _ => true,
+        },
+        Some(units) => feedback::may_be_native_at(units, ins.pc),
+    };
+    instrs.iter().enumerate().map(|(i, ins)| may_be_native(ins.opcode) && by_feedback(i, ins)).collect()
+}
+
+/// Whether an opcode can compile to a native operation at all.
 fn may_be_native(opcode: u8) -> bool {
     matches!(opcode, BINARY_OP | COMPARE_OP | FOR_ITER | CALL | LOAD_DEREF | LOAD_METHOD)
 }
@@ -93,9 +111,10 @@ mod tests {
 
     #[test]
     fn hopeless_once_generic_outnumbers_all_that_could_still_be_native() {
-        let mut balance = Balance::new_round([LOAD_ATTR; 10].into_iter().chain([BINARY_OP]));
+        let capable: Vec<bool> = [LOAD_ATTR; 10].into_iter().chain([BINARY_OP]).map(may_be_native).collect();
+        let mut balance = Balance::new_round(&capable);
         for i in 0..10 {
-            balance.emitting(i, LOAD_ATTR);
+            balance.emitting(i, capable[i]);
             balance.generic(LOAD_ATTR);
         }
         // One BINARY_OP is left: it could still be native, 10 > 2 * 1 all the same.
@@ -105,15 +124,16 @@ mod tests {
 
     #[test]
     fn small_or_balanced_code_is_never_hopeless() {
-        let mut small = Balance::new_round([LOAD_ATTR; 7].into_iter());
+        let mut small = Balance::new_round(&[false; 7]);
         (0..7).for_each(|i| {
-            small.emitting(i, LOAD_ATTR);
+            small.emitting(i, false);
             small.generic(LOAD_ATTR);
         });
         assert!(!small.hopeless() && small.mostly_generic());
-        let mut balanced = Balance::new_round([LOAD_ATTR; 8].into_iter().chain([BINARY_OP; 4]));
+        let capable: Vec<bool> = [LOAD_ATTR; 8].into_iter().chain([BINARY_OP; 4]).map(may_be_native).collect();
+        let mut balanced = Balance::new_round(&capable);
         (0..8).for_each(|i| {
-            balanced.emitting(i, LOAD_ATTR);
+            balanced.emitting(i, capable[i]);
             balanced.generic(LOAD_ATTR);
         });
         assert!(!balanced.hopeless(), "four operations could still be native");
@@ -121,7 +141,7 @@ mod tests {
 
     #[test]
     fn only_operations_the_interpreter_specializes_count_as_generic() {
-        let mut balance = Balance::new_round(std::iter::empty());
+        let mut balance = Balance::new_round(&[]);
         balance.generic(BUILD_TUPLE);
         balance.generic(LOAD_ATTR);
         assert_eq!(balance.generic, 1);

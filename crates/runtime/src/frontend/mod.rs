@@ -190,8 +190,9 @@ struct Frontend<'r> {
     kwnames: Option<*mut PyObject>,
     /// The instruction being emitted (where a failure to box raises).
     current_pc: u32,
-    /// Whether this round's code pays compiled.
+    /// Whether this round's code pays compiled, and which instructions may be native.
     balance: Balance,
+    native_capable: Vec<bool>,
     /// Why each of this round's snapshots leaves (indexed by `SnapshotId`).
     exit_reasons: Vec<ExitReason>,
 }
@@ -209,6 +210,9 @@ impl<'r> Frontend<'r> {
         if !req.free_kinds.is_empty() && req.free_kinds.len() != code.nfree {
             return internal("free-variable kinds do not match the code");
         }
+        // SAFETY: the request's code object is live (GIL held).
+        let quickened = unsafe { crate::feedback::quickened(req.code) };
+        let native_capable = balance::native_capable(&code.instrs, quickened.as_deref());
         Ok(Frontend {
             req,
             code,
@@ -223,6 +227,7 @@ impl<'r> Frontend<'r> {
             kwnames: None,
             current_pc: 0,
             balance: Balance::default(),
+            native_capable,
             exit_reasons: Vec::new(),
         })
     }

@@ -50,7 +50,7 @@ impl Frontend<'_> {
         self.frame = self.ir.param(0);
         self.tstate = self.ir.param(1);
         self.worklist.clear();
-        self.balance = Balance::new_round(self.code.instrs.iter().map(|i| i.opcode));
+        self.balance = Balance::new_round(&self.native_capable);
         self.exit_reasons.clear();
         let state = self.entry_state()?;
         let start_pc = match self.req.start {
@@ -249,7 +249,7 @@ impl Frontend<'_> {
             if !(entering && ins.start == pc) && self.code.block_starts.contains(&ins.start) {
                 return self.jump_to(st, ins.start);
             }
-            self.balance.emitting(index, ins.opcode);
+            self.balance.emitting(index, self.native_capable[index]);
             let flow = self.emit_instr(st, &ins)?;
             if self.req.decline_generic && self.balance.hopeless() {
                 return decline(DeclineReason::MostlyGeneric);
