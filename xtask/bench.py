@@ -55,7 +55,7 @@ if mode not in ("plain", "pypy"):
         "compile_time": s["compile_time"],
         # JIT time (every attempt) per bytecode instruction compiled, per function of the program.
         "us_per_instruction": [c["compile_time"] * 1e6 / c["instructions_compiled"] for c in s["codes"].values()
-                               if c["filename"] == path and c["instructions_compiled"] > 0],
+                               if c["filename"] == path and c.get("instructions_compiled", 0) > 0],
     }
 print(json.dumps(report))
 '''
