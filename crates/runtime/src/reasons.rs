@@ -23,7 +23,9 @@ macro_rules! exit_reasons {
             /// Every reason but `Unsupported`.
             pub const NAMED: &'static [ExitReason] = &[$(ExitReason::$variant),*];
 
-            fn static_name(self) -> Option<&'static str> {
+            /// The name of a reason other than `Unsupported`, without building a string (a
+            /// snapshot takes one per exit).
+            pub(crate) fn static_name(self) -> Option<&'static str> {
                 match self {
                     $(ExitReason::$variant => Some($name),)*
                     ExitReason::Unsupported { .. } => None,

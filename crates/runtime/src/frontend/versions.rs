@@ -119,11 +119,12 @@ impl Frontend<'_> {
     }
 
     /// The IR block for version `version` of the bytecode block at `start`, created (and
-    /// queued for emission) with parameters for `entry` on first use in this round.
-    fn ir_block(&mut self, start: u32, version: usize, entry: &EntryState) -> Block {
+    /// queued for emission) with parameters for its entry state on first use in this round.
+    fn ir_block(&mut self, start: u32, version: usize) -> Block {
         if let Some((b, _)) = self.ir_blocks.get(&(start, version)) {
             return *b;
         }
+        let entry = &self.entry_states[&start][version];
         let mut types = Vec::new();
         for sk in entry.kinds.iter() {
             if let SlotKind::Is(k) = sk {
@@ -142,8 +143,7 @@ impl Frontend<'_> {
     }
 
     fn state_from_params(&mut self, block: Block, entry: &EntryState) -> State {
-        let params = self.ir.block_params(block).to_vec();
-        let mut next = params.into_iter();
+        let mut next = self.ir.block_params(block).iter().copied();
         let mut slots = vec![AbstractValue::Obj(SlotKind::Null); self.code.nlocals + self.code.stacksize];
         let live = self.code.nlocals + entry.depth;
         for (i, sk) in entry.kinds.iter().enumerate().take(live) {
@@ -204,33 +204,33 @@ impl Frontend<'_> {
                 return Ok(());
             }
         };
-        let joined = versions[version].clone();
+        let joined = versions[version].kinds.clone();
         let mut st = st.clone();
         let mut args = Vec::new();
-        for i in 0..live {
-            match joined.kinds[i] {
-                SlotKind::Is(k) if k.repr() != ir::Repr::Object => {
-                    args.extend(self.convert(st.slots[i], k)?);
-                }
+        for (i, sk) in joined.into_iter().enumerate() {
+            match sk {
+                SlotKind::Is(k) if k.repr() != ir::Repr::Object => self.convert(st.slots[i], k, &mut args)?,
                 _ => self.store_in_frame(&mut st, i)?,
             }
         }
-        let block = self.ir_block(target, version, &joined);
+        let block = self.ir_block(target, version);
         self.ir.jump(block, &args);
         Ok(())
     }
 
-    /// The block arguments that carry `av` as a value of the (non-object) kind `k`.
-    fn convert(&mut self, av: AbstractValue, k: Kind) -> Result<Vec<Value>> {
-        Ok(match (av, k.repr()) {
-            (_, ir::Repr::Constant) => vec![],
-            (AbstractValue::Const(Kind::IntConst(c)), ir::Repr::Word) => vec![self.ir.iconst(c)],
-            (AbstractValue::Const(Kind::BoolConst(c)), ir::Repr::Word) => vec![self.ir.iconst(c as i64)],
+    /// Appends to `args` the block arguments that carry `av` as a value of the (non-object)
+    /// kind `k`.
+    fn convert(&mut self, av: AbstractValue, k: Kind, args: &mut Vec<Value>) -> Result<()> {
+        match (av, k.repr()) {
+            (_, ir::Repr::Constant) => {}
+            (AbstractValue::Const(Kind::IntConst(c)), ir::Repr::Word) => args.push(self.ir.iconst(c)),
+            (AbstractValue::Const(Kind::BoolConst(c)), ir::Repr::Word) => args.push(self.ir.iconst(c as i64)),
             (AbstractValue::Const(Kind::FloatConst(bits)), ir::Repr::Double) => {
-                vec![self.ir.fconst(f64::from_bits(bits))]
+                args.push(self.ir.fconst(f64::from_bits(bits)))
             }
-            (av, _) => av.parts(),
-        })
+            (av, _) => args.extend(av.parts()),
+        }
+        Ok(())
     }
 
     /// Emits the bytecode block at `start` from state `st`.
