@@ -55,7 +55,7 @@ impl Balance {
     }
 
     /// Whether compiling cannot pay: generic sites outnumber twice every site that could be
-    /// native (the front end's own rule, `MOSTLY_GENERIC`, on the interpreter's evidence).
+    /// native (the front end's own rule, `DeclineReason::MostlyGeneric`, on the interpreter's evidence).
     pub fn mostly_generic(self) -> bool {
         self.generic > 2 * self.may_be_native
     }

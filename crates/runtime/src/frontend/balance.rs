@@ -1,5 +1,5 @@
 //! Whether compiling pays: the tally of native against generic operations, and the three
-//! moments it decides to decline code that is mostly generic ([`super::MOSTLY_GENERIC`]).
+//! moments it decides to decline code that is mostly generic (`DeclineReason::MostlyGeneric`).
 //!
 //! Generic operations through the C API are slower than the interpreter's own specialized
 //! instructions (3.11 quickens attribute access, float arithmetic, subscripts...): code made

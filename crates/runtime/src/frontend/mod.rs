@@ -114,7 +114,7 @@ pub struct CompileRequest {
     pub start: Start,
     /// Kinds of the slots live at the start (the version key; see [`Start`]).
     pub entry_kinds: Vec<Kind>,
-    /// Decline code made mostly of generic operations ([`MOSTLY_GENERIC`]).
+    /// Decline code made mostly of generic operations (`DeclineReason::MostlyGeneric`, see `balance`).
     pub decline_generic: bool,
     /// What each free variable of the frame held when it was compiled (`IntConst` for an
     /// int that fits a word; empty when unknown). Compiled code speculates that they keep
