@@ -26,20 +26,8 @@ pub struct Balance {
 }
 
 impl Balance {
-    /// The balance of a code object's quickened bytecode; `None` when the interpreter has not
-    /// quickened it (it ran fewer than eight calls or back-edges: no feedback).
-    ///
-    /// # Safety
-    /// `code` is a live code object; GIL held (the interpreter rewrites the bytecode in
-    /// place while it runs).
-    pub unsafe fn of(code: *mut PyCodeObject) -> Option<Balance> {
-        // SAFETY: per the contract; `co_code_adaptive` holds `ob_size` code units inline.
-        let units = unsafe {
-            if (*code).co_warmup != 0 {
-                return None;
-            }
-            std::slice::from_raw_parts((*code).co_code_adaptive.as_ptr(), (*code).ob_base.ob_size as usize)
-        };
+    /// The balance of quickened bytecode (see [`quickened`]).
+    pub fn of(units: &[u16]) -> Balance {
         let mut balance = Balance::default();
         let mut i = 0;
         while i < units.len() {
@@ -51,7 +39,7 @@ impl Balance {
             }
             i += 1 + CACHE_ENTRIES[DEOPT[opcode as usize] as usize] as usize;
         }
-        Some(balance)
+        balance
     }
 
     /// Whether compiling cannot pay: generic sites outnumber twice every site that could be
@@ -62,7 +50,8 @@ impl Balance {
 }
 
 /// The quickened bytecode of a code object the interpreter has warmed up (a copy: the
-/// interpreter rewrites it as it runs), or `None`.
+/// interpreter rewrites it as it runs), or `None` when it has not quickened it (it ran fewer
+/// than eight calls or back-edges: no feedback).
 ///
 /// # Safety
 /// `code` is a live code object; GIL held.

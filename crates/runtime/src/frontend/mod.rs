@@ -46,7 +46,7 @@ mod versions;
 
 use crate::reasons::{DeclineReason, ExitReason};
 use crate::cpython::{ffi::PyObject, PyCodeObject};
-use crate::jit::side_tables::SideTables;
+use crate::jit::side_tables::{OutOfMemory, SideTables};
 use balance::Balance;
 use code_info::CodeInfo;
 use ir::{Block, Builder, Kind, Value};
@@ -64,6 +64,13 @@ pub use versions::MAX_BLOCK_VERSIONS;
 pub struct Decline {
     pub reason: DeclineReason,
     pub detail: Option<String>,
+}
+
+/// The constant pool could not make an object: the front end's `?` on its results.
+impl From<OutOfMemory> for Decline {
+    fn from(_: OutOfMemory) -> Decline {
+        DeclineReason::OutOfMemory.into()
+    }
 }
 
 impl From<DeclineReason> for Decline {
@@ -147,13 +154,15 @@ pub struct CompileCost {
 
 /// Compiles one code object for one entry key.
 pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
+    // SAFETY: the request's code object is live (GIL held).
+    let quickened = unsafe { crate::feedback::quickened(req.code) };
     // Code the interpreter has warmed up is judged on its evidence before anything is
     // emitted (`balance`'s first moment).
-    // SAFETY: the request's code object is live (GIL held).
-    if req.decline_generic && unsafe { crate::feedback::Balance::of(req.code) }.is_some_and(|b| b.mostly_generic()) {
+    let judged = quickened.as_deref().map(crate::feedback::Balance::of);
+    if req.decline_generic && judged.is_some_and(|balance| balance.mostly_generic()) {
         return decline(DeclineReason::MostlyGeneric);
     }
-    let mut fe = Frontend::new(req)?;
+    let mut fe = Frontend::new(req, quickened.as_deref())?;
     let func = fe.fixpoint(cost)?;
     if req.verify {
         let began = std::time::Instant::now();
@@ -166,7 +175,6 @@ pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
     let instructions = fe.code.instrs.len();
     Ok(Output { func, tables: std::mem::take(&mut fe.tables), instructions, exit_reasons: std::mem::take(&mut fe.exit_reasons) })
 }
-
 
 /// One compilation: the code read once, the fixpoint's state across rounds, and the round
 /// being emitted. Its methods are spread over this module's children, one concern each.
@@ -198,7 +206,8 @@ struct Frontend<'r> {
 }
 
 impl<'r> Frontend<'r> {
-    fn new(req: &'r CompileRequest) -> Result<Frontend<'r>> {
+    /// `quickened`: the code's quickened bytecode, if the interpreter warmed it up.
+    fn new(req: &'r CompileRequest, quickened: Option<&[u16]>) -> Result<Frontend<'r>> {
         let code = CodeInfo::read(req.code)?;
         let keyed = match req.start {
             Start::Call => code.nargs,
@@ -210,9 +219,7 @@ impl<'r> Frontend<'r> {
         if !req.free_kinds.is_empty() && req.free_kinds.len() != code.nfree {
             return internal("free-variable kinds do not match the code");
         }
-        // SAFETY: the request's code object is live (GIL held).
-        let quickened = unsafe { crate::feedback::quickened(req.code) };
-        let native_capable = balance::native_capable(&code.instrs, quickened.as_deref());
+        let native_capable = balance::native_capable(&code.instrs, quickened);
         Ok(Frontend {
             req,
             code,

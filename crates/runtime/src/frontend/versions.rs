@@ -22,11 +22,11 @@ const MAX_ROUNDS: usize = 32;
 impl Frontend<'_> {
     /// Emits rounds until no version's entry state changes; the last round's IR.
     pub(super) fn fixpoint(&mut self, cost: &mut CompileCost) -> Result<ir::Function> {
-        for _round in 0..MAX_ROUNDS {
+        for round in 0..MAX_ROUNDS {
             self.changed = false;
             cost.rounds += 1;
             let func = self.emit_round()?;
-            let decides = cost.rounds == 1 || !self.changed;
+            let decides = round == 0 || !self.changed;
             if self.req.decline_generic && decides && self.balance.mostly_generic() {
                 return decline(DeclineReason::MostlyGeneric);
             }

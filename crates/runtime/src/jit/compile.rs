@@ -5,7 +5,6 @@ use crate::cpython::{self, ffi, ffi::PyObject, InterpreterFrame, ThreadState};
 use crate::frontend::{self, CompileRequest, Start};
 use crate::jit::code_cache::{arg_kind, ArgCheck, CodeEntry, Version};
 use crate::jit::side_tables::VersionKey;
-use crate::jit::side_tables::OutOfMemory;
 use crate::jit::state::{jit, Jit, Mode};
 use crate::reasons::DeclineReason;
 use ir::Kind;
@@ -39,14 +38,6 @@ unsafe fn free_kinds(frame: *mut InterpreterFrame) -> Vec<Kind> {
 
 /// Argument kinds declined one by one (as mostly generic) before the whole code is.
 const MAX_DECLINED_KEYS: usize = 4;
-
-// Here rather than beside either type: the side tables sit below the front end, and the
-// front end's module is being split (its `?` on a constant pool's result uses this).
-impl From<OutOfMemory> for frontend::Decline {
-    fn from(_: OutOfMemory) -> frontend::Decline {
-        DeclineReason::OutOfMemory.into()
-    }
-}
 
 /// Compiles a version for these argument kinds (or the generic one past the cap).
 pub(super) unsafe fn compile_version(
@@ -203,7 +194,7 @@ pub(super) unsafe fn build_version(
     let front_end = spent(began, backend_began.unwrap_or(ended));
     let phases = &mut jit.stats.compile;
     phases.verify_ns += cost.verify_ns;
-    phases.frontend_ns += front_end - cost.verify_ns.min(front_end);
+    phases.frontend_ns += front_end.saturating_sub(cost.verify_ns);
     phases.backend_ns += backend_began.map_or(0, |b| spent(b, ended));
     phases.rounds += cost.rounds as u64;
     phases.attempts += 1;
