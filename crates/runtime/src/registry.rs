@@ -11,22 +11,14 @@
 use crate::helpers::StackOp;
 use ir::{Effect, Helper, HelperDecl};
 
+/// One function per helper: `name = function, Effect`, and `as StackOp` for the generic
+/// stack operations, whose signature is then checked.
 macro_rules! helpers {
-    ($($name:ident = $function:path, $effect:ident;)*) => {
+    ($($name:ident = $function:path, $effect:ident $(as $signature:ty)?;)*) => {
         $(
             pub fn $name() -> Helper {
+                $(let _: $signature = $function;)?
                 HelperDecl::new(stringify!($name), Effect::$effect).at($function as *const () as u64)
-            }
-        )*
-    };
-}
-
-macro_rules! stack_ops {
-    ($($name:ident = $function:path, $effect:ident;)*) => {
-        $(
-            pub fn $name() -> Helper {
-                let op: StackOp = $function;
-                HelperDecl::new(stringify!($name), Effect::$effect).at(op as *const () as u64)
             }
         )*
     };
@@ -52,33 +44,32 @@ helpers! {
     pop_except = crate::helpers::pop_except, MayRunPython;
     enter_handler = crate::helpers::enter_handler, MayRunPython;
     handle_pending = crate::helpers::handle_pending, MayRunPython;
-}
 
-stack_ops! {
-    binary_op = crate::helpers::binary_op, MayRunPython;
-    compare_op = crate::helpers::compare_op, MayRunPython;
-    unary_op = crate::helpers::unary_op, MayRunPython;
-    is_op = crate::helpers::is_op, MayRunPython;
-    load_attr = crate::helpers::load_attr, MayRunPython;
-    store_attr = crate::helpers::store_attr, MayRunPython;
-    load_method = crate::helpers::load_method, MayRunPython;
-    binary_subscr = crate::helpers::binary_subscr, MayRunPython;
-    store_subscr = crate::helpers::store_subscr, MayRunPython;
-    build_tuple = crate::helpers::build_tuple, MayRaise;
-    build_list = crate::helpers::build_list, MayRaise;
-    build_map = crate::helpers::build_map, MayRunPython;
-    build_const_key_map = crate::helpers::build_const_key_map, MayRunPython;
-    build_slice = crate::helpers::build_slice, MayRunPython;
-    build_string = crate::helpers::build_string, MayRunPython;
-    unpack_sequence = crate::helpers::unpack_sequence, MayRunPython;
-    collection_add = crate::helpers::collection_add, MayRunPython;
-    map_add = crate::helpers::map_add, MayRunPython;
-    format_value = crate::helpers::format_value, MayRunPython;
-    get_iter = crate::helpers::get_iter, MayRunPython;
-    check_exc_match = crate::helpers::check_exc_match, MayRunPython;
-    make_function = crate::helpers::make_function, MayRaise;
-    call = crate::helpers::call, MayRunPython;
-    call_method_descriptor = crate::helpers::call_method_descriptor, MayRunPython;
-    call_function = crate::calls::call_function, MayRunPython;
-    call_cached = crate::calls::call_cached, MayRunPython;
+
+    binary_op = crate::helpers::binary_op, MayRunPython as StackOp;
+    compare_op = crate::helpers::compare_op, MayRunPython as StackOp;
+    unary_op = crate::helpers::unary_op, MayRunPython as StackOp;
+    is_op = crate::helpers::is_op, MayRunPython as StackOp;
+    load_attr = crate::helpers::load_attr, MayRunPython as StackOp;
+    store_attr = crate::helpers::store_attr, MayRunPython as StackOp;
+    load_method = crate::helpers::load_method, MayRunPython as StackOp;
+    binary_subscr = crate::helpers::binary_subscr, MayRunPython as StackOp;
+    store_subscr = crate::helpers::store_subscr, MayRunPython as StackOp;
+    build_tuple = crate::helpers::build_tuple, MayRaise as StackOp;
+    build_list = crate::helpers::build_list, MayRaise as StackOp;
+    build_map = crate::helpers::build_map, MayRunPython as StackOp;
+    build_const_key_map = crate::helpers::build_const_key_map, MayRunPython as StackOp;
+    build_slice = crate::helpers::build_slice, MayRunPython as StackOp;
+    build_string = crate::helpers::build_string, MayRunPython as StackOp;
+    unpack_sequence = crate::helpers::unpack_sequence, MayRunPython as StackOp;
+    collection_add = crate::helpers::collection_add, MayRunPython as StackOp;
+    map_add = crate::helpers::map_add, MayRunPython as StackOp;
+    format_value = crate::helpers::format_value, MayRunPython as StackOp;
+    get_iter = crate::helpers::get_iter, MayRunPython as StackOp;
+    check_exc_match = crate::helpers::check_exc_match, MayRunPython as StackOp;
+    make_function = crate::helpers::make_function, MayRaise as StackOp;
+    call = crate::helpers::call, MayRunPython as StackOp;
+    call_method_descriptor = crate::helpers::call_method_descriptor, MayRunPython as StackOp;
+    call_function = crate::calls::call_function, MayRunPython as StackOp;
+    call_cached = crate::calls::call_cached, MayRunPython as StackOp;
 }
