@@ -188,7 +188,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         e.set_item("declined", c.declined.as_deref())?;
         let exits = PyDict::new(py);
         for (k, v) in &c.exits {
-            exits.set_item(k.name(), v)?;
+            exits.set_item(k.name().as_ref(), v)?;
         }
         e.set_item("side_exits", exits)?;
         e.set_item("filename", &c.filename)?;

@@ -123,7 +123,7 @@ pub fn report() -> Report {
         code_bytes: jit.stats.code_bytes,
         code_bytes_live: live.iter().sum(),
         declined: jit.stats.declined.iter().map(|(k, v)| (k.name().to_string(), *v)).collect(),
-        exits: jit.stats.exits.iter().map(|(k, v)| (k.name(), *v)).collect(),
+        exits: jit.stats.exits.iter().map(|(k, v)| (k.name().into_owned(), *v)).collect(),
         codes: jit.cache.code_stats(),
     }
 }

@@ -3,6 +3,7 @@
 //! about it. Counters are keyed by these enums, never by strings.
 
 use crate::opcodes;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Declares `ExitReason`: one line per reason, `Variant = "name", continued, "why"`.
@@ -25,7 +26,7 @@ macro_rules! exit_reasons {
 
             /// The name of a reason other than `Unsupported`, without building a string (a
             /// snapshot takes one per exit).
-            pub(crate) fn static_name(self) -> Option<&'static str> {
+            fn static_name(self) -> Option<&'static str> {
                 match self {
                     $(ExitReason::$variant => Some($name),)*
                     ExitReason::Unsupported { .. } => None,
@@ -68,20 +69,15 @@ exit_reasons! {
 }
 
 impl ExitReason {
-    /// The reason's name: `int_overflow`, or `unsupported_<opcode name>`.
-    pub fn name(self) -> String {
+    /// The reason's name: `int_overflow` (built for no named reason: every snapshot takes
+    /// one), or `unsupported_<opcode name>`.
+    pub fn name(self) -> Cow<'static, str> {
         match self {
-            ExitReason::Unsupported { opcode } => format!("unsupported_{}", opcodes::name(opcode).to_lowercase()),
-            named => named.static_name().expect("named reasons have a name").to_string(),
+            ExitReason::Unsupported { opcode } => {
+                format!("unsupported_{}", opcodes::name(opcode).to_lowercase()).into()
+            }
+            named => named.static_name().expect("named reasons have a name").into(),
         }
-    }
-
-    /// The reason with this name (the inverse of [`ExitReason::name`]).
-    pub fn from_name(name: &str) -> Option<ExitReason> {
-        if let Some(op) = name.strip_prefix("unsupported_") {
-            return (0..=u8::MAX).find(|&o| opcodes::name(o).eq_ignore_ascii_case(op)).map(|opcode| ExitReason::Unsupported { opcode });
-        }
-        ExitReason::NAMED.iter().copied().find(|r| r.static_name() == Some(name))
     }
 }
 
@@ -153,15 +149,21 @@ impl fmt::Display for DeclineReason {
 mod tests {
     use super::*;
 
+    /// The reason with this name (the inverse of [`ExitReason::name`]).
+    fn from_name(name: &str) -> Option<ExitReason> {
+        let all = ExitReason::NAMED.iter().copied().chain((0..=u8::MAX).map(|opcode| ExitReason::Unsupported { opcode }));
+        all.into_iter().find(|r| r.name() == name)
+    }
+
     #[test]
     fn names_round_trip_and_are_unique() {
-        let mut names: Vec<String> = ExitReason::NAMED.iter().map(|r| r.name()).collect();
+        let mut names: Vec<String> = ExitReason::NAMED.iter().map(|r| r.name().into_owned()).collect();
         for &r in ExitReason::NAMED {
-            assert_eq!(ExitReason::from_name(&r.name()), Some(r));
+            assert_eq!(from_name(&r.name()), Some(r));
         }
         let unsupported = ExitReason::Unsupported { opcode: opcodes::LOAD_NAME };
         assert_eq!(unsupported.name(), "unsupported_load_name");
-        assert_eq!(ExitReason::from_name("unsupported_load_name"), Some(unsupported));
+        assert_eq!(from_name("unsupported_load_name"), Some(unsupported));
         names.sort();
         let before = names.len();
         names.dedup();
@@ -180,7 +182,7 @@ mod tests {
 
     #[test]
     fn only_failed_speculations_continue() {
-        let continued: Vec<String> = ExitReason::NAMED.iter().filter(|r| r.continued()).map(|r| r.name()).collect();
+        let continued: Vec<String> = ExitReason::NAMED.iter().filter(|r| r.continued()).map(|r| r.name().into_owned()).collect();
         assert_eq!(continued, ["kind_changed", "int_overflow", "int_shift", "global_changed"]);
         assert!(!ExitReason::Unsupported { opcode: opcodes::LOAD_NAME }.continued());
     }

@@ -297,11 +297,7 @@ impl Frontend<'_> {
             };
             entries.push(SnapshotEntry { slot: i as u32, kind, values: av.parts() });
         }
-        // Most reasons have a static name: no string is built for them.
-        let id = match reason.static_name() {
-            Some(name) => self.ir.snapshot(kind, pc, depth as u32, name, entries),
-            None => self.ir.snapshot(kind, pc, depth as u32, &reason.name(), entries),
-        };
+        let id = self.ir.snapshot(kind, pc, depth as u32, &reason.name(), entries);
         debug_assert_eq!(id.0 as usize, self.exit_reasons.len(), "snapshots are numbered in order");
         self.exit_reasons.push(reason);
         id
