@@ -74,6 +74,23 @@ class RssPopen(subprocess.Popen):
         return pid, status
 
 
+def interleaved(names, modes, reps, sample):
+    """Yields (name, {mode: [sample(name, mode) per round]}) for each name: `reps` rounds, each
+    running every mode once, in an order that rotates from round to round (so that a drift of
+    the machine weighs on every mode alike); progress goes to stderr."""
+    total, done = len(names) * reps * len(modes), 0
+    for name in names:
+        runs = {m: [] for m in modes}
+        for rep in range(reps):
+            order = modes[rep % len(modes):] + modes[:rep % len(modes)]
+            for mode in order:
+                done += 1
+                print(f"\r[{done}/{total}] {name}: {mode}, round {rep + 1}/{reps}   ",
+                      end="", file=sys.stderr, flush=True)
+                runs[mode].append(sample(name, mode))
+        yield name, runs
+
+
 def sample(program, mode, pypy):
     """One fresh process: the child's report plus whole-process time and peak RSS (MiB)."""
     exe = pypy if mode == "pypy" else sys.executable
@@ -225,23 +242,16 @@ def main():
               f"modes: {', '.join(modes)}" + ("" if pypy or args.no_pypy else " (pypy3 not installed)"),
               f"- {args.reps} rounds per program, each a fresh process per mode, order rotating"]
     print("\n".join(header))
-    rows, failures, total = [], 0, len(programs) * args.reps * len(modes)
-    done = 0
-    for program in programs:
-        runs = {m: [] for m in modes}
-        for rep in range(args.reps):
-            order = modes[rep % len(modes):] + modes[:rep % len(modes)]
-            for mode in order:
-                done += 1
-                print(f"\r[{done}/{total}] {program.stem}: {mode}, round {rep + 1}/{args.reps}   ",
-                      end="", file=sys.stderr, flush=True)
-                runs[mode].append(sample(program, mode, pypy))
-        row = summarize(program.stem, runs, modes)
+    rows, failures = [], 0
+    by_name = {p.stem: p for p in programs}
+    runs_of = interleaved(list(by_name), modes, args.reps, lambda name, mode: sample(by_name[name], mode, pypy))
+    for name, runs in runs_of:
+        row = summarize(name, runs, modes)
         failures += row["status"] != "ok"
-        rows.append((program.stem, row))
+        rows.append((name, row))
         ms = row.get("modes", {})
         cells = "  ".join(f"{m} {ms[m]['steady']:6.2f}x/{ms[m]['whole']:5.2f}x" for m in modes[1:] if m in ms)
-        print(f"\r{program.stem:12} {cells}  {row['status']}" + " " * 10)
+        print(f"\r{name:12} {cells}  {row['status']}" + " " * 10)
     if not args.no_report:
         out = pathlib.Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 
-from bench import RssPopen
+from bench import RssPopen, interleaved
 from report_context import git_head, machine
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -330,17 +330,9 @@ def main():
         header += [f"- environment: {' '.join(knobs)}"] if knobs else []
         header += [f"- note: {args.note}"] if args.note else []
         print("\n".join(header))
-        rows, failures, done = [], 0, 0
-        total = len(workloads) * args.reps * len(modes)
-        for workload in workloads:
-            runs = {m: [] for m in modes}
-            for rep in range(args.reps):
-                order = modes[rep % len(modes):] + modes[:rep % len(modes)]
-                for mode in order:
-                    done += 1
-                    print(f"\r[{done}/{total}] {workload}: {mode}, round {rep + 1}/{args.reps}   ",
-                          end="", file=sys.stderr, flush=True)
-                    runs[mode].append(sample(workload, mode, envs, tmp, time_exe))
+        rows, failures = [], 0
+        runs_of = interleaved(workloads, modes, args.reps, lambda name, mode: sample(name, mode, envs, tmp, time_exe))
+        for workload, runs in runs_of:
             row = summarize(runs, modes)
             failures += row["status"].startswith("FAILED")
             rows.append((workload, row))
