@@ -286,6 +286,49 @@ def test_default_policy_waits_for_loops_run_while_a_module_is_imported():
     assert out == ["after import False", "called by the program True"], out
 
 
+def test_while_importing_warm_code_compiles_only_once_it_paid_for_its_compilation():
+    """During an import, code warm by calls waits until it has run interpreted several times as
+    long as compiling it is expected to take: a cheap function called a few dozen times stays
+    interpreted (until the program calls it), one whose calls run long is compiled during the
+    import. Far apart on purpose (microseconds against a tenth of a second), so timing noise
+    cannot flip them."""
+    workdir = new_workdir()
+    (workdir / "imported_with_work.py").write_text(textwrap.dedent(
+        """
+        def cheap(x):
+            return x + 1
+
+        def long_running(n):
+            return sum(range(n))
+
+        for k in range(40):
+            cheap(k)
+        for k in range(40):
+            long_running(100_000)
+        """
+    ))
+    out = run_ok(
+        """
+        import sys
+        psyco.full()
+        sys.path.insert(0, ".")
+        import imported_with_work as m
+        print("cheap", psyco.is_compiled(m.cheap), "long_running", psyco.is_compiled(m.long_running))
+        m.cheap(1)
+        print("cheap called by the program", psyco.is_compiled(m.cheap))
+        entry = [v for k, v in psyco.stats()["codes"].items() if k.endswith(":_find_and_load")]
+        print([v["declined"] for v in entry])
+        """,
+        env={"PSYCO_THRESHOLD": ""},
+        workdir=workdir,
+    )
+    assert out == [
+        "cheap False long_running True",
+        "cheap called by the program True",
+        "[\"the import system's entry point (runs once per import)\"]",
+    ], out
+
+
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5"])
 def test_bad_threshold_is_a_value_error(value):
     out = run_ok(

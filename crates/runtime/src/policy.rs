@@ -6,32 +6,56 @@
 //! waits for eight calls or loop iterations:
 //! - a function whose bytecode has a loop, at its first call (the loop may run long, and a
 //!   running frame is never taken over later) — except while a module is being imported:
-//!   code that runs then mostly runs once, so it waits to be warm as straight code does;
+//!   code that runs then mostly runs once, so it waits to be warm as straight code does, and
+//!   then until it has paid for its compilation (below);
 //! - a function without loops, at its [`CALLS_BEFORE_COMPILING_STRAIGHT_CODE`]th call;
 //! - module bodies, class bodies and `exec`/`eval` code, never: they run once and resolve
-//!   names through dicts (`LOAD_NAME`, `STORE_NAME`), which compiled code leaves for at once.
+//!   names through dicts (`LOAD_NAME`, `STORE_NAME`), which compiled code leaves for at once;
+//! - the import system's entry point (`_find_and_load` of the frozen `importlib._bootstrap`),
+//!   never: it runs once per import.
 //!
-//! "Being imported" means that the body of a module other than `__main__` is running (the
-//! hook sees those frames start and end: [`BodyRun`]); the program's own script is not an
-//! import, so its functions compile as early as ever.
+//! While importing, code warm by calls is compiled only once the time it has run interpreted
+//! since then is [`IMPORT_PAYBACK`] times what compiling it is expected to cost (its
+//! instructions at the JIT's measured time per instruction so far): the rent-or-buy rule, so
+//! compiling adds at most about 1/[`IMPORT_PAYBACK`] to the imports' own time, and what runs
+//! long during an import is still compiled. The hook times only such waiting code. Once the
+//! imports are over, warm code compiles at its next call as ever.
+//!
+//! "Being imported" means that the import system is finding or loading a module, or the body
+//! of a module other than `__main__` is running (the hook sees those frames start and end:
+//! [`BodyRun`]); the program's own script is not an import, so its functions compile as early
+//! as ever.
 //!
 //! `PSYCO_THRESHOLD=N` (or `Options::threshold`) replaces the first two rules by "after N
-//! calls", so `PSYCO_THRESHOLD=0` compiles every function at its first call.
+//! calls" and drops the payback rule (no timing: compile decisions are then reproducible),
+//! so `PSYCO_THRESHOLD=0` compiles every function at its first call.
 
 use crate::cpython::{self, ffi, PyCodeObject};
 use crate::opcodes::*;
+use crate::reasons::DeclineReason;
 
 /// Calls that a function without loops runs interpreted before it is compiled (CPython 3.11
 /// quickens code after eight calls or back-edges: code that runs less is not worth it).
 pub const CALLS_BEFORE_COMPILING_STRAIGHT_CODE: u64 = 8;
+
+/// While importing, warm code is compiled once it has run interpreted this many times as long
+/// as compiling it is expected to take (4: compiling costs at most about a quarter more).
+pub const IMPORT_PAYBACK: u64 = 4;
+
+/// The expected compile time per bytecode instruction before the JIT has measured its own
+/// (a little above what the dynasm backend takes: better late than wasted).
+pub const DEFAULT_NS_PER_INSTRUCTION: u64 = 10_000;
 
 /// What the policy needs to know of a code object, read once when psyco first sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodeShape {
     /// A module or class body, or `exec`/`eval` code (no `CO_OPTIMIZED`).
     NotAFunction,
-    /// A function body; `has_loop` when its bytecode jumps backwards.
-    Function { has_loop: bool },
+    /// The import system's entry point: while it runs, a module is being found or loaded.
+    ImportEntry,
+    /// A function body; `has_loop` when its bytecode jumps backwards; `instructions` counts
+    /// its bytecode instructions (inline caches excluded).
+    Function { has_loop: bool, instructions: u32 },
 }
 
 impl CodeShape {
@@ -47,16 +71,21 @@ impl CodeShape {
             if (*code).co_flags & cpython::CO_OPTIMIZED == 0 {
                 return CodeShape::NotAFunction;
             }
+            if is_import_entry(code) {
+                return CodeShape::ImportEntry;
+            }
             let bytes = cpython::PyCode_GetCode(code);
             if bytes.is_null() {
                 ffi::PyErr_Clear();
-                return CodeShape::Function { has_loop: true };
+                return CodeShape::Function { has_loop: true, instructions: 0 };
             }
             let units = std::slice::from_raw_parts(ffi::PyBytes_AsString(bytes) as *const u8, ffi::PyBytes_Size(bytes) as usize);
-            // Opcodes sit at even offsets; caches are zeros in the unquickened bytecode.
-            let has_loop = units.chunks_exact(2).any(|unit| is_backward_jump(unit[0]));
+            // Opcodes sit at even offsets; caches are zeros (CACHE) in the unquickened bytecode.
+            let opcodes = || units.chunks_exact(2).map(|unit| unit[0]).filter(|&op| op != CACHE);
+            let has_loop = opcodes().any(is_backward_jump);
+            let instructions = opcodes().count() as u32;
             ffi::Py_DECREF(bytes);
-            CodeShape::Function { has_loop }
+            CodeShape::Function { has_loop, instructions }
         }
     }
 
@@ -65,10 +94,32 @@ impl CodeShape {
     /// imported; `None` for never.
     pub fn calls_before_compiling(self, threshold: Option<u64>, importing: bool) -> Option<u64> {
         match (self, threshold) {
-            (CodeShape::NotAFunction, _) => None,
+            (CodeShape::NotAFunction | CodeShape::ImportEntry, _) => None,
             (CodeShape::Function { .. }, Some(calls)) => Some(calls),
-            (CodeShape::Function { has_loop: true }, None) if !importing => Some(0),
+            (CodeShape::Function { has_loop: true, .. }, None) if !importing => Some(0),
             (CodeShape::Function { .. }, None) => Some(CALLS_BEFORE_COMPILING_STRAIGHT_CODE),
+        }
+    }
+
+    /// Why code of this shape is never compiled (`None` for functions, which may be).
+    pub fn never_compiled(self) -> Option<DeclineReason> {
+        match self {
+            CodeShape::NotAFunction => Some(DeclineReason::NotAFunction),
+            CodeShape::ImportEntry => Some(DeclineReason::ImportEntry),
+            CodeShape::Function { .. } => None,
+        }
+    }
+
+    /// The interpreted time after which, during an import, code warm by calls has paid for its
+    /// compilation, given the JIT's measured compile time per instruction (`None` before it
+    /// measured any); `None` when the payback rule does not apply (a user's threshold).
+    pub fn import_payback_ns(self, threshold: Option<u64>, ns_per_instruction: Option<u64>) -> Option<u64> {
+        match (self, threshold) {
+            (CodeShape::Function { instructions, .. }, None) => {
+                let per_instruction = ns_per_instruction.unwrap_or(DEFAULT_NS_PER_INSTRUCTION);
+                Some(IMPORT_PAYBACK * u64::from(instructions) * per_instruction)
+            }
+            _ => None,
         }
     }
 }
@@ -84,20 +135,45 @@ pub enum BodyRun {
 }
 
 impl BodyRun {
-    /// Which kind of body the frame with these globals runs.
+    /// Which kind of run a frame of code of this shape with these globals is (`None` for a
+    /// function's: functions run in whatever their caller runs).
     ///
     /// # Safety
     /// `globals` is a live dict; GIL held.
-    pub unsafe fn of(globals: *mut ffi::PyObject) -> BodyRun {
+    pub unsafe fn of(shape: CodeShape, globals: *mut ffi::PyObject) -> Option<BodyRun> {
         // SAFETY: per the contract; a borrowed lookup that runs no Python code (str keys).
         unsafe {
-            let name = ffi::PyDict_GetItemString(globals, c"__name__".as_ptr());
-            let main = !name.is_null()
-                && ffi::PyUnicode_Check(name) != 0
-                && ffi::PyUnicode_CompareWithASCIIString(name, c"__main__".as_ptr()) == 0;
-            if main { BodyRun::Main } else { BodyRun::Import }
+            match shape {
+                CodeShape::Function { .. } => None,
+                CodeShape::ImportEntry => Some(BodyRun::Import),
+                CodeShape::NotAFunction => {
+                    let name = ffi::PyDict_GetItemString(globals, c"__name__".as_ptr());
+                    let main = !name.is_null() && is_ascii(name, c"__main__");
+                    Some(if main { BodyRun::Main } else { BodyRun::Import })
+                }
+            }
         }
     }
+}
+
+/// Whether `code` is `_find_and_load` of the frozen `importlib._bootstrap`, which every
+/// import statement, `__import__` and `importlib.import_module` call runs to find and load a
+/// module that is not loaded yet.
+///
+/// # Safety
+/// `code` is a live code object; GIL held.
+unsafe fn is_import_entry(code: *mut PyCodeObject) -> bool {
+    // SAFETY: per the contract; a code object's name and filename are str objects.
+    unsafe { is_ascii((*code).co_name, c"_find_and_load") && is_ascii((*code).co_filename, c"<frozen importlib._bootstrap>") }
+}
+
+/// Whether `object` is a str equal to `text`.
+///
+/// # Safety
+/// `object` is a live object; GIL held.
+unsafe fn is_ascii(object: *mut ffi::PyObject, text: &std::ffi::CStr) -> bool {
+    // SAFETY: per the contract; the comparison runs no Python code.
+    unsafe { ffi::PyUnicode_Check(object) != 0 && ffi::PyUnicode_CompareWithASCIIString(object, text.as_ptr()) == 0 }
 }
 
 fn is_backward_jump(opcode: u8) -> bool {
@@ -119,20 +195,35 @@ mod tests {
     #[test]
     fn a_users_threshold_applies_to_every_function_and_never_to_bodies() {
         for (has_loop, importing) in [(false, false), (true, false), (false, true), (true, true)] {
-            assert_eq!(CodeShape::Function { has_loop }.calls_before_compiling(Some(0), importing), Some(0));
-            assert_eq!(CodeShape::Function { has_loop }.calls_before_compiling(Some(5), importing), Some(5));
+            let function = CodeShape::Function { has_loop, instructions: 10 };
+            assert_eq!(function.calls_before_compiling(Some(0), importing), Some(0));
+            assert_eq!(function.calls_before_compiling(Some(5), importing), Some(5));
+            assert_eq!(function.import_payback_ns(Some(5), Some(1000)), None);
             assert_eq!(CodeShape::NotAFunction.calls_before_compiling(Some(0), importing), None);
             assert_eq!(CodeShape::NotAFunction.calls_before_compiling(None, importing), None);
+            assert_eq!(CodeShape::ImportEntry.calls_before_compiling(Some(0), importing), None);
         }
     }
 
     #[test]
     fn by_default_loops_compile_at_once_unless_importing_and_straight_code_once_warm() {
         let warm = Some(CALLS_BEFORE_COMPILING_STRAIGHT_CODE);
-        assert_eq!(CodeShape::Function { has_loop: true }.calls_before_compiling(None, false), Some(0));
-        assert_eq!(CodeShape::Function { has_loop: true }.calls_before_compiling(None, true), warm);
-        assert_eq!(CodeShape::Function { has_loop: false }.calls_before_compiling(None, false), warm);
-        assert_eq!(CodeShape::Function { has_loop: false }.calls_before_compiling(None, true), warm);
+        let looping = CodeShape::Function { has_loop: true, instructions: 10 };
+        let straight = CodeShape::Function { has_loop: false, instructions: 10 };
+        assert_eq!(looping.calls_before_compiling(None, false), Some(0));
+        assert_eq!(looping.calls_before_compiling(None, true), warm);
+        assert_eq!(straight.calls_before_compiling(None, false), warm);
+        assert_eq!(straight.calls_before_compiling(None, true), warm);
+    }
+
+    #[test]
+    fn while_importing_code_waits_until_it_ran_payback_times_its_expected_compile_time() {
+        let code = CodeShape::Function { has_loop: false, instructions: 50 };
+        assert_eq!(code.import_payback_ns(None, Some(2_000)), Some(IMPORT_PAYBACK * 50 * 2_000));
+        assert_eq!(code.import_payback_ns(None, None), Some(IMPORT_PAYBACK * 50 * DEFAULT_NS_PER_INSTRUCTION));
+        assert_eq!(CodeShape::NotAFunction.import_payback_ns(None, None), None);
+        assert_eq!(CodeShape::ImportEntry.never_compiled(), Some(DeclineReason::ImportEntry));
+        assert_eq!(code.never_compiled(), None);
     }
 
     #[test]

@@ -122,6 +122,7 @@ decline_reasons! {
     Generator = "generator or coroutine", false;
     MostlyGeneric = "mostly generic operations (the interpreter is faster)", true;
     NotAFunction = "module or class body (runs once; names looked up in dicts)", false;
+    ImportEntry = "the import system's entry point (runs once per import)", false;
     TooManyArguments = "more than 16 arguments", false;
     NotDicts = "globals or builtins are not dicts", false;
     NoBytecode = "no bytecode", false;

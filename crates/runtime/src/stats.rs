@@ -25,6 +25,12 @@ impl Stats {
         *self.declined.entry(why).or_insert(0) += 1;
     }
 
+    /// The JIT's compile time per bytecode instruction compiled so far (declined attempts
+    /// included, which only makes it dearer), once it compiled anything.
+    pub fn ns_per_instruction(&self) -> Option<u64> {
+        (self.instructions_compiled > 0).then(|| self.compile.total_ns() / self.instructions_compiled)
+    }
+
     pub fn exit(&mut self, reason: ExitReason) {
         *self.exits.entry(reason).or_insert(0) += 1;
     }

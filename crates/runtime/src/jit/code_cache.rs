@@ -390,6 +390,9 @@ pub struct CodeEntry {
     /// What the compilation policy knows of the code.
     pub shape: CodeShape,
     pub calls: u64,
+    /// Time the code ran interpreted during imports once warm by calls, waiting to pay for its
+    /// compilation (`policy::CodeShape::import_payback_ns`).
+    pub import_wait_ns: u64,
     /// `bind()` asked for this code to be compiled at its next call.
     pub bound: bool,
     /// The backend `bind()` chose for this code (else the JIT's).
@@ -431,12 +434,13 @@ impl CodeEntry {
             code,
             shape,
             calls: 0,
+            import_wait_ns: 0,
             bound: false,
             backend: None,
             bind_rec: 0,
             filtered: false,
             // Never worth compiling (see `policy`): the hook's first check sends it on.
-            declined: (shape == CodeShape::NotAFunction).then(|| DeclineReason::NotAFunction.into()),
+            declined: shape.never_compiled().map(Decline::from),
             declined_keys: Vec::new(),
             declined_checks: Vec::new(),
             versions: Vec::new(),

@@ -111,8 +111,8 @@ unsafe extern "C" fn eval_frame(ts: *mut ThreadState, frame: *mut InterpreterFra
         // The most common case first: code psyco declined runs in the interpreter.
         let known = jit().cache.entry_ptr(code);
         if !known.is_null() && (*known).declined.is_some() {
-            if (*known).shape == CodeShape::NotAFunction {
-                return run_body(ts, frame, throwflag);
+            if !matches!((*known).shape, CodeShape::Function { .. }) {
+                return run_body(ts, frame, throwflag, (*known).shape);
             }
             return run_default(ts, frame, throwflag);
         }
@@ -128,14 +128,14 @@ fn recursion_error() -> *mut PyObject {
     null_mut()
 }
 
-/// Runs a module or class body in the interpreter, counting the imports in progress for the
-/// compilation policy (`policy::BodyRun`).
+/// Runs a module or class body or the import system's entry in the interpreter, counting the
+/// imports in progress for the compilation policy (`policy::BodyRun`).
 #[cold]
 #[inline(never)]
-unsafe fn run_body(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int) -> *mut PyObject {
+unsafe fn run_body(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int, shape: CodeShape) -> *mut PyObject {
     // SAFETY: per `eval_frame`; `jit()` is re-read after the body ran (it may have re-entered).
     unsafe {
-        if BodyRun::of((*frame).f_globals) == BodyRun::Main {
+        if BodyRun::of(shape, (*frame).f_globals) != Some(BodyRun::Import) {
             return run_default(ts, frame, throwflag);
         }
         jit().bodies_importing += 1;
@@ -171,12 +171,12 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         }
         let may_compile = matches!(jit.mode, Mode::Compiling { .. });
         let e = if known.is_null() { jit.cache.entry_for(code, may_compile && fresh_call) } else { known };
-        if !e.is_null() && (*e).shape == CodeShape::NotAFunction {
+        if let Some(why) = e.as_ref().and_then(|e| e.shape.never_compiled()) {
             if known.is_null() {
                 // First seen now: counted once.
-                jit.stats.declined(DeclineReason::NotAFunction);
+                jit.stats.declined(why);
             }
-            return run_body(ts, frame, throwflag);
+            return run_body(ts, frame, throwflag, (*e).shape);
         }
         if e.is_null() || !runnable || (*e).declined.is_some() {
             return run_default(ts, frame, throwflag);
@@ -209,11 +209,17 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
             None => {
                 let importing = jit.bodies_importing > 0;
                 let warm = (*e).shape.calls_before_compiling(jit.options.threshold, importing).is_some_and(|n| (*e).calls >= n);
-                let compile_now = match jit.mode {
-                    Mode::Compiling { all } => (*e).bound || (all && warm),
-                    _ => false,
-                } && !jit.quiet_threads.contains(&ts);
+                let payback = if importing { (*e).shape.import_payback_ns(jit.options.threshold, jit.stats.ns_per_instruction()) } else { None };
+                let paid = payback.is_none_or(|ns| (*e).import_wait_ns >= ns);
+                let (compile_now, wait_timed) = match jit.mode {
+                    Mode::Compiling { all } => ((*e).bound || (all && warm && paid), all && warm && !paid),
+                    _ => (false, false),
+                };
+                let compile_now = compile_now && !jit.quiet_threads.contains(&ts);
                 (*e).calls += 1;
+                if wait_timed && !(*e).bound {
+                    return run_waiting_import(ts, frame, throwflag, e);
+                }
                 if !compile_now || (*e).declined_keys.iter().any(|k| k.as_slice() == kinds) {
                     return run_default(ts, frame, throwflag);
                 }
@@ -227,6 +233,25 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
             Some(v) => run_version(jit, v, ts, frame),
             None => run_default(ts, frame, throwflag),
         }
+    }
+}
+
+/// Runs, in the interpreter, a frame of code that waits during an import to pay for its
+/// compilation, adding the time it took to the code's account (`policy::IMPORT_PAYBACK`).
+#[cold]
+#[inline(never)]
+unsafe fn run_waiting_import(ts: *mut ThreadState, frame: *mut InterpreterFrame, throwflag: c_int, e: *mut CodeEntry) -> *mut PyObject {
+    // SAFETY: per `eval_frame`; `e` is the frame's code's entry, boxed, so it stays where it
+    // is while the code lives, which the reference held here ensures.
+    unsafe {
+        let code = (*frame).f_code as *mut PyObject;
+        ffi::Py_INCREF(code);
+        let start = std::time::Instant::now();
+        let result = run_default(ts, frame, throwflag);
+        let elapsed = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        (*e).import_wait_ns = (*e).import_wait_ns.saturating_add(elapsed);
+        ffi::Py_DECREF(code);
+        result
     }
 }
 
