@@ -28,8 +28,8 @@
 #![allow(clippy::useless_conversion)]
 
 use crate::regalloc::{self, sequentialize, Allocation, Condition, Loc, Registers};
-use crate::{Backend, CodeMemory, CompileError, CompiledCode};
-use dynasmrt::{dynasm, x64::Assembler, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi};
+use crate::{code_heap, Backend, CodeMemory, CompileError, CompiledCode};
+use dynasmrt::{dynasm, x64::X64Relocation, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use ir::{Block, BlockCall, CheckedOp, Cond, FloatOp, Function, IntOp, Mem, Op, SnapshotId, Terminator, Type, Value};
 
 /// Pins the architecture for every `dynasm!` use in this file.
@@ -98,8 +98,8 @@ impl Backend for DynasmBackend {
         let mut cg = Codegen::new(f)?;
         cg.emit_function()?;
         let Codegen { ops, entry, .. } = cg;
-        let buffer = ops.finalize().map_err(|_| CompileError("could not finalize code buffer".into()))?;
-        Ok(CompiledCode::new(CodeMemory::Dynasm(buffer), entry.0, f.exit_buffer_len()))
+        let bytes = ops.finalize().map_err(|e| CompileError(format!("could not assemble: {e}")))?;
+        Ok(CompiledCode::new(CodeMemory::Dynasm(code_heap::install(&bytes)?), entry.0, f.exit_buffer_len()))
     }
 }
 
@@ -124,7 +124,9 @@ enum Rhs {
 
 struct Codegen<'f> {
     f: &'f Function,
-    ops: Assembler,
+    /// The code is position-independent (calls go through a register), so it is assembled
+    /// at address 0 and copied into the code heap.
+    ops: VecAssembler<X64Relocation>,
     entry: AssemblyOffset,
     alloc: Allocation,
     /// The callee-saved registers the code uses, saved below the entry arguments.
@@ -137,7 +139,7 @@ struct Codegen<'f> {
 
 impl<'f> Codegen<'f> {
     fn new(f: &'f Function) -> Result<Codegen<'f>, CompileError> {
-        let mut ops = Assembler::new().map_err(|e| CompileError(format!("code buffer: {e}")))?;
+        let mut ops = VecAssembler::new(0);
         let alloc = regalloc::allocate(f, &REGISTERS);
         let mut saved: Vec<u8> = alloc
             .locs

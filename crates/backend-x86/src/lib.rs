@@ -7,6 +7,7 @@
 //! Architecture invariant: this crate knows no CPython ABI. Helper addresses and offsets reach
 //! it as plain integers inside the IR.
 
+mod code_heap;
 pub mod cranelift;
 pub mod disasm;
 pub mod dynasm;
@@ -59,14 +60,14 @@ pub struct CompiledCode {
 
 /// The executable memory a backend put the code in, owned (and freed) by [`CompiledCode`].
 enum CodeMemory {
-    Dynasm(dynasmrt::ExecutableBuffer),
+    Dynasm(code_heap::HeapCode),
     Cranelift(Box<cranelift::JitCode>),
 }
 
 impl CodeMemory {
     fn bytes(&self) -> &[u8] {
         match self {
-            CodeMemory::Dynasm(buffer) => buffer,
+            CodeMemory::Dynasm(code) => code.bytes(),
             CodeMemory::Cranelift(code) => code.bytes(),
         }
     }

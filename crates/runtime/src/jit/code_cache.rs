@@ -15,7 +15,7 @@ use crate::policy::CodeShape;
 use crate::reasons::{DeclineReason, ExitReason};
 use crate::stats::{CodeStats, Stats};
 use backend_x86::CompiledCode;
-use ir::{ExitKind, Kind, Snapshot, TypeTag};
+use ir::{ExitKind, Kind, Repr, Snapshot, TypeTag};
 use slotmap::{Key, SlotMap};
 use std::collections::HashMap;
 use std::os::raw::c_void;
@@ -425,7 +425,32 @@ pub struct CodeEntry {
     pub instructions_compiled: std::cell::Cell<u64>,
 }
 
+/// Argument kinds declined one by one (as mostly generic) before the whole code is.
+const MAX_DECLINED_KEYS: usize = 4;
+
 impl CodeEntry {
+    /// Records that compiling for `kinds` was declined as mostly generic (calls with them run
+    /// interpreted from now on); false once [`MAX_DECLINED_KEYS`] are, when the caller
+    /// declines the whole code instead.
+    pub fn decline_key(&mut self, kinds: Vec<Kind>) -> bool {
+        if self.declined_keys.len() >= MAX_DECLINED_KEYS {
+            return false;
+        }
+        self.declined_checks.push(ArgCheck::all(&kinds));
+        self.declined_keys.push(kinds);
+        true
+    }
+
+    /// Whether compiling for `kinds` would be declined as mostly generic: a declined key held
+    /// an unboxed number wherever `kinds` does (what compiled code runs natively today is
+    /// unboxed arithmetic, so a key that brings no number the declined one lacked finds the
+    /// code just as generic: `re`'s parser, called with `verbose` a bool then an int, was
+    /// compiled, and declined, twice).
+    pub fn declines_key(&self, kinds: &[Kind]) -> bool {
+        let unboxed = |k: Kind| matches!(k.repr(), Repr::Word | Repr::Double);
+        self.declined_keys.iter().any(|declined| declined.iter().zip(kinds).all(|(&d, &k)| !unboxed(k) || unboxed(d)))
+    }
+
     fn new(key: EntryKey, code: *mut cpython::PyCodeObject) -> CodeEntry {
         // SAFETY: entries are made for live code objects, with the GIL held.
         let shape = unsafe { CodeShape::of(code) };

@@ -36,9 +36,6 @@ unsafe fn free_kinds(frame: *mut InterpreterFrame) -> Vec<Kind> {
     }
 }
 
-/// Argument kinds declined one by one (as mostly generic) before the whole code is.
-const MAX_DECLINED_KEYS: usize = 4;
-
 /// Compiles a version for these argument kinds (or the generic one past the cap).
 pub(super) unsafe fn compile_version(
     jit: &mut Jit,
@@ -87,10 +84,7 @@ pub(super) unsafe fn compile_version(
         Err((why, kinds)) => {
             // Code that is mostly generic for these kinds may be worth compiling for others
             // (ints, floats): only this key is declined, up to a few keys.
-            if why.reason.key_only() && e.declined_keys.len() < MAX_DECLINED_KEYS {
-                e.declined_checks.push(ArgCheck::all(&kinds));
-                e.declined_keys.push(kinds);
-            } else {
+            if !(why.reason.key_only() && e.decline_key(kinds)) {
                 e.declined = Some(why);
             }
             None

@@ -220,7 +220,15 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
                 if wait_timed && !(*e).bound {
                     return run_waiting_import(ts, frame, throwflag, e);
                 }
-                if !compile_now || (*e).declined_keys.iter().any(|k| k.as_slice() == kinds) {
+                if !compile_now {
+                    return run_default(ts, frame, throwflag);
+                }
+                if (*e).declines_key(kinds) {
+                    // Kinds declined without trying: recorded, so that the next such call is
+                    // sent on at once.
+                    if !(*e).declined_keys.iter().any(|k| k.as_slice() == kinds) && (*e).decline_key(kinds.to_vec()) {
+                        jit.stats.declined(DeclineReason::MostlyGeneric);
+                    }
                     return run_default(ts, frame, throwflag);
                 }
                 match compile_version(jit, &mut *e, ts, frame, kinds.to_vec()) {
