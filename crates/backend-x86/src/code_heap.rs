@@ -67,6 +67,21 @@ pub(crate) fn install(code: &[u8]) -> Result<HeapCode, CompileError> {
     install_separately(code)
 }
 
+/// Maps the chunk the next code goes into, if there is none yet: the first compilation then
+/// finds its memory ready (mapping and first touching a chunk took as long as compiling a
+/// small function).
+pub(crate) fn reserve() {
+    let mut heap = heap();
+    if heap.current.is_none() {
+        if let Some(chunk) = map_chunk(CHUNK_BYTES) {
+            // SAFETY: the chunk's first byte is in bounds and writable; touching it faults the
+            // first page in now.
+            unsafe { chunk.write.write(0) };
+            heap.current = Some(heap.add(chunk));
+        }
+    }
+}
+
 /// Copies `code` into a mapping of its own (the heap's fallback).
 pub(crate) fn install_separately(code: &[u8]) -> Result<HeapCode, CompileError> {
     let failed = |e: std::io::Error| CompileError(format!("code buffer: {e}"));
@@ -120,14 +135,7 @@ impl Heap {
             _ => {
                 self.retire_current();
                 let chunk = map_chunk(CHUNK_BYTES.max(code.len().next_multiple_of(page_size())))?;
-                let i = match self.chunks.iter().position(Option::is_none) {
-                    Some(free) => free,
-                    None => {
-                        self.chunks.push(None);
-                        self.chunks.len() - 1
-                    }
-                };
-                self.chunks[i] = Some(chunk);
+                let i = self.add(chunk);
                 self.current = Some(i);
                 i
             }
@@ -141,6 +149,20 @@ impl Heap {
         chunk.live += 1;
         // SAFETY: in bounds, as above.
         Some(HeapCode::Shared { chunk: index, exec: unsafe { chunk.exec.add(at) }, len: code.len() })
+    }
+
+    /// Keeps `chunk`, in a free slot if there is one; its index.
+    fn add(&mut self, chunk: Chunk) -> usize {
+        match self.chunks.iter().position(Option::is_none) {
+            Some(free) => {
+                self.chunks[free] = Some(chunk);
+                free
+            }
+            None => {
+                self.chunks.push(Some(chunk));
+                self.chunks.len() - 1
+            }
+        }
     }
 
     fn release(&mut self, index: usize) {

@@ -94,6 +94,10 @@ impl Backend for DynasmBackend {
         "dynasm"
     }
 
+    fn prepare(&self) {
+        code_heap::reserve();
+    }
+
     fn compile(&self, f: &Function) -> Result<CompiledCode, CompileError> {
         let mut cg = Codegen::new(f)?;
         cg.emit_function()?;

@@ -37,6 +37,9 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
     /// Compiles a verified function.
     fn compile(&self, f: &Function) -> Result<CompiledCode, CompileError>;
+    /// Readies what every compilation needs and the first one would otherwise set up (the
+    /// code memory), when the JIT is turned on.
+    fn prepare(&self) {}
 }
 
 /// The names of the backends, in the order of preference.

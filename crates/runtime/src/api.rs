@@ -28,6 +28,7 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     // PSYCO_VERIFY=1 runs the IR verifier on every compilation in release builds too (the
     // tests do; it costs as much as emitting the IR).
     jit.options.verify = cfg!(debug_assertions) || std::env::var("PSYCO_VERIFY").is_ok_and(|v| v == "1");
+    jit.options.backend.prepare();
     let all = all || matches!(jit.mode, Mode::Compiling { all: true });
     // SAFETY: GIL held.
     unsafe { hook::set_mode(Mode::Compiling { all }) };
