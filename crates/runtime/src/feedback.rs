@@ -32,7 +32,7 @@ impl Balance {
         let mut i = 0;
         while i < units.len() {
             let opcode = (units[i] & 0xff) as u8;
-            match site(opcode) {
+            match site(opcode).filter(|_| has_run(units, i)) {
                 Some(Site::Generic) => balance.generic += 1,
                 Some(Site::MayBeNative) => balance.may_be_native += 1,
                 None => {}
@@ -63,6 +63,29 @@ pub unsafe fn quickened(code: *mut PyCodeObject) -> Option<Vec<u16>> {
         }
         Some(std::slice::from_raw_parts((*code).co_code_adaptive.as_ptr(), (*code).ob_base.ob_size as usize).to_vec())
     }
+}
+
+/// Whether the instruction whose opcode unit is at `i` has run since the code was quickened:
+/// code that never ran says nothing of what compiling pays. An adaptive instruction's counter
+/// (its first cache unit) is 0 from quickening until its first execution, which sets it for
+/// good (53 once specialized, a backoff of 17 or more if it failed to, 501 after a deopt:
+/// `research/cpython311-objects.md` 6.2); other forms ran or have no counter.
+fn has_run(units: &[u16], i: usize) -> bool {
+    let adaptive = matches!(
+        (units[i] & 0xff) as u8,
+        BINARY_OP_ADAPTIVE
+            | BINARY_SUBSCR_ADAPTIVE
+            | CALL_ADAPTIVE
+            | COMPARE_OP_ADAPTIVE
+            | LOAD_ATTR_ADAPTIVE
+            | LOAD_GLOBAL_ADAPTIVE
+            | LOAD_METHOD_ADAPTIVE
+            | PRECALL_ADAPTIVE
+            | STORE_ATTR_ADAPTIVE
+            | STORE_SUBSCR_ADAPTIVE
+            | UNPACK_SEQUENCE_ADAPTIVE
+    );
+    !adaptive || units.get(i + 1).is_some_and(|&counter| counter != 0)
 }
 
 /// Whether the instruction whose opcode unit is at `pc` in quickened bytecode `units` may
@@ -132,6 +155,16 @@ mod tests {
         // Specialized forms deoptimize to the base the cache sizes are given for.
         assert_eq!(DEOPT[LOAD_ATTR_INSTANCE_VALUE as usize], LOAD_ATTR);
         assert_eq!(CACHE_ENTRIES[DEOPT[BINARY_OP_ADD_INT as usize] as usize], CACHE_ENTRIES[BINARY_OP as usize]);
+    }
+
+    #[test]
+    fn adaptive_sites_count_only_once_they_ran() {
+        let unit = |opcode: u8, arg: u8| u16::from(opcode) | u16::from(arg) << 8;
+        // LOAD_ATTR_ADAPTIVE (4 cache units) never run, then one that failed to specialize,
+        // then BINARY_OP_ADAPTIVE (1 cache unit) never run.
+        let mut units = vec![unit(LOAD_ATTR_ADAPTIVE, 0), 0, 0, 0, 0];
+        units.extend([unit(LOAD_ATTR_ADAPTIVE, 1), 17, 0, 0, 0, unit(BINARY_OP_ADAPTIVE, 0), 0]);
+        assert_eq!(Balance::of(&units), Balance { generic: 1, may_be_native: 0 });
     }
 
     #[test]

@@ -201,6 +201,8 @@ struct Frontend<'r> {
     /// Whether this round's code pays compiled, and which instructions may be native.
     balance: Balance,
     native_capable: Vec<bool>,
+    /// Whether the interpreter had quickened the code (its evidence judged it already).
+    has_feedback: bool,
     /// Why each of this round's snapshots leaves (indexed by `SnapshotId`).
     exit_reasons: Vec<ExitReason>,
 }
@@ -235,6 +237,7 @@ impl<'r> Frontend<'r> {
             current_pc: 0,
             balance: Balance::default(),
             native_capable,
+            has_feedback: quickened.is_some(),
             exit_reasons: Vec::new(),
         })
     }

@@ -25,7 +25,7 @@ impl Frontend<'_> {
         for round in 0..MAX_ROUNDS {
             self.changed = false;
             cost.rounds += 1;
-            let func = self.emit_round()?;
+            let func = self.emit_round(round)?;
             let decides = round == 0 || !self.changed;
             if self.req.decline_generic && decides && self.balance.mostly_generic() {
                 return decline(DeclineReason::MostlyGeneric);
@@ -37,7 +37,7 @@ impl Frontend<'_> {
         decline(DeclineReason::NoFixpoint)
     }
 
-    fn emit_round(&mut self) -> Result<ir::Function> {
+    fn emit_round(&mut self, round: usize) -> Result<ir::Function> {
         // SAFETY: co_qualname is a str of the live code object.
         let name = unsafe { crate::cpython::str_of((*self.code.object).co_qualname) };
         self.ir = Builder::new(&name, 2);
@@ -50,7 +50,9 @@ impl Frontend<'_> {
         self.frame = self.ir.param(0);
         self.tstate = self.ir.param(1);
         self.worklist.clear();
-        self.balance = Balance::new_round(&self.native_capable);
+        // Only a call's first round without the interpreter's evidence scouts (`balance`).
+        let scouting = round == 0 && !self.has_feedback && matches!(self.req.start, Start::Call);
+        self.balance = Balance::new_round(&self.native_capable, scouting);
         self.exit_reasons.clear();
         let state = self.entry_state()?;
         let start_pc = match self.req.start {
@@ -251,7 +253,7 @@ impl Frontend<'_> {
             }
             self.balance.emitting(index, self.native_capable[index]);
             let flow = self.emit_instr(st, &ins)?;
-            if self.req.decline_generic && self.balance.hopeless() {
+            if self.req.decline_generic && (self.balance.hopeless() || self.balance.scouted_generic()) {
                 return decline(DeclineReason::MostlyGeneric);
             }
             if flow == Flow::EndBlock {
