@@ -11,7 +11,8 @@
 //!    definition, each block once per value. A value's live ranges are the stretches of that
 //!    order where it is live: one live around a back edge covers its whole loop, one read
 //!    only after a loop has a hole over the loop's body.
-//! 3. A scan over the values by start hands out registers: a register is free for a value
+//! 3. A scan over the values by start (the order their definitions are visited in, so nothing
+//!    is sorted) hands out registers: a register is free for a value
 //!    if no value holding it is live where the new one is (one may sit in another's hole).
 //!    Copy partners (block parameters and their arguments) and a two-address instruction's
 //!    first operand are tried first. When no register is free, the values with the smallest
@@ -206,8 +207,19 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
     let mut last_use = vec![0u32; nblocks];
     let (mut blocks, mut work, mut pieces) = (Vec::new(), Vec::new(), Vec::new());
     let weight = |block: u32| 10u64.pow(layout.depth[block as usize].min(6));
-    for i in 0..n {
-        let v = Value(i as u32);
+    // Values by where they are defined, so that the intervals come out sorted by start (a
+    // block's parameters all start at its start: by value number among them), as the scan
+    // needs them, without sorting them.
+    let mut by_definition = Vec::with_capacity(n);
+    for &b in &layout.order {
+        let data = f.block(b);
+        let first = by_definition.len();
+        by_definition.extend_from_slice(&data.params);
+        by_definition[first..].sort_unstable();
+        by_definition.extend_from_slice(&data.insts);
+    }
+    for v in by_definition {
+        let i = v.0 as usize;
         let value_reads = reads.get(i);
         let Some(ty) = f.value_type(v) else { continue };
         if def_block[i] == u32::MAX
@@ -285,7 +297,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
             weight: w,
         });
     }
-    intervals.sort_unstable_by_key(|iv| (iv.start, iv.value));
+    debug_assert!(intervals.is_sorted_by_key(|iv| (iv.start, iv.value)));
 
     let hints = copy_partners(f, &layout.order);
     let mut locs = vec![Loc::None; n];
