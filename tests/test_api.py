@@ -434,3 +434,47 @@ def test_a_case_a_handler_does_not_compile_leaves_there_instead_of_declining():
         """
     )
     assert lines == ["46 True None", "{'truth_of_constant_object': 1}"], lines
+
+
+@pytest.mark.parametrize("backend", ["dynasm", "cranelift"])
+def test_compiled_code_survives_fork_in_parent_and_child(backend):
+    """The dynasm backend packs functions into chunks of memory shared between their writable
+    and executable mappings, which a fork shares with the child: each process must keep
+    running what was compiled before the fork, and compile new code without writing over the
+    other's: the child compiles first, then the parent, then the child runs what it compiled
+    (had both written at the same place, the child would run the parent's functions)."""
+    out = run_ok(
+        f"""
+        import os
+        psyco.full(backend={backend!r})
+
+        def make(k):
+            # A code object of its own for each k: each is compiled on its own.
+            namespace = {{}}
+            exec(f"def f(n):\\n    t = 0\\n    for i in range(n):\\n        t += i * {{k}}\\n    return t", namespace)
+            return namespace["f"]
+
+        before = [make(k) for k in range(20)]
+        print("before", [f(10) for f in before] == [45 * k for k in range(20)])
+        child_compiled, parent_compiled = os.pipe(), os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            after = [make(k) for k in range(100, 160)]
+            [f(0) for f in after]  # compiled now, run later
+            os.write(child_compiled[1], b"x")
+            os.read(parent_compiled[0], 1)
+            ok = [f(10) for f in after] == [45 * k for k in range(100, 160)]
+            ok = ok and [f(10) for f in before] == [45 * k for k in range(20)]
+            ok = ok and all(psyco.is_compiled(f) for f in after)
+            os._exit(0 if ok else 1)
+        os.read(child_compiled[0], 1)
+        after = [make(k) for k in range(200, 260)]
+        ok = [f(10) for f in after] == [45 * k for k in range(200, 260)]
+        os.write(parent_compiled[1], b"x")
+        _, status = os.waitpid(pid, 0)
+        print("parent", ok and [f(10) for f in before] == [45 * k for k in range(20)])
+        print("child exit", os.waitstatus_to_exitcode(status))
+        """,
+        env={"PSYCO_THRESHOLD": "0"},
+    )
+    assert out == ["before True", "parent True", "child exit 0"], out
