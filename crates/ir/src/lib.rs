@@ -298,8 +298,10 @@ pub struct Snapshot {
     pub pc: u32,
     /// Number of value-stack entries live in the frame at that point.
     pub stack_depth: u32,
-    /// Why this exit exists, as a stable counter name (`int_overflow`, `type_guard`, ...).
-    pub reason: String,
+    /// Why this exit exists, as a stable counter name (`int_overflow`, `type_guard`, ...):
+    /// borrowed when it is a fixed name, as all but a few are (one allocation less for each
+    /// of the thousands of snapshots a big function has).
+    pub reason: std::borrow::Cow<'static, str>,
     /// Slots whose frame copy is stale, in slot order.
     pub entries: Vec<SnapshotEntry>,
 }

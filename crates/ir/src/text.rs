@@ -480,7 +480,7 @@ fn snapshot_line(line: &mut Cursor, index: usize) -> Result<Snapshot> {
     line.expect("depth=")?;
     let stack_depth = line.number("a stack depth")?;
     line.expect("reason=")?;
-    let reason = line.take_while(|c| c.is_ascii_alphanumeric() || c == '_').to_string();
+    let reason: std::borrow::Cow<'static, str> = line.take_while(|c| c.is_ascii_alphanumeric() || c == '_').to_string().into();
     if reason.is_empty() {
         return line.error(format!("expected a reason, found {}", line.found()));
     }

@@ -151,7 +151,7 @@ fn reason_that_is_not_an_identifier() {
     let mut f = sum_loop();
     f.snapshots[0].reason = "int overflow".into();
     assert_eq!(err(&f), VerifyError::BadReason(SnapshotId(0)));
-    f.snapshots[0].reason = String::new();
+    f.snapshots[0].reason = "".into();
     assert_eq!(err(&f), VerifyError::BadReason(SnapshotId(0)));
 }
 

@@ -234,7 +234,7 @@ pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize,
         for (i, v) in cache.versions_of(entry).enumerate() {
             for (snap, &count) in v.snapshots.iter().zip(&v.exit_counts) {
                 if count > 0 {
-                    out.push((i, snap.reason.clone(), 2 * snap.pc, count));
+                    out.push((i, snap.reason.to_string(), 2 * snap.pc, count));
                 }
             }
         }

@@ -297,7 +297,7 @@ impl Frontend<'_> {
             };
             entries.push(SnapshotEntry { slot: i as u32, kind, values: av.parts() });
         }
-        let id = self.ir.snapshot(kind, pc, depth as u32, &reason.name(), entries);
+        let id = self.ir.snapshot(kind, pc, depth as u32, reason.name(), entries);
         debug_assert_eq!(id.0 as usize, self.exit_reasons.len(), "snapshots are numbered in order");
         self.exit_reasons.push(reason);
         id

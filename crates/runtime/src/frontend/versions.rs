@@ -15,6 +15,10 @@ use ir::{Block, Builder, Cond, Kind, Mem, Type, Value};
 /// Versions of one bytecode block before the last one turns generic.
 pub const MAX_BLOCK_VERSIONS: usize = 4;
 
+/// About how many IR instructions a bytecode instruction becomes (for reserving the IR's room
+/// up front).
+const IR_PER_INSTRUCTION: usize = 12;
+
 /// Emission rounds before giving up on a fixpoint (kinds climb a finite lattice, so it is
 /// reached long before).
 const MAX_ROUNDS: usize = 32;
@@ -41,6 +45,8 @@ impl Frontend<'_> {
         // SAFETY: co_qualname is a str of the live code object.
         let name = unsafe { crate::cpython::str_of((*self.code.object).co_qualname) };
         self.ir = Builder::new(&name, 2);
+        let bytecodes = self.code.instrs.len();
+        self.ir.reserve(IR_PER_INSTRUCTION * bytecodes, self.code.block_starts.len(), bytecodes);
         self.ir_blocks.clear();
         self.tables.sites.clear();
         self.tables.direct_sites.clear();
