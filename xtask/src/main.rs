@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
 const PYTHON: &str = "python3.11";
-const PIP_PACKAGES: &[&str] = &["maturin>=1.5,<2", "pytest>=8"];
+// coverage: tests/test_tools.py checks that coverage.py reports the same lines under psyco.
+const PIP_PACKAGES: &[&str] = &["maturin>=1.5,<2", "pytest>=8", "coverage>=7"];
 
 fn main() {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -83,7 +84,7 @@ fn setup(root: &Path, force: bool) -> Result<(), String> {
         run(Command::new(PYTHON).args(["-m", "venv"]).arg(root.join(".venv")))?;
     }
     let has_tools = Command::new(&python)
-        .args(["-c", "import maturin, pytest"])
+        .args(["-c", "import maturin, pytest, coverage"])
         .status()
         .is_ok_and(|s| s.success());
     if !has_tools {
