@@ -10,7 +10,9 @@
 //!   `bench --startup [args]`: the start-up benchmark instead (`xtask/startup.py`);
 //! - `cpython-tests [args]`: `setup` when needed, then CPython's own test suite plain and under
 //!   psyco, compared per module against `tests/cpython-expected-failures.toml`
-//!   (`xtask/cpython_tests.py`; `--quick` subset by default, `--full`, `--backend`, `-j`, ...).
+//!   (`xtask/cpython_tests.py`; `--quick` subset by default, `--full`, `--backend`, `-j`, ...);
+//! - `suites [args]`: `setup` when needed, then real libraries' test suites plain and under
+//!   psyco, compared per test (`xtask/suites.py`, report `bench/suites.md`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -30,7 +32,8 @@ fn main() {
         Some("test") => setup(&root, false).and_then(|_| test(&root)),
         Some("bench") => setup(&root, false).and_then(|_| bench(&root, &args[1..])),
         Some("cpython-tests") => setup(&root, false).and_then(|_| cpython_tests(&root, &args[1..])),
-        _ => Err("usage: cargo xtask setup|demo|test|bench|cpython-tests [options]".to_string()),
+        Some("suites") => setup(&root, false).and_then(|_| suites(&root, &args[1..])),
+        _ => Err("usage: cargo xtask setup|demo|test|bench|cpython-tests|suites [options]".to_string()),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");
@@ -135,6 +138,13 @@ fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         _ => ("xtask/bench.py", args),
     };
     run(Command::new(venv_python(root)).arg(root.join(script)).args(args))
+}
+
+fn suites(root: &Path, args: &[String]) -> Result<(), String> {
+    let mut cmd = Command::new(venv_python(root));
+    cmd.arg(root.join("xtask/suites.py")).args(args);
+    python_env(&mut cmd, root)?;
+    run(&mut cmd)
 }
 
 fn cpython_tests(root: &Path, args: &[String]) -> Result<(), String> {
