@@ -19,6 +19,12 @@ fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> PyResult<
     })
 }
 
+/// Whether this is a subinterpreter, where psyco stays off.
+#[pyfunction]
+fn in_subinterpreter() -> bool {
+    api::in_subinterpreter()
+}
+
 #[pyfunction]
 fn stop() {
     api::stop()
@@ -205,6 +211,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
 fn _psyco(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(enable, m)?)?;
     m.add_function(wrap_pyfunction!(stop, m)?)?;
+    m.add_function(wrap_pyfunction!(in_subinterpreter, m)?)?;
     m.add_function(wrap_pyfunction!(disable, m)?)?;
     m.add_function(wrap_pyfunction!(bind_code, m)?)?;
     m.add_function(wrap_pyfunction!(is_compiled_code, m)?)?;

@@ -258,7 +258,7 @@ extern "C" {
     pub fn _PyInterpreterState_SetEvalFrameFunc(interp: *mut InterpreterState, eval_frame: EvalFrameFn);
     pub fn _PyInterpreterState_GetEvalFrameFunc(interp: *mut InterpreterState) -> Option<EvalFrameFn>;
     pub fn _PyEval_RequestCodeExtraIndex(free: unsafe extern "C" fn(*mut c_void)) -> isize;
-    pub fn _PyCode_SetExtra(code: *mut PyObject, index: isize, extra: *mut c_void) -> c_int;
+    pub fn PyInterpreterState_Main() -> *mut InterpreterState;
     pub fn PyCode_GetCode(code: *mut PyCodeObject) -> *mut PyObject;
     pub fn _PyDict_GetItem_KnownHash(dict: *mut PyObject, key: *mut PyObject, hash: isize) -> *mut PyObject;
     pub fn _PyThreadState_UncheckedGet() -> *mut ThreadState;
@@ -279,20 +279,67 @@ pub fn thread_state() -> *mut ThreadState {
     unsafe { (*current).load(std::sync::atomic::Ordering::Relaxed) }
 }
 
-/// Reads a code object's extra slot `index`, or NULL.
+/// Whether the running thread belongs to the main interpreter.
+///
+/// # Safety
+/// GIL held.
+pub unsafe fn in_main_interpreter() -> bool {
+    // SAFETY: GIL held, so the current thread state is live; the call is exported API.
+    unsafe { (*thread_state()).interp == PyInterpreterState_Main() }
+}
+
+/// Reads a code object's extra slot `index` (NULL if it has none, or `index` is negative:
+/// no index).
 ///
 /// # Safety
 /// `code` must be a live code object.
 #[inline]
 pub unsafe fn code_extra(code: *mut PyCodeObject, index: isize) -> *mut c_void {
     // SAFETY: the caller passes a live code object; `co_extra` is NULL or a valid array of
-    // `ce_size` slots (CPython's `_PyCode_GetExtra` reads it the same way).
+    // `ce_size` slots (CPython's `_PyCode_GetExtra` reads it the same way). One unsigned
+    // comparison rejects a negative index too.
     unsafe {
         let extra = (*code).co_extra;
-        if extra.is_null() || index >= (*extra).ce_size {
+        if extra.is_null() || index as usize >= (*extra).ce_size as usize {
             return std::ptr::null_mut();
         }
         *(*extra).ce_extras.as_ptr().offset(index)
+    }
+}
+
+/// Stores `value` in a code object's extra slot `index` (which must be empty), growing the
+/// slot array to `index + 1` slots only. CPython's `_PyCode_SetExtra` grows it to every index
+/// handed out so far, and a code object's deallocation calls the free function of every slot
+/// it has, even empty ones: a program that registered its own free function after psyco
+/// would have it called (with NULL) for every code object psyco touched, late in
+/// finalization too (test_code's ctypes callback then crashes). False if out of memory.
+///
+/// # Safety
+/// GIL held; `code` a live code object; `index` one that `_PyEval_RequestCodeExtraIndex`
+/// gave in the running interpreter.
+pub unsafe fn set_code_extra(code: *mut PyCodeObject, index: isize, value: *mut c_void) -> bool {
+    debug_assert!(index >= 0);
+    // SAFETY: per the contract; the array is allocated with `PyMem_*`, as CPython does (it
+    // reallocates it in `_PyCode_SetExtra` and frees it with `PyMem_Free`); new slots are
+    // cleared before `ce_size` covers them.
+    unsafe {
+        let mut extra = (*code).co_extra;
+        let size = if extra.is_null() { 0 } else { (*extra).ce_size };
+        if size <= index {
+            let bytes = std::mem::size_of::<CodeObjectExtra>() + index as usize * std::mem::size_of::<*mut c_void>();
+            let grown = ffi::PyMem_Realloc(extra as *mut c_void, bytes) as *mut CodeObjectExtra;
+            if grown.is_null() {
+                return false;
+            }
+            extra = grown;
+            for i in size..=index {
+                *(*extra).ce_extras.as_mut_ptr().offset(i) = std::ptr::null_mut();
+            }
+            (*extra).ce_size = index + 1;
+            (*code).co_extra = extra;
+        }
+        *(*extra).ce_extras.as_mut_ptr().offset(index) = value;
+        true
     }
 }
 
