@@ -216,14 +216,18 @@ pub const OFFSET_TSTATE_CFRAME: i32 = offset_of!(ThreadState, cframe) as i32;
 /// `PyThreadState.exc_info` (inside the part the mirror leaves opaque).
 pub const OFFSET_TSTATE_EXC_INFO: usize = 120;
 
-/// The prefix of `PyInterpreterState` up to `ceval.eval_breaker`.
+/// The prefix of `PyInterpreterState` up to `eval_frame` (the PEP 523 hook).
 #[repr(C)]
 pub struct InterpreterState {
     pub _prefix: [u8; 100],
     pub eval_breaker: i32,
     pub gil_drop_request: i32,
+    pub _middle: [u8; 1316],
+    /// NULL: the interpreter's own `_PyEval_EvalFrameDefault`.
+    pub eval_frame: Option<EvalFrameFn>,
 }
 const _: () = assert!(offset_of!(InterpreterState, gil_drop_request) == 104);
+const _: () = assert!(offset_of!(InterpreterState, eval_frame) == 1424);
 pub const OFFSET_INTERP_EVAL_BREAKER: i32 = offset_of!(InterpreterState, eval_breaker) as i32;
 
 /// `PyDictObject`.
