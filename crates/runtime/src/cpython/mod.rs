@@ -347,6 +347,83 @@ pub unsafe fn set_code_extra(code: *mut PyCodeObject, index: isize, value: *mut 
     }
 }
 
+/// `_PyCode_Warmup`, which 3.11's `RESUME` runs at every call: the eighth quickens the code
+/// (the interpreter then specializes its instructions as they run). Compiled code does not run
+/// `RESUME`, so psyco warms a code object up each time a call of it leaves compiled code for
+/// the interpreter: code that keeps leaving gets the specialized instructions it would have
+/// without psyco (a generic `CALL` of a builtin counts a recursion level that the specialized
+/// one does not; test_support's recursion test sees it).
+///
+/// # Safety
+/// GIL held; `code` a live code object.
+pub unsafe fn warm_up(code: *mut PyCodeObject) {
+    // SAFETY: per the contract.
+    unsafe {
+        if (*code).co_warmup != 0 {
+            (*code).co_warmup += 1;
+            if (*code).co_warmup == 0 {
+                quicken(code);
+            }
+        }
+    }
+}
+
+/// `_PyCode_Quicken` (hidden in libpython), as 3.11.7's `Python/specialize.c` has it: the
+/// adaptive form of every specializable instruction (its counter, the first cache unit, is
+/// zero in unquickened code), the quick forms of `EXTENDED_ARG`, `JUMP_BACKWARD` and `RESUME`,
+/// and the superinstructions of pairs of local and constant loads and stores.
+///
+/// # Safety
+/// GIL held; `code` a live code object not quickened yet (`co_warmup` was not 0).
+unsafe fn quicken(code: *mut PyCodeObject) {
+    use crate::opcodes::*;
+    // SAFETY: per the contract; `co_code_adaptive` holds `ob_size` code units inline, and
+    // nothing else borrows them while the GIL is held.
+    let units = unsafe { std::slice::from_raw_parts_mut((*code).co_code_adaptive.as_mut_ptr(), (*code).ob_base.ob_size as usize) };
+    let set = |unit: &mut u16, opcode: u8| *unit = (*unit & 0xff00) | u16::from(opcode);
+    let mut previous = None;
+    let mut i = 0;
+    while i < units.len() {
+        let opcode = (units[i] & 0xff) as u8;
+        let adaptive = match opcode {
+            LOAD_ATTR => Some(LOAD_ATTR_ADAPTIVE),
+            LOAD_GLOBAL => Some(LOAD_GLOBAL_ADAPTIVE),
+            LOAD_METHOD => Some(LOAD_METHOD_ADAPTIVE),
+            BINARY_SUBSCR => Some(BINARY_SUBSCR_ADAPTIVE),
+            STORE_SUBSCR => Some(STORE_SUBSCR_ADAPTIVE),
+            CALL => Some(CALL_ADAPTIVE),
+            PRECALL => Some(PRECALL_ADAPTIVE),
+            STORE_ATTR => Some(STORE_ATTR_ADAPTIVE),
+            BINARY_OP => Some(BINARY_OP_ADAPTIVE),
+            COMPARE_OP => Some(COMPARE_OP_ADAPTIVE),
+            UNPACK_SEQUENCE => Some(UNPACK_SEQUENCE_ADAPTIVE),
+            _ => None,
+        };
+        if let Some(adaptive) = adaptive {
+            set(&mut units[i], adaptive);
+            previous = None;
+            i += 1 + CACHE_ENTRIES[opcode as usize] as usize;
+            continue;
+        }
+        let pair = match (previous, opcode) {
+            (_, EXTENDED_ARG) => Some((i, EXTENDED_ARG_QUICK)),
+            (_, JUMP_BACKWARD) => Some((i, JUMP_BACKWARD_QUICK)),
+            (_, RESUME) => Some((i, RESUME_QUICK)),
+            (Some(LOAD_FAST), LOAD_FAST) => Some((i - 1, LOAD_FAST__LOAD_FAST)),
+            (Some(STORE_FAST), LOAD_FAST) => Some((i - 1, STORE_FAST__LOAD_FAST)),
+            (Some(LOAD_CONST), LOAD_FAST) => Some((i - 1, LOAD_CONST__LOAD_FAST)),
+            (Some(STORE_FAST), STORE_FAST) => Some((i - 1, STORE_FAST__STORE_FAST)),
+            (Some(LOAD_FAST), LOAD_CONST) => Some((i - 1, LOAD_FAST__LOAD_CONST)),
+            _ => None,
+        };
+        if let Some((at, quick)) = pair {
+            set(&mut units[at], quick);
+        }
+        previous = Some(opcode);
+        i += 1;
+    }
+}
+
 /// Address of a frame's `localsplus[i]`.
 ///
 /// # Safety
