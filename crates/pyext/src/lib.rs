@@ -70,6 +70,11 @@ fn release_code(code: &Bound<'_, PyAny>, forever: bool) -> PyResult<()> {
 /// Installs `setfilter()`'s predicate (None: no filter); gives back the previous one.
 #[pyfunction]
 fn set_filter(py: Python<'_>, filter: Option<Bound<'_, PyAny>>) -> Option<Py<PyAny>> {
+    if api::in_subinterpreter() {
+        // The main interpreter's psyco must not keep (and later call) this interpreter's
+        // object; nothing is compiled here, so no filter is asked anyway.
+        return None;
+    }
     let new = filter.map_or(std::ptr::null_mut(), |f| f.into_ptr());
     let old = api::swap_filter(new);
     // SAFETY: `old` is an owned reference (or NULL) handed back by the JIT.

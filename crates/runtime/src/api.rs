@@ -210,15 +210,9 @@ pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) ->
 }
 
 /// Installs `filter` (a new reference, or NULL for none) as `setfilter()`'s predicate and
-/// gives back the previous one (a reference the caller now owns, or NULL).
+/// gives back the previous one (a reference the caller now owns, or NULL). Not in a
+/// subinterpreter: the filter would be that interpreter's object (`pyext` ignores the call).
 pub fn swap_filter(filter: *mut crate::cpython::ffi::PyObject) -> *mut crate::cpython::ffi::PyObject {
-    if in_subinterpreter() {
-        // The main interpreter's psyco must not keep (and later call) this interpreter's
-        // object; nothing here is compiled, so no filter is asked anyway.
-        // SAFETY: GIL held; `filter` is a reference the caller handed over, or NULL.
-        unsafe { crate::cpython::ffi::Py_XDECREF(filter) };
-        return std::ptr::null_mut();
-    }
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
     std::mem::replace(&mut jit.filter, filter)
