@@ -289,3 +289,53 @@ else:
 """, workdir=tmp_path)
     assert out and out[0].startswith(f"raised {exc.__name__} "), out
     assert len(out[0]) > len(f"raised {exc.__name__} ") + 10, f"message too short: {out}"
+
+
+def test_subinterpreters_run_interpreted_and_leave_the_main_one_alone():
+    # psyco runs in the main interpreter only (runtime::api): in a subinterpreter enabling
+    # raises (before a profiler thread starts: one left running aborts the process when the
+    # subinterpreter ends), the other changes do nothing, and no code shows compiled versions.
+    out = run_ok("""
+import _testcapi, psyco
+
+def work(n):
+    t = 0
+    for i in range(n):
+        t += i
+    return t
+
+psyco.full()
+work(10)
+SUB = '''
+import os, psyco
+def sub_work(n):
+    t = 0
+    for i in range(n):
+        t += i
+    return t
+results = []
+for call in (psyco.full, psyco.profile, psyco.background, psyco.runonly, lambda: psyco.full(time=5),
+             lambda: psyco.bind(sub_work)):
+    try:
+        call()
+        results.append("enabled")
+    except Exception as e:
+        results.append(f"{type(e).__name__}: {e}")
+psyco.stop()
+psyco.disable()
+psyco.unbind(sub_work)
+psyco.cannotcompile(sub_work)
+psyco.setfilter(lambda code: True)
+results += [sub_work(100), psyco.is_compiled(sub_work)]
+os.write(1, (repr(results) + "\\\\n").encode())
+'''
+print(_testcapi.run_in_subinterp(SUB), flush=True)
+print(psyco.stats()["mode"], psyco.is_compiled(work), work(100))
+
+def later(n):
+    return sum(range(n))
+
+print(later(10), psyco.is_compiled(later))
+""")
+    error = "RuntimeError: psyco runs only in the main interpreter"
+    assert out == [repr([error] * 6 + [4950, False]), "0", "full True 4950", "45 True"]

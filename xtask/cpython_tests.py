@@ -51,7 +51,9 @@ EXPECTED_FILE = ROOT / "tests" / "cpython-expected-failures.toml"
 BACKENDS = ("dynasm", "cranelift")
 
 # The CI subset: modules exercising what psyco compiles (arithmetic, control flow, calls,
-# closures, classes, exceptions, generators, comprehensions, containers, tracing, frames).
+# closures, classes, exceptions, generators, comprehensions, containers, tracing, frames),
+# and what psyco must survive: subinterpreters and finalization (test_atexit, test_capi),
+# other users of co_extra (test_code).
 # Plain + psyco together take well under 10 minutes at -j2 on a 2-core machine.
 QUICK = [
     "test_int", "test_long", "test_float", "test_bool", "test_complex", "test_pow",
@@ -68,6 +70,7 @@ QUICK = [
     "test_sys_settrace", "test_frame", "test_traceback", "test_threading_local",
     "test_signal", "test_bisect", "test_heapq", "test_statistics", "test_fractions",
     "test_decimal", "test_enum", "test_dataclasses", "test_types", "test_builtin",
+    "test_atexit", "test_capi", "test_code",
 ]
 
 # Left out of --full: they hang until the per-test timeout or cannot pass on this machine

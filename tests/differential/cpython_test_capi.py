@@ -2,9 +2,8 @@
 # Was an xfail: with PSYCO=full from start-up, subinterpreters broke once an earlier one had
 # ended (imports failed with 'NoneType' object has no attribute 'meta_path', or the process
 # crashed: test_capi SubinterpreterTest.test_subinterps): versions of code shared by the
-# interpreters (frozen importlib) outlived the one they were compiled in. disable() now
-# unlinks every version at once (and module bodies, which touched it most, are never
-# compiled); deferring the unlink makes this program crash again.
+# interpreters (frozen importlib) outlived the one they were compiled in. psyco now runs in
+# the main interpreter only (PSYCO=full leaves subinterpreters alone).
 # Under psyco (the program imported it) a child interpreter runs with PSYCO=full, as every
 # process of `cargo xtask cpython-tests` does, and creates subinterpreters; plain, it runs
 # without PSYCO. The child's output and exit status are printed.

@@ -43,8 +43,12 @@ fn main() {
     }
 }
 
+/// The workspace, from the manifest directory cargo passes at run time (`cargo xtask` is
+/// `cargo run`): with a target directory shared by several worktrees, the binary run may be
+/// one built for another worktree, whose path the compile-time value holds.
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn venv_python(root: &Path) -> PathBuf {

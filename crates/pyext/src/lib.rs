@@ -19,6 +19,12 @@ fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> PyResult<
     })
 }
 
+/// Whether this is a subinterpreter, where psyco stays off.
+#[pyfunction]
+fn in_subinterpreter() -> bool {
+    api::in_subinterpreter()
+}
+
 #[pyfunction]
 fn stop() {
     api::stop()
@@ -64,6 +70,11 @@ fn release_code(code: &Bound<'_, PyAny>, forever: bool) -> PyResult<()> {
 /// Installs `setfilter()`'s predicate (None: no filter); gives back the previous one.
 #[pyfunction]
 fn set_filter(py: Python<'_>, filter: Option<Bound<'_, PyAny>>) -> Option<Py<PyAny>> {
+    if api::in_subinterpreter() {
+        // The main interpreter's psyco must not keep (and later call) this interpreter's
+        // object; nothing is compiled here, so no filter is asked anyway.
+        return None;
+    }
     let new = filter.map_or(std::ptr::null_mut(), |f| f.into_ptr());
     let old = api::swap_filter(new);
     // SAFETY: `old` is an owned reference (or NULL) handed back by the JIT.
@@ -205,6 +216,7 @@ fn stats<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
 fn _psyco(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(enable, m)?)?;
     m.add_function(wrap_pyfunction!(stop, m)?)?;
+    m.add_function(wrap_pyfunction!(in_subinterpreter, m)?)?;
     m.add_function(wrap_pyfunction!(disable, m)?)?;
     m.add_function(wrap_pyfunction!(bind_code, m)?)?;
     m.add_function(wrap_pyfunction!(is_compiled_code, m)?)?;

@@ -1,6 +1,13 @@
 //! The operations behind the `psyco` module's functions, for `pyext` to expose.
 //!
 //! Every function here must be called with the GIL held.
+//!
+//! psyco runs in the main interpreter only. CPython gives each interpreter its own
+//! frame-evaluation hook and its own code-extra indices, yet shares some code objects
+//! (the frozen standard library) between them, while psyco's state, holding objects of the
+//! interpreter that compiled them, is one per process. In a subinterpreter, `enable` and
+//! `bind` fail, the other changes do nothing (everything there runs interpreted, so it is
+//! already stopped, disabled and unbound), and no code object shows compiled versions.
 
 use crate::frontend::Start;
 use crate::jit::compile;
@@ -12,6 +19,9 @@ use crate::stats::CodeStats;
 /// `full()` / `bind()` mode switches. `backend` is a backend name; `all` compiles every
 /// function that gets hot, otherwise only bound ones.
 pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Result<(), String> {
+    if in_subinterpreter() {
+        return Err(IN_SUBINTERPRETER.into());
+    }
     crate::cpython::check_layout()?;
     // SAFETY: GIL held (this module's contract).
     let jit = unsafe { state::jit() };
@@ -35,6 +45,14 @@ pub fn enable(all: bool, threshold: Option<u64>, backend: Option<&str>) -> Resul
     Ok(())
 }
 
+const IN_SUBINTERPRETER: &str = "psyco runs only in the main interpreter";
+
+/// Whether the calling thread runs a subinterpreter, where psyco stays off (see above).
+pub fn in_subinterpreter() -> bool {
+    // SAFETY: GIL held (this module's contract).
+    unsafe { !crate::cpython::in_main_interpreter() }
+}
+
 /// The backend called `name`, or an error naming the valid ones.
 fn backend_named(name: &str) -> Result<&'static dyn backend_x86::Backend, String> {
     backend_x86::backend_by_name(name)
@@ -45,7 +63,7 @@ fn backend_named(name: &str) -> Result<&'static dyn backend_x86::Backend, String
 pub fn stop() {
     // SAFETY: GIL held.
     unsafe {
-        if state::jit().mode != Mode::Off {
+        if !in_subinterpreter() && state::jit().mode != Mode::Off {
             hook::set_mode(Mode::Stopped);
         }
     }
@@ -53,8 +71,10 @@ pub fn stop() {
 
 /// `disable()`: remove the hook and drop all compiled code.
 pub fn disable() {
-    // SAFETY: GIL held.
-    unsafe { hook::set_mode(Mode::Off) }
+    if !in_subinterpreter() {
+        // SAFETY: GIL held.
+        unsafe { hook::set_mode(Mode::Off) }
+    }
 }
 
 /// Marks a code object for compilation at its next call, by `backend` if named (else by the
@@ -63,6 +83,9 @@ pub fn disable() {
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str>, rec: u32) -> Result<(), String> {
+    if in_subinterpreter() {
+        return Err(IN_SUBINTERPRETER.into());
+    }
     let backend = backend.map(backend_named).transpose()?;
     // SAFETY: GIL held; `code` is live per the contract.
     if unsafe { !state::jit().cache.bind(code, backend, rec) } {
@@ -173,6 +196,9 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) -> Result<(), String> {
+    if in_subinterpreter() {
+        return Ok(());
+    }
     let reason = if forever { DeclineReason::CannotCompile } else { DeclineReason::Unbound };
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
@@ -185,7 +211,8 @@ pub unsafe fn release(code: *mut crate::cpython::PyCodeObject, forever: bool) ->
 }
 
 /// Installs `filter` (a new reference, or NULL for none) as `setfilter()`'s predicate and
-/// gives back the previous one (a reference the caller now owns, or NULL).
+/// gives back the previous one (a reference the caller now owns, or NULL). Not in a
+/// subinterpreter: the filter would be that interpreter's object (`pyext` ignores the call).
 pub fn swap_filter(filter: *mut crate::cpython::ffi::PyObject) -> *mut crate::cpython::ffi::PyObject {
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
@@ -245,6 +272,10 @@ pub unsafe fn exit_sites(code: *mut crate::cpython::PyCodeObject) -> Vec<(usize,
 
 /// Code objects that have compiled versions.
 pub fn compiled_codes() -> Vec<*mut crate::cpython::PyCodeObject> {
+    if in_subinterpreter() {
+        // They are the main interpreter's objects.
+        return Vec::new();
+    }
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
     jit.cache.entries().filter(|e| !e.versions.is_empty() || !e.continuations.is_empty()).map(|e| e.code).collect()
@@ -262,6 +293,9 @@ pub unsafe fn declined_reason(code: *mut crate::cpython::PyCodeObject) -> Option
 /// Makes the calling thread compile nothing (`quiet`), or compile again: psyco's own
 /// profiler threads are quiet, so that they do not spend the memory limits.
 pub fn set_thread_quiet(quiet: bool) {
+    if in_subinterpreter() {
+        return;
+    }
     // SAFETY: GIL held.
     let jit = unsafe { state::jit() };
     let ts = crate::cpython::thread_state();

@@ -9,8 +9,12 @@ except in speed. The API is Psyco 1.6's (`full`, `profile`, `background`, `runon
 `bind`, `unbind`, `proxy`, `unproxy`, `cannotcompile`, `setfilter`, `log`, `dumpcodebuf`),
 plus `disable`, `stats`, `dis`, `explain`, `is_compiled` and a `backend=` keyword.
 
-Environment: PSYCO=full or PSYCO=profile enables psyco as any interpreter of the environment
-starts; PSYCO_DISABLE=1 makes every function of this module a no-op; PSYCO_THRESHOLD (calls
+psyco runs in the main interpreter only: in a subinterpreter, `full`, `profile`,
+`background`, `runonly` and `bind` raise RuntimeError, the other functions change nothing,
+and everything runs interpreted.
+
+Environment: PSYCO=full or PSYCO=profile enables psyco as any (main) interpreter of the
+environment starts; PSYCO_DISABLE=1 makes every function of this module a no-op; PSYCO_THRESHOLD (calls
 before `full()` compiles a function; 0 = first call); PSYCO_BACKEND (dynasm or cranelift).
 """
 

@@ -2,7 +2,8 @@
 interpreter of this environment as it starts (the `psyco_autoload.pth` file installed beside
 the package imports this module when PSYCO is set; its name sorts after the editable
 install's `psyco.pth`), so that processes one does not start oneself — test workers,
-subprocesses — run under psyco too. A bad value warns on stderr and leaves psyco off: start-up
+subprocesses — run under psyco too (their main interpreters: psyco stays off in
+subinterpreters). A bad value warns on stderr and leaves psyco off: start-up
 must never fail because of it.
 
 `PSYCO_STATS_DIR=<dir>` (with PSYCO set) makes every such interpreter write, at exit, its
@@ -18,13 +19,6 @@ import sys
 def _write_stats(directory):
     """atexit hook: dump this process's totals. Never raises (exit must not fail)."""
     try:
-        try:  # subinterpreters share the pid and psyco's counters: only the main one writes
-            import _xxsubinterpreters as interpreters
-
-            if interpreters.get_current() != interpreters.get_main():
-                return
-        except ImportError:
-            pass
         import json
 
         import psyco
@@ -49,6 +43,10 @@ def _write_stats(directory):
 
 
 def _start():
+    from psyco import _psyco
+
+    if _psyco.in_subinterpreter():  # psyco runs in the main interpreter only
+        return
     mode = os.environ.get("PSYCO", "")
     if mode not in ("full", "profile"):
         print(f"psyco: PSYCO={mode!r} is not understood (expected 'full' or 'profile'); psyco stays off", file=sys.stderr)

@@ -176,6 +176,10 @@ class Queue:
             self.lock = threading.Lock()
 
     def add(self, profiler, threshold):
+        # Before any thread starts: one still running when a subinterpreter ends aborts the
+        # process, and psyco would not run there anyway (`_psyco.enable` refuses too).
+        if _psyco.in_subinterpreter():
+            raise RuntimeError("psyco runs only in the main interpreter")
         if profiler.limited() or profiler.kind in ("profile", "background"):
             self.threaded()
         with self.lock:

@@ -216,14 +216,18 @@ pub const OFFSET_TSTATE_CFRAME: i32 = offset_of!(ThreadState, cframe) as i32;
 /// `PyThreadState.exc_info` (inside the part the mirror leaves opaque).
 pub const OFFSET_TSTATE_EXC_INFO: usize = 120;
 
-/// The prefix of `PyInterpreterState` up to `ceval.eval_breaker`.
+/// The prefix of `PyInterpreterState` up to `eval_frame` (the PEP 523 hook).
 #[repr(C)]
 pub struct InterpreterState {
     pub _prefix: [u8; 100],
     pub eval_breaker: i32,
     pub gil_drop_request: i32,
+    pub _middle: [u8; 1316],
+    /// NULL: the interpreter's own `_PyEval_EvalFrameDefault`.
+    pub eval_frame: Option<EvalFrameFn>,
 }
 const _: () = assert!(offset_of!(InterpreterState, gil_drop_request) == 104);
+const _: () = assert!(offset_of!(InterpreterState, eval_frame) == 1424);
 pub const OFFSET_INTERP_EVAL_BREAKER: i32 = offset_of!(InterpreterState, eval_breaker) as i32;
 
 /// `PyDictObject`.
@@ -258,7 +262,7 @@ extern "C" {
     pub fn _PyInterpreterState_SetEvalFrameFunc(interp: *mut InterpreterState, eval_frame: EvalFrameFn);
     pub fn _PyInterpreterState_GetEvalFrameFunc(interp: *mut InterpreterState) -> Option<EvalFrameFn>;
     pub fn _PyEval_RequestCodeExtraIndex(free: unsafe extern "C" fn(*mut c_void)) -> isize;
-    pub fn _PyCode_SetExtra(code: *mut PyObject, index: isize, extra: *mut c_void) -> c_int;
+    pub fn PyInterpreterState_Main() -> *mut InterpreterState;
     pub fn PyCode_GetCode(code: *mut PyCodeObject) -> *mut PyObject;
     pub fn _PyDict_GetItem_KnownHash(dict: *mut PyObject, key: *mut PyObject, hash: isize) -> *mut PyObject;
     pub fn _PyThreadState_UncheckedGet() -> *mut ThreadState;
@@ -279,20 +283,144 @@ pub fn thread_state() -> *mut ThreadState {
     unsafe { (*current).load(std::sync::atomic::Ordering::Relaxed) }
 }
 
-/// Reads a code object's extra slot `index`, or NULL.
+/// Whether the running thread belongs to the main interpreter.
+///
+/// # Safety
+/// GIL held.
+pub unsafe fn in_main_interpreter() -> bool {
+    // SAFETY: GIL held, so the current thread state is live; the call is exported API.
+    unsafe { (*thread_state()).interp == PyInterpreterState_Main() }
+}
+
+/// Reads a code object's extra slot `index` (NULL if it has none, or `index` is negative:
+/// no index).
 ///
 /// # Safety
 /// `code` must be a live code object.
 #[inline]
 pub unsafe fn code_extra(code: *mut PyCodeObject, index: isize) -> *mut c_void {
     // SAFETY: the caller passes a live code object; `co_extra` is NULL or a valid array of
-    // `ce_size` slots (CPython's `_PyCode_GetExtra` reads it the same way).
+    // `ce_size` slots (CPython's `_PyCode_GetExtra` reads it the same way). One unsigned
+    // comparison rejects a negative index too.
     unsafe {
         let extra = (*code).co_extra;
-        if extra.is_null() || index >= (*extra).ce_size {
+        if extra.is_null() || index as usize >= (*extra).ce_size as usize {
             return std::ptr::null_mut();
         }
         *(*extra).ce_extras.as_ptr().offset(index)
+    }
+}
+
+/// Stores `value` in a code object's extra slot `index` (which must be empty), growing the
+/// slot array to `index + 1` slots only. CPython's `_PyCode_SetExtra` grows it to every index
+/// handed out so far, and a code object's deallocation calls the free function of every slot
+/// it has, even empty ones: a program that registered its own free function after psyco
+/// would have it called (with NULL) for every code object psyco touched, late in
+/// finalization too (test_code's ctypes callback then crashes). False if out of memory.
+///
+/// # Safety
+/// GIL held; `code` a live code object; `index` one that `_PyEval_RequestCodeExtraIndex`
+/// gave in the running interpreter.
+pub unsafe fn set_code_extra(code: *mut PyCodeObject, index: isize, value: *mut c_void) -> bool {
+    debug_assert!(index >= 0);
+    // SAFETY: per the contract; the array is allocated with `PyMem_*`, as CPython does (it
+    // reallocates it in `_PyCode_SetExtra` and frees it with `PyMem_Free`); new slots are
+    // cleared before `ce_size` covers them.
+    unsafe {
+        let mut extra = (*code).co_extra;
+        let size = if extra.is_null() { 0 } else { (*extra).ce_size };
+        if size <= index {
+            let bytes = std::mem::size_of::<CodeObjectExtra>() + index as usize * std::mem::size_of::<*mut c_void>();
+            let grown = ffi::PyMem_Realloc(extra as *mut c_void, bytes) as *mut CodeObjectExtra;
+            if grown.is_null() {
+                return false;
+            }
+            extra = grown;
+            for i in size..=index {
+                *(*extra).ce_extras.as_mut_ptr().offset(i) = std::ptr::null_mut();
+            }
+            (*extra).ce_size = index + 1;
+            (*code).co_extra = extra;
+        }
+        *(*extra).ce_extras.as_mut_ptr().offset(index) = value;
+        true
+    }
+}
+
+/// `_PyCode_Warmup`, which 3.11's `RESUME` runs at every call: the eighth quickens the code
+/// (the interpreter then specializes its instructions as they run). Compiled code does not run
+/// `RESUME`, so psyco warms a code object up each time a call of it leaves compiled code for
+/// the interpreter: code that keeps leaving gets the specialized instructions it would have
+/// without psyco (a generic `CALL` of a builtin counts a recursion level that the specialized
+/// one does not; test_support's recursion test sees it).
+///
+/// # Safety
+/// GIL held; `code` a live code object.
+pub unsafe fn warm_up(code: *mut PyCodeObject) {
+    // SAFETY: per the contract.
+    unsafe {
+        if (*code).co_warmup != 0 {
+            (*code).co_warmup += 1;
+            if (*code).co_warmup == 0 {
+                quicken(code);
+            }
+        }
+    }
+}
+
+/// `_PyCode_Quicken` (hidden in libpython), as 3.11.7's `Python/specialize.c` has it: the
+/// adaptive form of every specializable instruction (its counter, the first cache unit, is
+/// zero in unquickened code), the quick forms of `EXTENDED_ARG`, `JUMP_BACKWARD` and `RESUME`,
+/// and the superinstructions of pairs of local and constant loads and stores.
+///
+/// # Safety
+/// GIL held; `code` a live code object not quickened yet (`co_warmup` was not 0).
+unsafe fn quicken(code: *mut PyCodeObject) {
+    use crate::opcodes::*;
+    // SAFETY: per the contract; `co_code_adaptive` holds `ob_size` code units inline, and
+    // nothing else borrows them while the GIL is held.
+    let units = unsafe { std::slice::from_raw_parts_mut((*code).co_code_adaptive.as_mut_ptr(), (*code).ob_base.ob_size as usize) };
+    let set = |unit: &mut u16, opcode: u8| *unit = (*unit & 0xff00) | u16::from(opcode);
+    let mut previous = None;
+    let mut i = 0;
+    while i < units.len() {
+        let opcode = (units[i] & 0xff) as u8;
+        let adaptive = match opcode {
+            LOAD_ATTR => Some(LOAD_ATTR_ADAPTIVE),
+            LOAD_GLOBAL => Some(LOAD_GLOBAL_ADAPTIVE),
+            LOAD_METHOD => Some(LOAD_METHOD_ADAPTIVE),
+            BINARY_SUBSCR => Some(BINARY_SUBSCR_ADAPTIVE),
+            STORE_SUBSCR => Some(STORE_SUBSCR_ADAPTIVE),
+            CALL => Some(CALL_ADAPTIVE),
+            PRECALL => Some(PRECALL_ADAPTIVE),
+            STORE_ATTR => Some(STORE_ATTR_ADAPTIVE),
+            BINARY_OP => Some(BINARY_OP_ADAPTIVE),
+            COMPARE_OP => Some(COMPARE_OP_ADAPTIVE),
+            UNPACK_SEQUENCE => Some(UNPACK_SEQUENCE_ADAPTIVE),
+            _ => None,
+        };
+        if let Some(adaptive) = adaptive {
+            set(&mut units[i], adaptive);
+            previous = None;
+            i += 1 + CACHE_ENTRIES[opcode as usize] as usize;
+            continue;
+        }
+        let pair = match (previous, opcode) {
+            (_, EXTENDED_ARG) => Some((i, EXTENDED_ARG_QUICK)),
+            (_, JUMP_BACKWARD) => Some((i, JUMP_BACKWARD_QUICK)),
+            (_, RESUME) => Some((i, RESUME_QUICK)),
+            (Some(LOAD_FAST), LOAD_FAST) => Some((i - 1, LOAD_FAST__LOAD_FAST)),
+            (Some(STORE_FAST), LOAD_FAST) => Some((i - 1, STORE_FAST__LOAD_FAST)),
+            (Some(LOAD_CONST), LOAD_FAST) => Some((i - 1, LOAD_CONST__LOAD_FAST)),
+            (Some(STORE_FAST), STORE_FAST) => Some((i - 1, STORE_FAST__STORE_FAST)),
+            (Some(LOAD_FAST), LOAD_CONST) => Some((i - 1, LOAD_FAST__LOAD_CONST)),
+            _ => None,
+        };
+        if let Some((at, quick)) = pair {
+            set(&mut units[at], quick);
+        }
+        previous = Some(opcode);
+        i += 1;
     }
 }
 

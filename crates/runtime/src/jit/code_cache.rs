@@ -36,8 +36,11 @@ pub struct CodeCache {
     /// code holds their addresses).
     #[allow(clippy::vec_box)]
     retired: Vec<Box<Version>>,
-    /// The `co_extra` index CPython gave psyco.
-    pub(super) extra_index: isize,
+    /// The `co_extra` index the main interpreter gave psyco (negative until asked for, or if
+    /// it had none left). Indices are per interpreter; psyco keeps entries only in the main one.
+    extra_index: isize,
+    /// The function CPython calls on an entry when its code object dies.
+    free_entry: unsafe extern "C" fn(*mut c_void),
     /// Compiled activations currently on the C stack: no version is freed while > 0.
     pub(super) active_native: usize,
     /// `retired` is not empty.
@@ -45,12 +48,13 @@ pub struct CodeCache {
 }
 
 impl CodeCache {
-    pub fn new(extra_index: isize) -> CodeCache {
+    pub fn new(free_entry: unsafe extern "C" fn(*mut c_void)) -> CodeCache {
         CodeCache {
             entries: SlotMap::with_key(),
             versions: SlotMap::with_key(),
             retired: Vec::new(),
-            extra_index,
+            extra_index: -1,
+            free_entry,
             active_native: 0,
             free_pending: false,
         }
@@ -66,17 +70,37 @@ impl CodeCache {
         unsafe { cpython::code_extra(code, self.extra_index) as *mut CodeEntry }
     }
 
-    /// The code object's entry, if psyco made one (for the API).
+    /// The code object's entry, if psyco made one (for the API: none in a subinterpreter,
+    /// where psyco's index may be another tool's).
     ///
     /// # Safety
     /// GIL held; `code` a live code object.
     pub unsafe fn entry_of(&self, code: *mut cpython::PyCodeObject) -> Option<&CodeEntry> {
         // SAFETY: per the contract; a registered entry lives as long as its code object.
-        unsafe { self.entry_ptr(code).as_ref() }
+        unsafe {
+            if !cpython::in_main_interpreter() {
+                return None;
+            }
+            self.entry_ptr(code).as_ref()
+        }
     }
 
-    /// The code object's entry, created if `create` (NULL if there is none, or CPython
-    /// could not store it).
+    /// Whether psyco has its `co_extra` index, asking the main interpreter for it the first
+    /// time (entries are made only there).
+    ///
+    /// # Safety
+    /// GIL held, in the main interpreter.
+    unsafe fn has_extra_index(&mut self) -> bool {
+        if self.extra_index < 0 {
+            // SAFETY: exported API, called in the main interpreter with the GIL held; the
+            // index is psyco's for that interpreter's lifetime (-1 if none is left).
+            self.extra_index = unsafe { cpython::_PyEval_RequestCodeExtraIndex(self.free_entry) };
+        }
+        self.extra_index >= 0
+    }
+
+    /// The code object's entry, created if `create` (NULL if there is none, or it could not
+    /// be stored: out of memory, no index, or not in the main interpreter).
     ///
     /// # Safety
     /// GIL held; `code` a live code object.
@@ -84,13 +108,12 @@ impl CodeCache {
         // SAFETY: per the contract.
         unsafe {
             let e = self.entry_ptr(code);
-            if !e.is_null() || !create {
+            if !e.is_null() || !create || !cpython::in_main_interpreter() || !self.has_extra_index() {
                 return e;
             }
             let key = self.entries.insert_with_key(|key| Box::new(CodeEntry::new(key, code)));
             let e: *mut CodeEntry = &mut *self.entries[key];
-            if cpython::_PyCode_SetExtra(code as *mut PyObject, self.extra_index, e as *mut c_void) != 0 {
-                ffi::PyErr_Clear();
+            if !cpython::set_code_extra(code, self.extra_index, e as *mut c_void) {
                 self.entries.remove(key);
                 return null_mut();
             }

@@ -41,6 +41,8 @@ pub(super) unsafe fn after_exit(
             let progressed = v.start != (Start::Resume { pc: snap_pc, depth });
             let next = if continued && !raise && progressed { continuation(jit, e, ts, frame, snap_pc, depth) } else { None };
             let Some(next) = next else {
+                // The interpreter finishes the call: warm the code up as its RESUME would have.
+                cpython::warm_up((*frame).f_code);
                 return run_default(ts, frame, raise as c_int);
             };
             version = next;

@@ -26,11 +26,15 @@ pub unsafe fn set_mode(mode: Mode) {
     // SAFETY: GIL held by the caller.
     unsafe {
         let jit = jit();
-        let interp = (*cpython::thread_state()).interp;
+        let ts = cpython::thread_state();
+        let interp = (*ts).interp;
         match mode {
             Mode::Off => {
-                // Passing the default evaluator stores NULL: the interpreter runs alone again.
-                cpython::_PyInterpreterState_SetEvalFrameFunc(interp, cpython::_PyEval_EvalFrameDefault);
+                // Passing the default evaluator stores NULL: the interpreter runs alone again
+                // (unless another PEP 523 user replaced psyco's hook: that one stays).
+                if hook_installed(ts) {
+                    cpython::_PyInterpreterState_SetEvalFrameFunc(interp, cpython::_PyEval_EvalFrameDefault);
+                }
                 jit.cache.drop_all(&mut jit.stats);
             }
             _ => cpython::_PyInterpreterState_SetEvalFrameFunc(interp, eval_frame),
@@ -285,6 +289,7 @@ unsafe fn run_direct(ts: *mut ThreadState, frame: *mut InterpreterFrame, site: *
         // live, so psyco is not off (`disable()` unlinks every version).
         if let Some(v) = jit.cache.version_ptr(s.version) {
             if (*frame).f_code == s.callee
+                && hook_installed(ts)
                 && (*v).globals == (*frame).f_globals
                 && (*v).builtins == (*frame).f_builtins
                 && thread_allows_compiled(ts)
@@ -321,18 +326,25 @@ impl RunPushedFrame for Hook {
     }
 }
 
-/// `_PyEval_EvalFrame` for a frame pushed by psyco itself: through the hook while psyco is
-/// installed, else straight to the interpreter.
+/// Whether psyco's hook is the interpreter's: another PEP 523 user (a debugger, a test's
+/// recording hook) may have replaced it, and then sees every call, compiled callers' too.
+#[inline(always)]
+unsafe fn hook_installed(ts: *mut ThreadState) -> bool {
+    // SAFETY: the running thread's state and its interpreter are live (GIL held).
+    unsafe { (*(*ts).interp).eval_frame.is_some_and(|f| f as *const () == eval_frame as *const ()) }
+}
+
+/// `_PyEval_EvalFrame` for a frame pushed by psyco itself: through the interpreter's hook
+/// (psyco's, or whichever replaced it), else straight to the interpreter.
 ///
 /// # Safety
 /// GIL held; `frame` a fresh, initialized frame on the thread's frame stack.
 unsafe fn evaluate(ts: *mut ThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
-    // SAFETY: per the contract.
+    // SAFETY: per the contract; a hook takes the same arguments as the interpreter.
     unsafe {
-        if jit().mode == Mode::Off {
-            cpython::_PyEval_EvalFrameDefault(ts, frame, 0)
-        } else {
-            eval_frame(ts, frame, 0)
+        match (*(*ts).interp).eval_frame {
+            Some(hook) => hook(ts, frame, 0),
+            None => cpython::_PyEval_EvalFrameDefault(ts, frame, 0),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The JIT's global state: options, mode, statistics and the code it holds, reached through
 //! [`jit`] with the GIL held ([`GilCell`]).
 
-use crate::cpython::{self, ffi::PyObject, ThreadState};
+use crate::cpython::{ffi::PyObject, ThreadState};
 use crate::jit::code_cache::{CodeCache, CodeEntry};
 use crate::stats::Stats;
 use std::cell::UnsafeCell;
@@ -118,8 +118,7 @@ fn init_jit(slot: &'static mut Option<Jit>) -> &'static mut Jit {
             memory_stop: None,
             memory_max: None,
         },
-        // SAFETY: exported API; the index is ours for the interpreter's lifetime.
-        cache: CodeCache::new(unsafe { cpython::_PyEval_RequestCodeExtraIndex(free_code_entry) }),
+        cache: CodeCache::new(free_code_entry),
         stats: Stats::default(),
         filter: null_mut(),
         in_filter: false,
