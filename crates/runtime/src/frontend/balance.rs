@@ -18,7 +18,7 @@
 //! not emitted yet may be native: big functions made of object operations (`re`'s parser)
 //! were emitted half-way and more before being declined. So without the interpreter's
 //! evidence the first round also *scouts* ([`Balance::scouted_generic`]): once a quarter of
-//! the code is emitted, generic operations outnumbering native ones four to one (twice the
+//! the code (or 200 instructions) is emitted, generic operations outnumbering native ones four to one (twice the
 //! final rule's margin, 32 of them at least) decline it. Checked on the benchmark programs,
 //! `re.compile` and the imports of the start-up benchmark, at the default policy and at
 //! `PSYCO_THRESHOLD=0` (617 compiled functions): of the 107 compilations it would stop, none
@@ -33,8 +33,10 @@ use crate::opcodes::*;
 /// [`Balance::hopeless`]'s bound does not count (`matmul`'s comprehension was such a case).
 const SMALL: usize = 8;
 
-/// Scouting judges once this fraction of the instructions (1 / `SCOUT_DIVISOR`) is emitted...
+/// Scouting judges once this fraction of the instructions (1 / `SCOUT_DIVISOR`) is emitted,
+/// or this many of them in big code...
 const SCOUT_DIVISOR: usize = 4;
+const SCOUT_ENOUGH: usize = 200;
 /// ... and at least this many generic operations seen (small code is finished first)...
 const SCOUT_MIN_GENERIC: usize = 32;
 /// ... when they outnumber the native ones this many times (twice the final rule's margin).
@@ -100,7 +102,7 @@ impl Balance {
     /// Whether a scouting round has seen enough of the code, and it overwhelmingly generic.
     pub(super) fn scouted_generic(&self) -> bool {
         self.scouting
-            && self.emitted_count * SCOUT_DIVISOR >= self.emitted.len()
+            && (self.emitted_count * SCOUT_DIVISOR >= self.emitted.len() || self.emitted_count >= SCOUT_ENOUGH)
             && self.generic >= SCOUT_MIN_GENERIC
             && self.generic > SCOUT_RATIO * self.native
     }
@@ -194,6 +196,13 @@ mod tests {
         };
         assert!(scout(true, 40, 9), "a quarter emitted, 40 generic > 4 x 9 native");
         assert!(!scout(true, 39, 0), "less than a quarter emitted");
+        let big = vec![true; 1000];
+        let mut balance = Balance::new_round(&big, true);
+        (0..200).for_each(|i| {
+            balance.emitting(i, true);
+            balance.generic(LOAD_ATTR);
+        });
+        assert!(balance.scouted_generic(), "200 instructions of big code are enough");
         assert!(!scout(true, 40, 10), "40 generic is not more than 4 x 10 native");
         assert!(!scout(false, 160, 0), "only rounds without the interpreter's evidence scout");
         let mut small = Balance::new_round(&[true; 40], true);
