@@ -388,27 +388,30 @@ class Gen:
         r = self.r
         f = self.name("rec")
         bottom = r.choice(["return base", "return base * 1.5", "raise ValueError(base)", "return [base]"])
+        # A list grows by one element per level; a number by one operation.
+        step = "+ [n]" if "[" in bottom else f"{r.choice(['+', '*', '-'])} {r.choice(['1', 'n', '2'])}"
         self.defs.append(
             f"def {f}(n, base):\n"
             "    if n <= 0:\n"
             f"        {bottom}\n"
-            f"    return {f}(n - 1, base) {r.choice(['+', '+', '*'])} {r.choice(['1', 'n', '[n]' if 'list' in bottom else '1'])}\n"
+            f"    return {f}(n - 1, base) {step}\n"
         )
         for _ in range(r.randint(1, 2)):
             depth = r.choice([5, 50, 300, 700])
-            base = r.choice(INTS[:8] + ["[0]" if "[" in bottom else "2"])
+            base = "0" if "[" in bottom else r.choice(INTS[:8])
             self.calls.append((f, f"{f}({depth}, {base})"))
 
     def f_identity(self):
+        # Identity is checked before any loop: a copy carried across a loop loses it (a known
+        # psyco bug, tests/differential/fuzz_identity_copy_across_loop.py; loop the copy again
+        # once that case passes).
         r = self.r
         f = self.name("ident")
         self.defs.append(
             f"def {f}(a, b):\n"
             "    x = a + b\n    y = x\n    z = a + b\n"
             "    xs = [x, a]\n"
-            "    s = a * 1 if type(a) is int else a\n"
             "    nan = float('nan')\n"
-            f"    for i in range({r.randint(0, 5)}):\n        y = y\n"
             "    return (y is x, xs[0] is x, (z is x) == (type(z) is int and -5 <= z <= 256),"
             " nan in [nan], nan == nan, a is a, xs[1] is a)\n"
         )
@@ -459,11 +462,11 @@ def _tb(e):
 
 def _show(label, thunk):
     try:
-        value = thunk()
+        text = repr(thunk())[:2000]
     except Exception as e:
         print(label, "raised", type(e).__name__, str(e)[:200], _tb(e)[1:])
     else:
-        print(label, "->", repr(value)[:2000])
+        print(label, "->", text)
 '''
 
 
