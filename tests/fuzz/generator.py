@@ -445,6 +445,77 @@ class Gen:
         )
         self.calls.append((drive, f"{drive}()"))
 
+    def f_call_shapes(self):
+        r = self.r
+        f, drive = self.name("shape"), self.name("shaperun")
+        self.defs.append(
+            f"def {f}(a, b={self.num_value()}, *rest, k={self.int_value()}, **kw):\n"
+            f"    return {self.num_expr(['a', 'b', 'k'], 2)}, len(rest), sorted(kw)\n"
+        )
+        calls = [f"{f}(i)", f"{f}(i, {self.num_value()})", f"{f}(i, k={self.int_value()})",
+                 f"{f}(*args)", f"{f}(i, *args, z=1)", f"{f}(**{{'a': i, 'k': {self.int_value()}}})",
+                 f"{f}(b=i, a={self.num_value()})", f"{f}(i, 1, 2, 3, k=i, q=0)", f"{f}()", f"{f}(i, a=1)"]
+        chosen = r.sample(calls, r.randint(3, 6))
+        self.defs.append(
+            f"def {drive}(n):\n"
+            "    out = []\n"
+            f"    args = ({self.num_value()}, {self.int_value()})\n"
+            "    for i in range(n):\n"
+            + "".join(f"        out.append({c})\n" for c in chosen) +
+            "    return out[-len(out) // 2:] if out else out\n"
+        )
+        self.calls.append((drive, f"{drive}({r.randint(0, 6)})"))
+
+    def f_augmented(self):
+        r = self.r
+        box, f = self.name("Box"), self.name("aug")
+        self.defs.append(
+            f"class {box}:\n"
+            "    def __init__(self):\n        self.v = 0\n        self.items = [0, 0, 0]\n"
+            "    def __repr__(self):\n        return f'" + box + "({self.v!r}, {self.items!r})'\n"
+        )
+        ops = ["+=", "-=", "*=", "//=", "%=", "|=", "^=", "<<=", ">>="]
+        lines = [f"def {f}(n, a):", f"    o = {box}()", "    d = {'k': 1}", "    for i in range(n):"]
+        for _ in range(r.randint(2, 4)):
+            target = r.choice(["o.v", "o.items[i % 3]", "d['k']", "a"])
+            op = r.choice(ops)
+            value = "(i & 7)" if op in ("<<=", ">>=") else self.int_expr(["i", "a"], 1)
+            lines.append(f"        {target} {op} {value}")
+        lines.append(f"        if {self.int_expr(['i', 'a'], 1)} < a < {self.int_value()} or not o.v:")
+        lines.append("            o.v, d['k'] = d['k'], o.v")
+        lines.append("    return o, d, a")
+        self.defs.append("\n".join(lines) + "\n")
+        for _ in range(r.randint(1, 3)):
+            self.calls.append((f, f"{f}({r.randint(0, 12)}, {self.int_value()})"))
+
+    def f_int_builtins(self):
+        r = self.r
+        f = self.name("ibuilt")
+        ops = ["divmod(a, b)", "pow(a, 2, b)", "a.bit_length()", "hash(a)", "int(str(a))", "str(a)[-5:]",
+               "abs(a) == a", "-a // b", "round(a, -2)", "a.to_bytes(16, 'little', signed=True)[:3]",
+               "int.from_bytes(bytes([a & 255]), 'big')", "bool(a) and b or a", "(a > b) - (a < b)",
+               "float(a) == a", "a / b", "b ** 2 % (a or 1)", "hex(a)", "a == float(a)"]
+        self.defs.append(f"def {f}(a, b):\n    return [{', '.join(r.sample(ops, r.randint(3, 6)))}]\n")
+        for args in self.arg_tuples(self.int_value, 2, r.randint(3, 6)):
+            self.calls.append((f, f"{f}({args})"))
+
+    def f_unpack(self):
+        r = self.r
+        f = self.name("unpack")
+        self.defs.append(
+            f"def {f}(seq):\n"
+            "    out = []\n"
+            "    for item in seq:\n"
+            "        a, b = item\n"
+            "        first, *middle, last = (a, b) * 2\n"
+            f"        out.append((b, a, middle, {self.num_expr(['a', 'b'], 1)}))\n"
+            "    return out\n"
+        )
+        seqs = ["[(1, 2), (3, 4)]", "[(1, 2), (3,)]", "[(1.5, 'x'), (2**63, -0.0)]", "[[0, 1], 'ab']",
+                "[(1, 2, 3)]", "[(True, None)]", "{(0, 1): 2}"]
+        for _ in range(r.randint(1, 3)):
+            self.calls.append((f, f"{f}({r.choice(seqs)})"))
+
 
 FEATURES = [name for name in dir(Gen) if name.startswith("f_")]
 
@@ -473,7 +544,7 @@ def _show(label, thunk):
 def generate(seed):
     """The source of the program for `seed` (deterministic: random.Random(seed))."""
     g = Gen(seed)
-    for feature in g.r.sample(FEATURES, g.r.randint(2, 4)):
+    for feature in g.r.sample(FEATURES, g.r.randint(2, 5)):
         getattr(g, feature)()
     # Every call is made twice: the second round runs the versions the first compiled (and
     # specialized on the first round's kinds).
