@@ -56,9 +56,13 @@ class Worker:
         self.request = None
         return json.loads(line) if line else None
 
-    def last_stderr(self):
+    def death(self):
+        """What a worker whose stdout closed died of: its exit status and its last stderr
+        (faulthandler's traceback of the program's frames on a crash)."""
+        status = self.proc.wait()
+        how = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
         self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")[-2000:]
+        return f"crash ({how}): {self.stderr.read().decode(errors='replace')[-2000:]}"
 
     def kill(self):
         self.proc.kill()
@@ -77,7 +81,7 @@ def ask(worker, request):
         worker.kill()
         return None, "hang"
     reply = worker.receive()
-    return (reply, None) if reply is not None else (None, f"crash: {worker.last_stderr()}")
+    return (reply, None) if reply is not None else (None, worker.death())
 
 
 class Batch:
@@ -128,7 +132,7 @@ def run_batch(seeds, backends, jobs, fresh_every, progress=True):
                     batch.add(request["seed"], request, reply)
                     done += 1
                     continue
-                what = f"crash: {w.last_stderr()}"
+                what = w.death()
             elif time.monotonic() >= w.deadline:
                 w.kill()
                 what = f"hang: no reply in {CASE_TIMEOUT}s"

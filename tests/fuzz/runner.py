@@ -18,6 +18,7 @@ stdin and answers each with one JSON line (see `serve`).
 """
 
 import contextlib
+import faulthandler
 import gc
 import io
 import json
@@ -203,6 +204,7 @@ def serve():
     """The worker loop: a JSON request per stdin line, a JSON reply per stdout line. The
     program's own output goes to a StringIO, so stdout carries only replies."""
     os.environ.update(JIT_ENV)
+    faulthandler.enable()  # a crash prints the frames it happened in to stderr (the driver reports it)
     import psyco  # noqa: F401  (imported before the first request: its start-up is not a case's)
 
     replies = sys.stdout
