@@ -136,6 +136,11 @@ class Gen:
             lines.append(f"        if acc {r.choice(CMP_OPS)} {self.int_value()}:\n            {r.choice(['break', 'continue'])}")
         elif pick < 0.65:
             lines.append(f"        acc = acc % {r.choice(['1000003', '2**64', '2**63 - 1', '7'])}")
+        elif pick < 0.8:
+            # The accumulator changes type mid-loop: the compiled loop must leave for another
+            # version (or raise TypeError where the interpreter does).
+            change = r.choice(["float(acc)", "acc * 1.0 + 0.5", "str(acc)", "[acc]", "acc > 0", "2**64 + acc"])
+            lines.append(f"        if i == {r.randint(0, 30)}:\n            acc = {change}")
         lines.append("    return acc, i if n else None")
         self.defs.append("\n".join(lines) + "\n")
         for _ in range(r.randint(2, 5)):
@@ -402,9 +407,10 @@ class Gen:
             self.calls.append((f, f"{f}({depth}, {base})"))
 
     def f_identity(self):
-        # Identity is checked before any loop: a copy carried across a loop loses it (a known
-        # psyco bug, tests/differential/fuzz_identity_copy_across_loop.py; loop the copy again
-        # once that case passes).
+        # Identity is checked before any loop and not through `or`/`and`: a copy carried
+        # across a loop, and the value of a short-circuit operator, lose it (known psyco
+        # bugs: tests/differential/fuzz_identity_copy_across_loop.py and
+        # fuzz_identity_or_and_operand.py; check those shapes here again once they pass).
         r = self.r
         f = self.name("ident")
         self.defs.append(
@@ -413,7 +419,8 @@ class Gen:
             "    xs = [x, a]\n"
             "    nan = float('nan')\n"
             "    return (y is x, xs[0] is x, (z is x) == (type(z) is int and -5 <= z <= 256),"
-            " nan in [nan], nan == nan, a is a, xs[1] is a)\n"
+            " nan in [nan], nan == nan, a is a, xs[1] is a,"
+            " (a - a) is (b - b) if type(a) is type(b) is int else None)\n"
         )
         for args in self.arg_tuples(self.num_value, 2, r.randint(2, 5)):
             self.calls.append((f, f"{f}({args})"))
@@ -515,6 +522,52 @@ class Gen:
                 "[(1, 2, 3)]", "[(True, None)]", "{(0, 1): 2}"]
         for _ in range(r.randint(1, 3)):
             self.calls.append((f, f"{f}({r.choice(seqs)})"))
+
+    def f_function_rebound(self):
+        r = self.r
+        helper, other, f = self.name("helper"), self.name("other"), self.name("rebind")
+        self.defs.append(f"def {helper}(x):\n    return {self.int_expr(['x'], 2)}\n")
+        self.defs.append(f"def {other}(x, y=1):\n    return {self.num_expr(['x', 'y'], 1)}\n")
+        replacement = r.choice([other, "str", "lambda x: x", f"lambda x: {helper}", "len"])
+        self.defs.append(
+            f"def {f}(n):\n"
+            f"    global {helper}\n"
+            f"    saved = {helper}\n"
+            "    out = []\n"
+            "    try:\n"
+            "        for i in range(n):\n"
+            f"            out.append({helper}(i))\n"
+            f"            if i == {r.randint(0, 6)}:\n"
+            f"                {helper} = {replacement}\n"
+            "            if out[-1] == 3:\n"
+            "                del out[-1]\n"
+            "    finally:\n"
+            f"        {helper} = saved\n"
+            "    return [o if not callable(o) else 'fn' for o in out]\n"
+        )
+        self.calls.append((f, f"{f}({r.randint(0, 10)})"))
+
+    def f_locals_deleted(self):
+        r = self.r
+        f = self.name("dels")
+        self.defs.append(
+            f"def {f}(n, v):\n"
+            "    out = []\n"
+            "    for i in range(n):\n"
+            "        x = v + i\n"
+            f"        if i % {r.randint(2, 4)} == 1:\n"
+            "            del x\n"
+            "        try:\n"
+            "            out.append(x)\n"
+            "        except UnboundLocalError as e:\n"
+            "            out.append(str(e))\n"
+            "    s = ''\n"
+            "    for i in range(n):\n"
+            f"        s += {r.choice(['str(i)', 'chr(65 + i % 26)', 'repr(v)[:3]'])}\n"
+            "    return out[-3:], s, sorted(map(abs, filter(None, [v, -v, 0])), key=lambda q: -q)\n"
+        )
+        for _ in range(r.randint(1, 3)):
+            self.calls.append((f, f"{f}({r.randint(0, 9)}, {self.num_value()})"))
 
 
 FEATURES = [name for name in dir(Gen) if name.startswith("f_")]
