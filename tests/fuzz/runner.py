@@ -96,6 +96,10 @@ def run_in_process(source, filename, backend=None):
     if backend is not None:
         psyco.setfilter(lambda c: c.co_filename == filename)
         psyco.full(backend=backend)
+    # No automatic collection while the program runs: compiled code allocates less (unboxed
+    # numbers), so the collector would run at other points than in the plain run, and a
+    # finalizer it runs can print or take a recursion level.
+    gc.disable()
     try:
         with contextlib.redirect_stdout(out):
             exec(code, namespace)
@@ -104,6 +108,7 @@ def run_in_process(source, filename, backend=None):
     except BaseException as e:  # noqa: BLE001  (the program's own exception is data here)
         error = e
     finally:
+        gc.enable()
         if backend is not None:
             codes = program_codes(psyco.stats(), filename)
             psyco.disable()
@@ -114,12 +119,11 @@ def run_in_process(source, filename, backend=None):
         # The first frame is this function's exec(): not the program's.
         ending = "".join(traceback.format_exception(type(error), error, error.__traceback__.tb_next))
         error = None
-    # Functions refer to their namespace (a cycle): break it so that the code objects, and
-    # psyco's entries for them, go now, not while the next compiled run of the same file
-    # reads its counters. A plain run leaves no entries: no collection needed.
+    # Functions refer to their namespace (a cycle): break it and collect, so that this run's
+    # garbage (code objects with psyco's entries, generators with `finally` blocks) is gone
+    # before the next run starts, rather than finalized in the middle of it.
     namespace.clear()
-    if backend is not None:
-        gc.collect()
+    gc.collect()
     return Outcome(out.getvalue(), ending, codes)
 
 
