@@ -235,7 +235,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default=None, help="one backend (default: every backend)")
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--fresh-every", type=int, default=50, help="every K-th case also in fresh processes (0: none)")
+    parser.add_argument("--fresh-every", type=int, default=200, help="every K-th case also in fresh processes (0: none)")
     parser.add_argument("--write-dir", default=str(DIFF_DIR), help="where shrunk divergences are written")
     parser.add_argument("--no-write", action="store_true", help="report divergences without shrinking them")
     parser.add_argument("--min-native", type=float, default=0.5)
