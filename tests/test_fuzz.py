@@ -1,7 +1,7 @@
 """Tests of the differential fuzzer's own machinery (`tests/fuzz/`): the generator is
 deterministic per seed and its programs print the same under any hash seed; a deliberately
-wrong "compiled" run is detected and shrunk to a small program; a batch compares real
-compiled runs and fails when its code ran interpreted."""
+wrong "compiled" run is detected and shrunk to a small program; a worker's crash or hang is
+reported; a batch compares real compiled runs and fails when its code ran interpreted."""
 
 import ast
 import os
@@ -77,6 +77,16 @@ def test_a_wrong_compiled_result_is_detected_and_shrunk(tmp_path):
     compiled, xfail = directives(path.read_text())
     assert compiled == ["main"] and xfail is None
     assert path.read_text().endswith(small)
+
+
+def test_a_worker_that_crashes_or_hangs_is_reported(monkeypatch):
+    crash = "import ctypes\ndef f():\n    ctypes.string_at(0)\nf()\n"
+    reply, trouble = fuzz.ask(fuzz.Worker(), {"source": crash, "backends": ["dynasm"]})
+    assert reply is None and trouble.startswith("crash (killed by signal 11)"), trouble
+    assert 'line 3 in f' in trouble  # faulthandler's frames of the program
+    monkeypatch.setattr(fuzz, "CASE_TIMEOUT", 2)
+    reply, trouble = fuzz.ask(fuzz.Worker(), {"source": "while True:\n    pass\n", "backends": ["dynasm"]})
+    assert reply is None and trouble == "hang"
 
 
 def _fuzz_main(*args, env=None):

@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import generator
 import runner
 import shrink
 
@@ -113,7 +114,7 @@ def run_batch(seeds, backends, jobs, fresh_every, progress=True):
     batch = Batch(backends)
     pending = list(reversed(seeds))
     workers = [Worker() for _ in range(min(jobs, len(seeds)))]
-    start, done = time.monotonic(), 0
+    start, done, reported = time.monotonic(), 0, 0
     while pending or any(w.request for w in workers):
         for w in workers:
             if w.request is None and pending:
@@ -142,7 +143,8 @@ def run_batch(seeds, backends, jobs, fresh_every, progress=True):
             batch.divergences.append((request["seed"], None, "worker", what))
             done += 1
             workers[i] = Worker()
-        if progress and done and done % 500 == 0:
+        if progress and done >= reported + 500:
+            reported = done
             rate = done / (time.monotonic() - start)
             print(f"fuzz: {done}/{len(seeds)} cases, {rate:.1f}/s, {len(batch.divergences)} divergences",
                   file=sys.stderr, flush=True)
@@ -154,10 +156,8 @@ def run_batch(seeds, backends, jobs, fresh_every, progress=True):
 def shrink_divergence(seed, backend, mode, source=None):
     """The shrunk program of a divergence and the native functions of its fresh psyco run,
     or None when the shrunk program does not diverge in fresh processes."""
-    import generator
-
     source = source or generator.generate(seed)
-    backends = [backend] if backend else list(runner_backends())
+    backends = [backend] if backend else list(all_backends())
     if mode == "in-process":
         worker = Worker()
 
@@ -188,8 +188,8 @@ def shrink_divergence(seed, backend, mode, source=None):
     return backend, small, diffs[backend], native
 
 
-def runner_backends():
-    import psyco
+def all_backends():
+    import psyco  # imported, never enabled, in this process: the workers run the programs
 
     return psyco.BACKENDS
 
@@ -240,7 +240,7 @@ def main(argv=None):
     parser.add_argument("--no-write", action="store_true", help="report divergences without shrinking them")
     parser.add_argument("--min-native", type=float, default=0.5)
     args = parser.parse_args(argv)
-    backends = [args.backend] if args.backend else list(runner_backends())
+    backends = [args.backend] if args.backend else list(all_backends())
     if args.count < 1 or args.jobs < 1:
         parser.error("--count and --jobs must be positive")
 
@@ -254,8 +254,6 @@ def main(argv=None):
         failures.append(f"only {compared} of {args.count} cases were compared")
 
     if not args.no_write:
-        import generator
-
         seen = set()
         for seed, backend, mode, _ in batch.divergences:
             if seed in seen or len(seen) >= MAX_SHRUNK:
