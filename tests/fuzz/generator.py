@@ -136,6 +136,10 @@ class Gen:
             lines.append(f"        if acc {r.choice(CMP_OPS)} {self.int_value()}:\n            {r.choice(['break', 'continue'])}")
         elif pick < 0.65:
             lines.append(f"        acc = acc % {r.choice(['1000003', '2**64', '2**63 - 1', '7'])}")
+        elif pick < 0.7:
+            # Grows past i64 within a few iterations, then wraps back into small ints.
+            lines.append(f"        acc = acc * {r.choice(['3', '-7', '1000003', '2**31'])} + i")
+            lines.append(f"        if i % {r.randint(3, 9)} == 0:\n            acc = acc % {r.choice(['1000', '2**63', '-97'])}")
         elif pick < 0.8:
             # The accumulator changes type mid-loop: the compiled loop must leave for another
             # version (or raise TypeError where the interpreter does).
@@ -648,6 +652,49 @@ class Gen:
         for _ in range(r.randint(1, 2)):
             items = r.choice(["[1, 0, 2, 0, 3, 0]", "[0, 0, 0]", "[2**63, 0, -1, 0]", "[1.5, 0.0, 0, 2]", "[]"])
             self.calls.append((f, f"{f}({items}, {self.int_value()})"))
+
+    def f_edge_table(self):
+        # One operator over a cross product of edge values, in one compiled loop: operands
+        # and results cross the small-int, i64 and float boundaries from one iteration to
+        # the next (-2**63 // -1 and abs(-2**63) overflow i64; -1 >> 100; negative shifts).
+        r = self.r
+        f = self.name("edges")
+        values = r.sample(INTS + BOOLS, r.randint(4, 8)) + r.sample(FLOATS, r.randint(0, 2))
+        op = r.choice(["a + b", "a - b", "a * b", "a // b", "a % b", "a & b", "a | b", "a ^ b",
+                       "a << (b & 63)", "a >> (b & 127)", "a << b", "a >> b", "divmod(a, b)",
+                       "-a", "abs(a) - b", "~a ^ b", "a ** 2 - b", "a < b", "a == b", "a >= b"])
+        self.defs.append(
+            f"def {f}(values):\n"
+            "    out = []\n"
+            "    for a in values:\n"
+            "        for b in values:\n"
+            "            try:\n"
+            f"                out.append({op})\n"
+            "            except (ZeroDivisionError, ValueError, OverflowError, TypeError) as e:\n"
+            "                out.append(type(e).__name__)\n"
+            "    return out\n"
+        )
+        self.calls.append((f, f"{f}([{', '.join(values)}])"))
+
+    def f_int_float_compare(self):
+        # Ints and floats compared exactly (CPython never rounds the int): equal-looking values
+        # at 2**53 + 1 and 2**63 differ, which a compare done in doubles gets wrong.
+        r = self.r
+        f = self.name("mixcmp")
+        ints = ["2**53", "2**53 + 1", "2**63 - 1", "2**63", "-2**63", "-2**63 - 1", "2**64", "0", "-1",
+                "9007199254740993", "10**20"]
+        floats = ["9007199254740992.0", "2.0**63", "-2.0**63", "2.0**64", "0.0", "-0.0", "1e20",
+                  "float('nan')", "float('inf')", "-1.0"]
+        self.defs.append(
+            f"def {f}(xs, ys):\n"
+            "    out = []\n"
+            "    for x in xs:\n"
+            "        for y in ys:\n"
+            f"            out.append(({' '.join(['x', r.choice(CMP_OPS), 'y'])}, {' '.join(['y', r.choice(CMP_OPS), 'x'])},"
+            " x == y, max(x, y) is x))\n"
+            "    return out\n"
+        )
+        self.calls.append((f, f"{f}([{', '.join(r.sample(ints, 4))}], [{', '.join(r.sample(floats, 4))}])"))
 
 
 FEATURES = [name for name in dir(Gen) if name.startswith("f_")]
