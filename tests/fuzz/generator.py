@@ -696,6 +696,29 @@ class Gen:
         )
         self.calls.append((f, f"{f}([{', '.join(r.sample(ints, 4))}], [{', '.join(r.sample(floats, 4))}])"))
 
+    def f_call_chain(self):
+        # Compiled code calling the other features' functions in a loop, catching what they
+        # raise: exceptions unwinding through compiled frames into a compiled handler.
+        r = self.r
+        if not self.calls:
+            self.f_int_arith()
+        f = self.name("chaincall")
+        picks = r.sample(self.calls, min(len(self.calls), r.randint(1, 3)))
+        self.defs.append(
+            f"def {f}(n):\n"
+            "    out = []\n"
+            "    for i in range(n):\n"
+            + "".join(
+                "        try:\n"
+                f"            out.append(repr({expr})[:100])\n"
+                "        except Exception as e:\n"
+                "            out.append((i, type(e).__name__))\n"
+                for _, expr in picks
+            )
+            + "    return out\n"
+        )
+        self.calls.append((f, f"{f}({r.randint(1, 3)})"))
+
 
 FEATURES = [name for name in dir(Gen) if name.startswith("f_")]
 
