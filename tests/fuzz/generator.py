@@ -1,12 +1,14 @@
 """The differential fuzzer's program generator: `generate(seed)` returns the source of one
 small, deterministic Python program (the same text for the same seed, on every machine).
 
-A program is a handful of *features* (each a few top-level functions or classes around one
-theme: int edges, floats, strings, containers, classes, rebinding, closures, generators,
-exceptions, `with`, recursion, identity, polymorphic call sites) and a `main()` that calls
-each feature's entry points through `_show`, which prints the result's repr, or the
-exception's type, message and traceback lines (function name and line number per frame).
-Some programs let their last exception escape, so the uncaught traceback is compared too.
+A program is two to five *features* (the `f_*` methods of `Gen`, each a few top-level
+functions or classes around one theme: int and float edges, strings, bytes, containers,
+classes, rebinding, closures, generators, exceptions, `with`, recursion, identity,
+polymorphic call sites, call shapes) and a `main()` that calls each feature's entry points,
+twice, through `_show`, which prints the result's repr, or the exception's type, message,
+traceback lines (function name and line number per frame) and the traceback module's text
+of its innermost frames. Some programs let their last exception escape, so the uncaught
+traceback is compared too.
 
 Determinism rules every feature follows: no `id()`, no default object reprs (every class
 has a `__repr__`), sets are printed sorted, and values grow boundedly (shift counts are

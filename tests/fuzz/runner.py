@@ -196,7 +196,6 @@ def handle(request):
     reply = {
         "diffs": {b: d for b, d in diffs.items() if d},
         "counters": {b: counters(c) for b, c in codes.items()},
-        "native": {b: sorted(q for q, e in c.items() if e["native_entries"] > 0) for b, c in codes.items()},
     }
     if request.get("fresh"):
         fresh, _ = compare_fresh(source, backends)
