@@ -525,7 +525,8 @@ class Gen:
             "    for item in seq:\n"
             "        a, b = item\n"
             "        first, *middle, last = (a, b) * 2\n"
-            f"        out.append((b, a, middle, {self.num_expr(['a', 'b'], 1)}))\n"
+            # The items hold strings too: no arithmetic on them (2**31 * 'x' is 2 GB).
+            "        out.append((b, a, middle, repr(a)[:8] + repr(b)[:8]))\n"
             "    return out\n"
         )
         seqs = ["[(1, 2), (3, 4)]", "[(1, 2), (3,)]", "[(1.5, 'x'), (2**63, -0.0)]", "[[0, 1], 'ab']",
@@ -658,12 +659,13 @@ class Gen:
     def f_edge_table(self):
         # One operator over a cross product of edge values, in one compiled loop: operands
         # and results cross the small-int, i64 and float boundaries from one iteration to
-        # the next (-2**63 // -1 and abs(-2**63) overflow i64; -1 >> 100; negative shifts).
+        # the next (-2**63 // -1 and abs(-2**63) overflow i64; -1 >> 100; negative shifts;
+        # left shifts stay below 100 bits: 7 << 2**31 allocates 256 MB).
         r = self.r
         f = self.name("edges")
         values = r.sample(INTS + BOOLS, r.randint(4, 8)) + r.sample(FLOATS, r.randint(0, 2))
         op = r.choice(["a + b", "a - b", "a * b", "a // b", "a % b", "a & b", "a | b", "a ^ b",
-                       "a << (b & 63)", "a >> (b & 127)", "a << b", "a >> b", "divmod(a, b)",
+                       "a << (b & 63)", "a >> (b & 127)", "a >> b", "a << min(b, 99)", "divmod(a, b)",
                        "-a", "abs(a) - b", "~a ^ b", "a ** 2 - b", "a < b", "a == b", "a >= b"])
         self.defs.append(
             f"def {f}(values):\n"
