@@ -6,9 +6,12 @@
 //! - `wheel`: `setup` when needed, then a release wheel for this platform into `dist/`;
 //! - `demo`: `setup`, then run a program plain and under psyco and print the speed-up;
 //! - `test`: `setup` when needed, then every test: Rust (`cargo test`), Python (pytest, once
-//!   per backend) and the quick CPython test-suite gate (`cpython-tests --quick`, dynasm);
+//!   per backend), a fixed-seed fuzz batch (2,000 cases, both backends) and the quick CPython
+//!   test-suite gate (`cpython-tests --quick`, dynasm);
 //! - `bench [args]`: `setup` when needed, then the benchmark harness (`xtask/bench.py`);
 //!   `bench --startup [args]`: the start-up benchmark instead (`xtask/startup.py`);
+//! - `fuzz [args]`: `setup` when needed, then the differential fuzzer (`tests/fuzz/fuzz.py`:
+//!   `--count N --seed S --backend B --jobs J`, generated programs compared plain and compiled);
 //! - `cpython-tests [args]`: `setup` when needed, then CPython's own test suite plain and under
 //!   psyco, compared per module against `tests/cpython-expected-failures.toml`
 //!   (`xtask/cpython_tests.py`; `--quick` subset by default, `--full`, `--backend`, `-j`, ...);
@@ -33,9 +36,10 @@ fn main() {
         Some("demo") => setup(&root, false).and_then(|_| demo(&root)),
         Some("test") => setup(&root, false).and_then(|_| test(&root)),
         Some("bench") => setup(&root, false).and_then(|_| bench(&root, &args[1..])),
+        Some("fuzz") => setup(&root, false).and_then(|_| fuzz(&root, &args[1..])),
         Some("cpython-tests") => setup(&root, false).and_then(|_| cpython_tests(&root, &args[1..])),
         Some("suites") => setup(&root, false).and_then(|_| suites(&root, &args[1..])),
-        _ => Err("usage: cargo xtask setup|demo|test|wheel|bench|cpython-tests|suites [options]".to_string()),
+        _ => Err("usage: cargo xtask setup|demo|test|wheel|bench|fuzz|cpython-tests|suites [options]".to_string()),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");
@@ -149,6 +153,9 @@ fn test(root: &Path) -> Result<(), String> {
         python_env(&mut pytest, root)?;
         run(&mut pytest)?;
     }
+    // The differential fuzzer, a fixed-seed batch on both backends: fails on any divergence
+    // (shrunk ones are written to tests/differential/) or when its code ran mostly interpreted.
+    fuzz(root, &["--count", "2000", "--seed", "0", "--jobs", "2"].map(String::from))?;
     // CPython's own test suite, the quick subset, plain and under psyco (dynasm): fails on a
     // module that passes plain, fails under psyco and is not in the expectation file.
     cpython_tests(root, &["--quick".to_string(), "--backend".to_string(), "dynasm".to_string()])
@@ -165,6 +172,13 @@ fn bench(root: &Path, args: &[String]) -> Result<(), String> {
 fn suites(root: &Path, args: &[String]) -> Result<(), String> {
     let mut cmd = Command::new(venv_python(root));
     cmd.arg(root.join("xtask/suites.py")).args(args);
+    python_env(&mut cmd, root)?;
+    run(&mut cmd)
+}
+
+fn fuzz(root: &Path, args: &[String]) -> Result<(), String> {
+    let mut cmd = Command::new(venv_python(root));
+    cmd.arg(root.join("tests/fuzz/fuzz.py")).args(args).env("PSYCO_VERIFY", "1");
     python_env(&mut cmd, root)?;
     run(&mut cmd)
 }
