@@ -110,11 +110,13 @@ def describe_status(returncode):
     return f"exit status {returncode}"
 
 
-def run_cmd(argv, *, env=None, timeout=60, cwd=None, what="program"):
-    """Runs argv; a timeout fails the test with what the child printed so far."""
+def run_cmd(argv, *, env=None, timeout=60, cwd=None, what="program", input=None):
+    """Runs argv (with `input` on its stdin); a timeout fails the test with what the child
+    printed so far."""
     try:
         return subprocess.run(
             argv,
+            input=input,
             capture_output=True,
             encoding="utf-8",
             errors="backslashreplace",
@@ -128,7 +130,7 @@ def run_cmd(argv, *, env=None, timeout=60, cwd=None, what="program"):
         pytest.fail(f"{what} timed out after {timeout}s\n--- stdout:\n{out}\n--- stderr:\n{err}", pytrace=False)
 
 
-def run_py(code, *, psyco, env=None, timeout=60, args=(), workdir=None):
+def run_py(code, *, psyco, env=None, timeout=60, args=(), workdir=None, input=None):
     """Runs `code` in a fresh interpreter, under psyco.full() or plain.
 
     Returns the CompletedProcess with extra attributes: `prog` (the program's path),
@@ -139,7 +141,7 @@ def run_py(code, *, psyco, env=None, timeout=60, args=(), workdir=None):
     stats_file.unlink(missing_ok=True)
     env = {**(env or {}), STATS_ENV: str(stats_file)}
     what = f"{'psyco' if psyco else 'plain CPython'} run of {prog}"
-    proc = run_cmd([PYTHON, str(prog), *args], env=env, timeout=timeout, cwd=prog.parent, what=what)
+    proc = run_cmd([PYTHON, str(prog), *args], env=env, timeout=timeout, cwd=prog.parent, what=what, input=input)
     proc.prog = prog
     proc.stats = json.loads(stats_file.read_text()) if stats_file.exists() else None
     proc.codes = codes_of_file(proc.stats, str(prog)) if proc.stats else {}
@@ -181,14 +183,14 @@ def output_diff(what, plain, jit):
     return f"{what} differs from plain CPython:\n" + "".join(lines)
 
 
-def assert_same_as_cpython(code, *, compiled=(), env=None, timeout=60, args=()):
-    """Runs `code` plain and under psyco from the same path: stdout, stderr and exit status
-    must be identical.  Then each function in `compiled` must have run compiled.
-    Returns (plain, psyco) CompletedProcesses."""
+def assert_same_as_cpython(code, *, compiled=(), env=None, timeout=60, args=(), input=None):
+    """Runs `code` plain and under psyco from the same path (with `input` on stdin): stdout,
+    stderr and exit status must be identical.  Then each function in `compiled` must have run
+    compiled.  Returns (plain, psyco) CompletedProcesses."""
     workdir = new_workdir()
-    plain = run_py(code, psyco=False, env=env, timeout=timeout, args=args, workdir=workdir)
+    plain = run_py(code, psyco=False, env=env, timeout=timeout, args=args, workdir=workdir, input=input)
     assert plain.returncode >= 0, f"the test program itself crashes plain CPython:\n{plain.stderr}"
-    jit = run_py(code, psyco=True, env=env, timeout=timeout, args=args, workdir=workdir)
+    jit = run_py(code, psyco=True, env=env, timeout=timeout, args=args, workdir=workdir, input=input)
     assert_not_crashed(jit)
     if jit.stdout != plain.stdout:
         message = output_diff("stdout", plain.stdout, jit.stdout)

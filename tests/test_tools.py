@@ -11,23 +11,11 @@ or profile hook, compiled code hands those frames to the interpreter; the tests 
 the functions did run compiled before or after.
 """
 
-import json
 import subprocess
-import textwrap
 
 import pytest
 
-from conftest import (
-    PSYCO_HEADER,
-    PYTHON,
-    STATS_ENV,
-    assert_not_crashed,
-    assert_same_as_cpython,
-    child_env,
-    codes_of_file,
-    new_workdir,
-    output_diff,
-)
+from conftest import PYTHON, assert_same_as_cpython, child_env, new_workdir, output_diff
 
 
 def test_pdb_breakpoint_step_next_up_and_locals_in_a_function_that_ran_compiled():
@@ -53,22 +41,9 @@ def test_pdb_breakpoint_step_next_up_and_locals_in_a_function_that_ran_compiled(
     print(outer(35))       # the breakpoint, inside the compiled loop
     """
     commands = "p j, acc\nn\nn\np acc\ns\nn\np k, total\nup\np j\ndown\nwhere\nc\n"
-    workdir = new_workdir()
-    prog, stats = workdir / "prog.py", workdir / "stats.json"
-    results = []
-    for header in ("", PSYCO_HEADER):
-        prog.write_text(header + "\n" + textwrap.dedent(code))
-        env = child_env({STATS_ENV: str(stats)})
-        argv = [PYTHON, str(prog)]
-        results.append(subprocess.run(argv, input=commands, capture_output=True, text=True, env=env, timeout=60, cwd=workdir))
-    plain, jit = results
+    plain, _ = assert_same_as_cpython(code, compiled=["outer", "inner"], input=commands)
     assert plain.returncode == 0, plain.stderr
-    assert_not_crashed(jit)
-    assert jit.stdout == plain.stdout, output_diff("stdout", plain.stdout, jit.stdout)
-    assert jit.stderr == plain.stderr, output_diff("stderr", plain.stderr, jit.stderr)
     assert "(Pdb)" in plain.stdout and "-> acc += 1" in plain.stdout
-    codes = codes_of_file(json.loads(stats.read_text()), str(prog))
-    assert codes["outer"]["native_entries"] > 0 and codes["inner"]["native_entries"] > 0, codes
 
 
 @pytest.mark.parametrize("module", ["cProfile", "profile"])

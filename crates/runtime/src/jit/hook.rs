@@ -215,13 +215,11 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
                 let warm = (*e).shape.calls_before_compiling(jit.options.threshold, importing).is_some_and(|n| (*e).calls >= n);
                 let payback = if importing { (*e).shape.import_payback_ns(jit.options.threshold, jit.stats.ns_per_instruction()) } else { None };
                 let paid = payback.is_none_or(|ns| (*e).import_wait_ns >= ns);
-                let (compile_now, wait_timed) = match jit.mode {
-                    Mode::Compiling { all } => ((*e).bound || (all && warm && paid), all && warm && !paid),
-                    _ => (false, false),
-                };
-                let compile_now = compile_now && !jit.quiet_threads.contains(&ts);
+                let all = matches!(jit.mode, Mode::Compiling { all: true });
+                let compiling = matches!(jit.mode, Mode::Compiling { .. });
+                let compile_now = compiling && ((*e).bound || (all && warm && paid)) && !jit.quiet_threads.contains(&ts);
                 (*e).calls += 1;
-                if wait_timed && !(*e).bound {
+                if all && warm && !paid && !(*e).bound {
                     return run_waiting_import(ts, frame, throwflag, e);
                 }
                 if !compile_now {
