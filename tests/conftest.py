@@ -168,12 +168,14 @@ def assert_not_crashed(proc, what="psyco run"):
 
 
 def assert_compiled(proc, *qualnames):
-    """Each named function of the program ran compiled code (versions and native entries)."""
+    """Each named function of the program ran compiled code: it has compiled code (call
+    versions, or continuations only once a loop had its call version compiled again with the
+    profiles: `reoptimize`) and entered it."""
     for name in qualnames:
         entry = proc.codes.get(name)
         if entry is None:
             pytest.fail(f"psyco never saw {name!r}; code objects seen in the program: {sorted(proc.codes)}", pytrace=False)
-        if not (entry["versions"] > 0 and entry["native_entries"] > 0):
+        if not (entry["versions"] + entry["continuations"] > 0 and entry["native_entries"] > 0):
             pytest.fail(f"{name!r} was not run compiled, so this test does not exercise the JIT: {entry}", pytrace=False)
 
 

@@ -346,40 +346,30 @@ def test_bad_threshold_is_a_value_error(value):
 def test_mostly_generic_code_is_left_to_the_interpreter_unless_bound():
     """By default, code made mostly of generic object operations (which CPython 3.11's own
     specialized instructions run faster) is declined with a named reason; bind() compiles it
-    anyway. Results are the same either way."""
+    anyway. Results are the same either way. (Its first call runs a version that profiles its
+    sites; the second call's version is compiled with the profiles, and declined: the dicts
+    and strings it works on are not specialized.)"""
     lines = run_ok(
         """
         import psyco
         psyco.full()
 
-        class P:
-            __slots__ = ("x", "y")
-            def __init__(self, x, y):
-                self.x, self.y = x, y
+        def render(rows):
+            out = {}
+            for r in rows:
+                out[r["k"]] = r["v"].upper() + r["w"].lower() + r["k"].title()
+            return sorted(out.items())[:2]
 
-        def norm2(ps):
-            total = P(0.0, 0.0)
-            for p in ps:
-                total.x += p.x * p.x
-                total.y += p.y * p.y
-            return total.x + total.y
-
-        norm2_bound = type(norm2)(norm2.__code__.replace(), globals(), "norm2_bound")
-        ps = [P(i * 0.5, i * 0.25) for i in range(100)]
-        print(norm2(ps), entry(norm2).get("declined"), psyco.is_compiled(norm2))
-        psyco.bind(norm2_bound)
-        print(norm2_bound(ps), psyco.is_compiled(norm2_bound))
+        render_bound = type(render)(render.__code__.replace(), globals(), "render_bound")
+        rows = [{"k": f"k{i}", "v": f"v{i}", "w": f"W{i}"} for i in range(100)]
+        print(render(rows) == render(rows), entry(render).get("declined"), psyco.is_compiled(render))
+        psyco.bind(render_bound)
+        print(render_bound(rows) == render(rows), psyco.is_compiled(render_bound))
         """,
         env={"PSYCO_DECLINE_GENERIC": "1"},
     )
-    expected = 0.0
-    tx = ty = 0.0
-    for i in range(100):
-        tx += (i * 0.5) * (i * 0.5)
-        ty += (i * 0.25) * (i * 0.25)
-    expected = tx + ty
-    assert lines[0] == f"{expected} mostly generic operations (the interpreter is faster) False"
-    assert lines[1] == f"{expected} True"
+    assert lines[0] == "True mostly generic operations (the interpreter is faster) False"
+    assert lines[1] == "True True"
 
 
 def test_bind_chooses_the_backend_per_function():

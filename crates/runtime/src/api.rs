@@ -98,13 +98,13 @@ pub unsafe fn bind(code: *mut crate::cpython::PyCodeObject, backend: Option<&str
     Ok(())
 }
 
-/// Whether the code object has compiled versions.
+/// Whether the code object has compiled code (call versions or continuations).
 ///
 /// # Safety
 /// `code` must be a live code object.
 pub unsafe fn is_compiled(code: *mut crate::cpython::PyCodeObject) -> bool {
     // SAFETY: GIL held; `code` is live per the contract.
-    unsafe { state::jit().cache.entry_of(code) }.is_some_and(|e| !e.versions.is_empty())
+    unsafe { state::jit().cache.entry_of(code) }.is_some_and(|e| !(e.versions.is_empty() && e.continuations.is_empty()))
 }
 
 /// The global counters and the per-code ones.
@@ -179,6 +179,9 @@ pub unsafe fn versions_of(code: *mut crate::cpython::PyCodeObject, stable_addres
                 decline_generic: v.decline_generic,
                 free_kinds: v.free_kinds.clone(),
                 verify: true,
+                // (The profiles as they are now: sites seen since may compile otherwise.)
+                profiles: Some(&entry.profiles),
+                may_reoptimize: v.may_reoptimize,
             };
             let ir = match crate::frontend::compile(&req, &mut Default::default()) {
                 Ok(output) if stable_addresses => ir::text::print(&ir::addresses::with_stable_addresses(&output.func)),

@@ -8,6 +8,7 @@
 //! anything is emitted: where 3.11 specialized most sites into fast paths that psyco would
 //! compile as generic C-API calls, psyco declines at once, for no compile time at all.
 
+use crate::cpython::objects::{AttrPlace, AttrPlan};
 use crate::cpython::PyCodeObject;
 use crate::opcodes::*;
 
@@ -102,6 +103,22 @@ pub fn call_may_be_native(units: &[u16], precall: u32) -> bool {
     matches!(site_at(units, precall), Some(Site::MayBeNative))
 }
 
+/// What 3.11's inline cache at the attribute site whose opcode unit is at `pc` says, when the
+/// interpreter specialized it for instances of one type: that type's version and where the
+/// attribute is (`_PyAttrCache`: counter, version as two u16 halves, index). Cached version 0
+/// is no feedback (3.11.7 caches it wrongly: `research/cpython311-objects.md` §3.4).
+pub fn attr_cache(units: &[u16], pc: u32) -> Option<AttrPlan> {
+    let pc = pc as usize;
+    let cache = units.get(pc + 1..pc + 5)?;
+    let version = u32::from(cache[1]) | u32::from(cache[2]) << 16;
+    let place = match (units[pc] & 0xff) as u8 {
+        LOAD_ATTR_INSTANCE_VALUE | STORE_ATTR_INSTANCE_VALUE => AttrPlace::InlineValue(i32::from(cache[3])),
+        LOAD_ATTR_SLOT | STORE_ATTR_SLOT => AttrPlace::Slot(i32::from(cache[3])),
+        _ => return None,
+    };
+    (version != 0).then_some(AttrPlan { version, place })
+}
+
 fn site_at(units: &[u16], pc: u32) -> Option<Site> {
     units.get(pc as usize).and_then(|&unit| site((unit & 0xff) as u8))
 }
@@ -114,12 +131,13 @@ enum Site {
 /// How a (quickened) instruction counts in the balance.
 fn site(opcode: u8) -> Option<Site> {
     Some(match opcode {
-        LOAD_ATTR_INSTANCE_VALUE | LOAD_ATTR_MODULE | LOAD_ATTR_SLOT | LOAD_ATTR_WITH_HINT => Site::Generic,
-        STORE_ATTR_INSTANCE_VALUE | STORE_ATTR_SLOT | STORE_ATTR_WITH_HINT => Site::Generic,
+        LOAD_ATTR_MODULE | LOAD_ATTR_WITH_HINT | STORE_ATTR_WITH_HINT => Site::Generic,
         LOAD_METHOD_CLASS | LOAD_METHOD_MODULE | LOAD_METHOD_WITH_VALUES | LOAD_METHOD_WITH_DICT => Site::Generic,
-        BINARY_SUBSCR_DICT | BINARY_SUBSCR_GETITEM | BINARY_SUBSCR_LIST_INT | BINARY_SUBSCR_TUPLE_INT => Site::Generic,
-        STORE_SUBSCR_DICT | STORE_SUBSCR_LIST_INT => Site::Generic,
-        UNPACK_SEQUENCE_LIST | UNPACK_SEQUENCE_TUPLE | UNPACK_SEQUENCE_TWO_TUPLE => Site::Generic,
+        BINARY_SUBSCR_DICT | BINARY_SUBSCR_GETITEM | STORE_SUBSCR_DICT => Site::Generic,
+        // Compiled natively behind a guard on what the interpreter found.
+        LOAD_ATTR_INSTANCE_VALUE | LOAD_ATTR_SLOT | STORE_ATTR_INSTANCE_VALUE | STORE_ATTR_SLOT => Site::MayBeNative,
+        BINARY_SUBSCR_LIST_INT | BINARY_SUBSCR_TUPLE_INT | STORE_SUBSCR_LIST_INT => Site::MayBeNative,
+        UNPACK_SEQUENCE_LIST | UNPACK_SEQUENCE_TUPLE | UNPACK_SEQUENCE_TWO_TUPLE => Site::MayBeNative,
         BINARY_OP_ADD_UNICODE | BINARY_OP_INPLACE_ADD_UNICODE | COMPARE_OP_STR_JUMP => Site::Generic,
         // Not specialized: still operations psyco only does through the C API.
         LOAD_ATTR | LOAD_ATTR_ADAPTIVE | STORE_ATTR | STORE_ATTR_ADAPTIVE => Site::Generic,
@@ -147,14 +165,26 @@ mod tests {
 
     #[test]
     fn specialized_object_sites_are_generic_and_numbers_may_be_native() {
-        assert!(matches!(site(LOAD_ATTR_INSTANCE_VALUE), Some(Site::Generic)));
-        assert!(matches!(site(BINARY_SUBSCR_LIST_INT), Some(Site::Generic)));
+        assert!(matches!(site(LOAD_ATTR_WITH_HINT), Some(Site::Generic)));
+        assert!(matches!(site(BINARY_SUBSCR_DICT), Some(Site::Generic)));
+        assert!(matches!(site(LOAD_ATTR_INSTANCE_VALUE), Some(Site::MayBeNative)));
+        assert!(matches!(site(BINARY_SUBSCR_LIST_INT), Some(Site::MayBeNative)));
         assert!(matches!(site(BINARY_OP_ADD_INT), Some(Site::MayBeNative)));
         assert!(matches!(site(BINARY_OP_ADAPTIVE), Some(Site::MayBeNative)));
         assert!(site(LOAD_FAST).is_none());
         // Specialized forms deoptimize to the base the cache sizes are given for.
         assert_eq!(DEOPT[LOAD_ATTR_INSTANCE_VALUE as usize], LOAD_ATTR);
         assert_eq!(CACHE_ENTRIES[DEOPT[BINARY_OP_ADD_INT as usize] as usize], CACHE_ENTRIES[BINARY_OP as usize]);
+    }
+
+    #[test]
+    fn attribute_caches_give_version_and_place_and_never_version_0() {
+        let unit = |opcode: u8, arg: u8| u16::from(opcode) | u16::from(arg) << 8;
+        // LOAD_ATTR_SLOT for type version 0x0001_0002 at offset 24; then an
+        // INSTANCE_VALUE cache holding version 0.
+        let units = vec![unit(LOAD_ATTR_SLOT, 0), 53, 2, 1, 24, unit(LOAD_ATTR_INSTANCE_VALUE, 0), 53, 0, 0, 3];
+        assert_eq!(attr_cache(&units, 0), Some(AttrPlan { version: 0x0001_0002, place: AttrPlace::Slot(24) }));
+        assert_eq!(attr_cache(&units, 5), None);
     }
 
     #[test]

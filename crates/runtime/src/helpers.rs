@@ -9,6 +9,7 @@
 //! `error:` path expects.
 
 use crate::cpython::{self, ffi, ffi::PyObject};
+use crate::profile::SiteProfile;
 use std::ptr::null_mut;
 
 pub type Slots = *mut *mut PyObject;
@@ -245,19 +246,38 @@ pub unsafe extern "C" fn call_vectorcall(slots: Slots, nargs: i64, kwnames: i64)
     }
 }
 
-/// `GET_ITER`: `[iterable] -> [iter(iterable)]`.
-pub unsafe extern "C" fn get_iter(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+/// The profile of a site whose helper takes one (`profile` is 0 or a live [`SiteProfile`]).
+unsafe fn profile<'a>(profile: i64) -> Option<&'a SiteProfile> {
+    // SAFETY: per the contract; the version's code entry keeps its profiles.
+    unsafe { (profile as *const SiteProfile).as_ref() }
+}
+
+/// A guard on the type a site's profile saw failed: the site's output is of several types.
+pub unsafe extern "C" fn profile_mispredicted(site: i64) {
+    // SAFETY: the site's profile lives as long as the version that calls this.
+    if let Some(p) = unsafe { profile(site) } {
+        p.output.mispredicted();
+    }
+}
+
+/// `GET_ITER`: `[iterable] -> [iter(iterable)]`, recording the iterable's type in the site's
+/// `profile` (0: none).
+pub unsafe extern "C" fn get_iter(slots: Slots, site: i64, _aux: i64) -> i64 {
     // SAFETY: one owned input at `slots`.
     unsafe {
         let obj = *slots;
+        if let Some(p) = profile(site) {
+            p.input.record(obj);
+        }
         let result = ffi::PyObject_GetIter(obj);
         ffi::Py_DECREF(obj);
         finish(slots, result)
     }
 }
 
-/// `FOR_ITER`: `[it] -> [it, next]` and 1; at the end `[]` and 2; on error 0.
-pub unsafe extern "C" fn for_iter(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+/// `FOR_ITER`: `[it] -> [it, next]` and 1; at the end `[]` and 2; on error 0. The items'
+/// types go into the site's `profile` (0: none).
+pub unsafe extern "C" fn for_iter(slots: Slots, site: i64, _aux: i64) -> i64 {
     // SAFETY: one owned iterator at `slots`; `slots[1]` is free.
     unsafe {
         let it = *slots;
@@ -266,6 +286,9 @@ pub unsafe extern "C" fn for_iter(slots: Slots, _arg: i64, _aux: i64) -> i64 {
             None => null_mut(),
         };
         if !next.is_null() {
+            if let Some(p) = profile(site) {
+                p.output.record(next);
+            }
             *slots.add(1) = next;
             return 1;
         }
@@ -280,17 +303,32 @@ pub unsafe extern "C" fn for_iter(slots: Slots, _arg: i64, _aux: i64) -> i64 {
     }
 }
 
-/// `BINARY_SUBSCR`: `[container, key] -> [container[key]]`.
-pub unsafe extern "C" fn binary_subscr(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+/// `BINARY_SUBSCR`: `[container, key] -> [container[key]]`, the container's and the item's
+/// types recorded in the site's `profile` (0: none).
+pub unsafe extern "C" fn binary_subscr(slots: Slots, site: i64, _aux: i64) -> i64 {
     // SAFETY: two owned inputs at `slots`.
-    unsafe { binary(slots, |container, key| ffi::PyObject_GetItem(container, key)) }
+    unsafe {
+        let p = profile(site);
+        if let Some(p) = p {
+            p.input.record(*slots);
+        }
+        let ok = binary(slots, |container, key| ffi::PyObject_GetItem(container, key));
+        if let (Some(p), 1) = (p, ok) {
+            p.output.record(*slots);
+        }
+        ok
+    }
 }
 
-/// `STORE_SUBSCR`: `[value, container, key] -> []`.
-pub unsafe extern "C" fn store_subscr(slots: Slots, _arg: i64, _aux: i64) -> i64 {
+/// `STORE_SUBSCR`: `[value, container, key] -> []`, the container's type recorded in the
+/// site's `profile` (0: none).
+pub unsafe extern "C" fn store_subscr(slots: Slots, site: i64, _aux: i64) -> i64 {
     // SAFETY: three owned inputs at `slots`.
     unsafe {
         let (v, c, k) = (*slots, *slots.add(1), *slots.add(2));
+        if let Some(p) = profile(site) {
+            p.input.record(c);
+        }
         let r = ffi::PyObject_SetItem(c, k, v);
         ffi::Py_DECREF(v);
         ffi::Py_DECREF(c);
@@ -299,22 +337,34 @@ pub unsafe extern "C" fn store_subscr(slots: Slots, _arg: i64, _aux: i64) -> i64
     }
 }
 
-/// `LOAD_ATTR` with `aux` the name: `[obj] -> [obj.name]`.
-pub unsafe extern "C" fn load_attr(slots: Slots, _arg: i64, name: i64) -> i64 {
+/// `LOAD_ATTR` with `aux` the name: `[obj] -> [obj.name]`, the object's and the value's
+/// types recorded in the site's `profile` (0: none).
+pub unsafe extern "C" fn load_attr(slots: Slots, site: i64, name: i64) -> i64 {
     // SAFETY: one owned input at `slots`; `name` is a str kept alive by the code object.
     unsafe {
         let obj = *slots;
+        let p = profile(site);
+        if let Some(p) = p {
+            p.input.record(obj);
+        }
         let result = ffi::PyObject_GetAttr(obj, name as *mut PyObject);
+        if let (Some(p), false) = (p, result.is_null()) {
+            p.output.record(result);
+        }
         ffi::Py_DECREF(obj);
         finish(slots, result)
     }
 }
 
-/// `STORE_ATTR` with `aux` the name: `[value, obj] -> []`.
-pub unsafe extern "C" fn store_attr(slots: Slots, _arg: i64, name: i64) -> i64 {
+/// `STORE_ATTR` with `aux` the name: `[value, obj] -> []`, the object's type recorded in the
+/// site's `profile` (0: none).
+pub unsafe extern "C" fn store_attr(slots: Slots, site: i64, name: i64) -> i64 {
     // SAFETY: two owned inputs at `slots`.
     unsafe {
         let (v, obj) = (*slots, *slots.add(1));
+        if let Some(p) = profile(site) {
+            p.input.record(obj);
+        }
         let r = ffi::PyObject_SetAttr(obj, name as *mut PyObject, v);
         ffi::Py_DECREF(v);
         ffi::Py_DECREF(obj);
@@ -326,11 +376,15 @@ extern "C" {
     fn _PyObject_GetMethod(obj: *mut PyObject, name: *mut PyObject, method: *mut *mut PyObject) -> std::os::raw::c_int;
 }
 
-/// `LOAD_METHOD` with `aux` the name: `[obj] -> [method, obj]` or `[NULL, attribute]`.
-pub unsafe extern "C" fn load_method(slots: Slots, _arg: i64, name: i64) -> i64 {
+/// `LOAD_METHOD` with `aux` the name: `[obj] -> [method, obj]` or `[NULL, attribute]`, the
+/// object's type recorded in the site's `profile` (0: none).
+pub unsafe extern "C" fn load_method(slots: Slots, site: i64, name: i64) -> i64 {
     // SAFETY: one owned input at `slots`; `slots[1]` is free.
     unsafe {
         let obj = *slots;
+        if let Some(p) = profile(site) {
+            p.input.record(obj);
+        }
         let mut method = null_mut();
         if _PyObject_GetMethod(obj, name as *mut PyObject, &mut method) != 0 {
             *slots = method;
@@ -805,6 +859,18 @@ pub unsafe fn range_iterator(start: i64, stop: i64, step: i64) -> *mut PyObject 
         }
         result
     }
+}
+
+/// Python's float `**` for a positive finite base and a finite exponent: C's `pow`, as
+/// CPython's `float_pow` calls it for such operands (the caller leaves for an infinite result,
+/// which CPython reports as OverflowError).
+pub extern "C" fn float_pow(a: f64, b: f64) -> f64 {
+    extern "C" {
+        /// libm's (the one CPython links).
+        fn pow(x: f64, y: f64) -> f64;
+    }
+    // SAFETY: a pure function of two doubles.
+    unsafe { pow(a, b) }
 }
 
 /// Python's float `%` (CPython's `float_rem`).

@@ -12,6 +12,7 @@ pub mod helpers;
 pub mod jit;
 pub mod opcodes;
 pub mod policy;
+pub mod profile;
 pub mod reasons;
 pub mod registry;
 pub mod stats;

@@ -48,10 +48,13 @@ exit_reasons! {
     UnboundLocal = "unbound_local", false, "A local read or deleted while unbound: the interpreter raises.";
     UnboundFreeVariable = "unbound_free_variable", false, "An empty cell read: the interpreter raises NameError.";
     KindChanged = "kind_changed", true, "A speculated kind (a cell's value) no longer holds.";
+    TypeChanged = "type_changed", true, "A value's type is not the one its site's profile saw.";
+    Reoptimize = "reoptimize", true, "A loop ran long enough for its sites' profiles: the code is compiled again with them.";
     IntOverflow = "int_overflow", true, "A machine-int operation overflowed: the int outgrew a word.";
     IntShift = "int_shift", true, "A shift count out of the machine range (or negative).";
     IntDivision = "int_division", false, "Integer division or modulo by zero, or overflowing.";
     FloatDivisionByZero = "float_division_by_zero", false, "Float division by zero: the interpreter raises.";
+    FloatPower = "float_power", false, "A float power C's pow does not compute as CPython: a base not positive and finite, an infinite exponent or result.";
     RangeOverflow = "range_overflow", false, "A virtual range iterator stepped past the machine range.";
     RangeZeroStep = "range_zero_step", false, "range() with a zero step: the interpreter raises ValueError.";
     GlobalMissing = "global_missing", false, "A global or builtin not defined: the interpreter raises NameError.";
@@ -182,9 +185,9 @@ mod tests {
     }
 
     #[test]
-    fn only_failed_speculations_continue() {
+    fn only_failed_speculations_and_reoptimization_continue() {
         let continued: Vec<String> = ExitReason::NAMED.iter().filter(|r| r.continued()).map(|r| r.name().into_owned()).collect();
-        assert_eq!(continued, ["kind_changed", "int_overflow", "int_shift", "global_changed"]);
+        assert_eq!(continued, ["kind_changed", "type_changed", "reoptimize", "int_overflow", "int_shift", "global_changed"]);
         assert!(!ExitReason::Unsupported { opcode: opcodes::LOAD_NAME }.continued());
     }
 }

@@ -30,6 +30,7 @@ helpers! {
     box_float = crate::helpers::box_float, MayRaise;
     float_floor_div = crate::helpers::float_floor_div, Pure;
     float_mod = crate::helpers::float_mod, Pure;
+    float_pow = crate::helpers::float_pow, Pure;
     materialize_range_iter = crate::helpers::materialize_range_iter, MayRaise;
     dealloc = crate::cpython::_Py_Dealloc, MayRunPython;
     load_global = crate::jit::side_tables::load_global, Pure;
@@ -44,6 +45,7 @@ helpers! {
     pop_except = crate::helpers::pop_except, MayRunPython;
     enter_handler = crate::helpers::enter_handler, MayRunPython;
     handle_pending = crate::helpers::handle_pending, MayRunPython;
+    profile_mispredicted = crate::helpers::profile_mispredicted, Pure;
 
 
     binary_op = crate::helpers::binary_op, MayRunPython as StackOp;

@@ -92,6 +92,8 @@ fn ir_for_closure(source: &str, name: &str, arg_kinds: Vec<Kind>, free_kinds: Ve
                 decline_generic: false,
                 free_kinds,
                 verify: true,
+                profiles: None,
+                may_reoptimize: false,
             }
         };
         let output = compile(&req, &mut Default::default()).unwrap_or_else(|d| panic!("{name} declined: {d}"));

@@ -356,7 +356,9 @@ def explain(x):
 
 
 def is_compiled(x):
-    """Whether the function `x` has compiled versions."""
+    """Whether the function `x` has compiled code: versions entered by calls, or continuations
+    (a loop's call version compiled again with its sites' profiles leaves only those until the
+    next call)."""
     if _disabled():
         return False
     return _psyco.is_compiled_code(_code_of(x, "is_compiled"))

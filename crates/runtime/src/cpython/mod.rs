@@ -18,6 +18,7 @@ use std::os::raw::{c_char, c_int, c_void};
 
 pub use pyo3_ffi as ffi;
 
+pub mod objects;
 pub mod types;
 
 /// `_PyInterpreterFrame` (Include/internal/pycore_frame.h).

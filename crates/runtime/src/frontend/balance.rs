@@ -94,11 +94,6 @@ impl Balance {
         }
     }
 
-    /// A `FOR_ITER` over an object, through the C API.
-    pub(super) fn generic_iteration(&mut self) {
-        self.generic += 1;
-    }
-
     /// Whether a scouting round has seen enough of the code, and it overwhelmingly generic.
     pub(super) fn scouted_generic(&self) -> bool {
         self.scouting

@@ -13,6 +13,10 @@ use crate::cpython::{
 };
 use ir::{Cond, ExitKind, IntOp, Kind, Mem, SnapshotEntry, SnapshotId, Type, TypeTag, Value};
 
+/// Back-edges a version that profiles runs before it is compiled again with the profiles:
+/// enough for every site of a loop body to have run, few next to a hot loop's iterations.
+const REOPTIMIZE_AFTER_BACK_EDGES: i64 = 64;
+
 impl Frontend<'_> {
     pub(super) fn stack_index(&self, st: &State, from_top: usize) -> usize {
         self.code.nlocals + st.depth - from_top
@@ -344,5 +348,12 @@ impl Frontend<'_> {
         let breaker = self.eval_breaker();
         let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, ExitReason::EvalBreaker);
         self.ir.guard(breaker, false, snap);
+        if self.profiling {
+            // Once the loops have run a while, the code is compiled again with the profiles.
+            let at = self.ir.iconst(REOPTIMIZE_AFTER_BACK_EDGES);
+            let not_yet = self.ir.icmp(Cond::Ne, n1, at);
+            let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, ExitReason::Reoptimize);
+            self.ir.guard(not_yet, true, snap);
+        }
     }
 }

@@ -9,7 +9,7 @@ use super::state::{AbstractValue, SlotKind, State};
 use super::{decline, Frontend, Result};
 use crate::bytecode::Instr;
 use crate::opcodes;
-use ir::{Helper, ExitKind, Kind, Type, Value};
+use ir::{Block, Helper, ExitKind, Kind, Type, Value};
 
 /// What a generic operation does to the value stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +120,42 @@ impl Frontend<'_> {
         aux: i64,
     ) -> Result<()> {
         self.balance.generic(ins.opcode);
+        self.call_generic(st, ins, helper, effect, arg, aux)
+    }
+
+    /// The slow path of a specialized operation: its fast path branched to `slow` where a
+    /// guard failed (with the inputs still on the stack as `st` has them, as objects in the
+    /// frame) and jumped to `join` with the outputs in place. Here the generic operation does
+    /// it; emission goes on at `join`, with `st` as the fast path leaves it.
+    pub(super) fn generic_fallback(
+        &mut self,
+        st: &State,
+        ins: &Instr,
+        (slow, join): (Block, Block),
+        helper: Helper,
+        effect: StackEffect,
+        arg: i64,
+        aux: i64,
+    ) -> Result<()> {
+        self.ir.switch_to(slow);
+        let mut generic = st.clone();
+        self.prepare_inputs(&mut generic, effect.inputs)?;
+        self.call_generic(&mut generic, ins, helper, effect, arg, aux)?;
+        self.ir.jump(join, &[]);
+        self.ir.switch_to(join);
+        Ok(())
+    }
+
+    /// `generic_prepared` without counting the operation in the balance.
+    fn call_generic(
+        &mut self,
+        st: &mut State,
+        ins: &Instr,
+        helper: Helper,
+        effect: StackEffect,
+        arg: i64,
+        aux: i64,
+    ) -> Result<()> {
         self.set_prev_instr(ins.pc);
         let base = st.depth - effect.inputs;
         let ptr = self.slot_address(self.code.nlocals + base);

@@ -41,12 +41,14 @@ mod dispatch;
 mod frame;
 mod generic;
 mod ops;
+mod speculation;
 mod state;
 mod versions;
 
 use crate::reasons::{DeclineReason, ExitReason};
 use crate::cpython::{ffi::PyObject, PyCodeObject};
 use crate::jit::side_tables::{OutOfMemory, SideTables};
+use crate::profile::Profiles;
 use balance::Balance;
 use code_info::CodeInfo;
 use ir::{Block, Builder, Kind, Value};
@@ -112,7 +114,7 @@ pub enum Start {
 }
 
 /// What the runtime passes in about the code being compiled.
-pub struct CompileRequest {
+pub struct CompileRequest<'p> {
     pub code: *mut PyCodeObject,
     pub globals: *mut PyObject,
     pub builtins: *mut PyObject,
@@ -130,6 +132,12 @@ pub struct CompileRequest {
     /// Run the IR verifier on the result (debug builds and tests always; release builds when
     /// `PSYCO_VERIFY=1`): it costs as much as emitting, and only finds bugs of the compiler.
     pub verify: bool,
+    /// The code's type profiles (`crate::profile`): read to specialize object operations,
+    /// and filled by the generic ones this compilation emits for sites not profiled yet.
+    pub profiles: Option<&'p Profiles>,
+    /// Whether a loop of this version, once it has run a while with sites still being
+    /// profiled, leaves to be compiled again with the profiles (`ExitReason::Reoptimize`).
+    pub may_reoptimize: bool,
 }
 
 /// The result: the IR and the side tables its constants point into.
@@ -153,7 +161,7 @@ pub struct CompileCost {
 }
 
 /// Compiles one code object for one entry key.
-pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
+pub fn compile(req: &CompileRequest<'_>, cost: &mut CompileCost) -> Result<Output> {
     // SAFETY: the request's code object is live (GIL held).
     let quickened = unsafe { crate::feedback::quickened(req.code) };
     // Code the interpreter has warmed up is judged on its evidence before anything is
@@ -162,7 +170,7 @@ pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
     if req.decline_generic && judged.is_some_and(|balance| balance.mostly_generic()) {
         return decline(DeclineReason::MostlyGeneric);
     }
-    let mut fe = Frontend::new(req, quickened.as_deref())?;
+    let mut fe = Frontend::new(req, quickened)?;
     let func = fe.fixpoint(cost)?;
     if req.verify {
         let began = std::time::Instant::now();
@@ -179,7 +187,7 @@ pub fn compile(req: &CompileRequest, cost: &mut CompileCost) -> Result<Output> {
 /// One compilation: the code read once, the fixpoint's state across rounds, and the round
 /// being emitted. Its methods are spread over this module's children, one concern each.
 struct Frontend<'r> {
-    req: &'r CompileRequest,
+    req: &'r CompileRequest<'r>,
     code: CodeInfo,
     /// Entry states of each block's versions.
     entry_states: HashMap<u32, Vec<EntryState>>,
@@ -201,15 +209,20 @@ struct Frontend<'r> {
     /// Whether this round's code pays compiled, and which instructions may be native.
     balance: Balance,
     native_capable: Vec<bool>,
-    /// Whether the interpreter had quickened the code (its evidence judged it already).
-    has_feedback: bool,
+    /// The code as the interpreter quickened it, when it did: its inline caches are type
+    /// feedback (`crate::feedback`), and its evidence judged the code already.
+    quickened: Option<Vec<u16>>,
+    /// Whether this compilation profiles for a later one (`Frontend::profile_site`): its
+    /// back-edges then leave once to have the code compiled again. Set as such a site is
+    /// emitted and kept across rounds, so that the last round's back-edges all see it.
+    profiling: bool,
     /// Why each of this round's snapshots leaves (indexed by `SnapshotId`).
     exit_reasons: Vec<ExitReason>,
 }
 
 impl<'r> Frontend<'r> {
     /// `quickened`: the code's quickened bytecode, if the interpreter warmed it up.
-    fn new(req: &'r CompileRequest, quickened: Option<&[u16]>) -> Result<Frontend<'r>> {
+    fn new(req: &'r CompileRequest<'r>, quickened: Option<Vec<u16>>) -> Result<Frontend<'r>> {
         let code = CodeInfo::read(req.code)?;
         let keyed = match req.start {
             Start::Call => code.nargs,
@@ -221,7 +234,7 @@ impl<'r> Frontend<'r> {
         if !req.free_kinds.is_empty() && req.free_kinds.len() != code.nfree {
             return internal("free-variable kinds do not match the code");
         }
-        let native_capable = balance::native_capable(&code.instrs, quickened);
+        let native_capable = balance::native_capable(&code.instrs, quickened.as_deref());
         Ok(Frontend {
             req,
             code,
@@ -237,7 +250,8 @@ impl<'r> Frontend<'r> {
             current_pc: 0,
             balance: Balance::default(),
             native_capable,
-            has_feedback: quickened.is_some(),
+            quickened,
+            profiling: false,
             exit_reasons: Vec::new(),
         })
     }

@@ -57,7 +57,7 @@ impl Frontend<'_> {
         self.tstate = self.ir.param(1);
         self.worklist.clear();
         // Only a call's first round without the interpreter's evidence scouts (`balance`).
-        let scouting = round == 0 && !self.has_feedback && matches!(self.req.start, Start::Call);
+        let scouting = round == 0 && self.quickened.is_none() && matches!(self.req.start, Start::Call);
         self.balance = Balance::new_round(&self.native_capable, scouting);
         self.exit_reasons.clear();
         let state = self.entry_state()?;

@@ -7,6 +7,7 @@
 //! unlinked then (`unbind()`, `disable()`, `memorymax`) wait in `retired` until none runs.
 //! Unlinked versions are never entered again: call sites and `last_used` find nothing.
 
+use crate::profile::Profiles;
 use crate::cpython::{self, ffi, ffi::PyObject};
 use crate::frontend;
 use crate::jit::side_tables::{SideTables, VersionKey};
@@ -154,6 +155,20 @@ impl CodeCache {
         let key = self.versions.insert(version);
         if continuation { e.continuations.push(key) } else { e.versions.push(key) }
         key
+    }
+
+    /// Unlinks the version at `version`, one of `e`'s: neither calls nor exits find it again,
+    /// and it is freed once no compiled code runs.
+    pub(super) fn retire(&mut self, e: &mut CodeEntry, version: *const Version) {
+        let versions = &mut self.versions;
+        for linked in [&mut e.versions, &mut e.continuations] {
+            if let Some(i) = linked.iter().position(|&k| versions.get(k).is_some_and(|v| std::ptr::eq(&**v, version))) {
+                if let Some(v) = versions.remove(linked.remove(i)) {
+                    self.retired.push(v);
+                }
+            }
+        }
+        self.free_pending = true;
     }
 
     /// Every version of `e`: call entries, then continuations.
@@ -387,6 +402,8 @@ pub struct Version {
     /// Address of the interpreter's eval breaker the code polls (to rebuild its IR).
     pub eval_breaker: u64,
     pub decline_generic: bool,
+    /// Whether its loops leave once to have it compiled again (`CompileRequest::may_reoptimize`).
+    pub may_reoptimize: bool,
     /// The request's free-variable kinds (see `CompileRequest::free_kinds`).
     pub free_kinds: Vec<Kind>,
 }
@@ -446,6 +463,10 @@ pub struct CodeEntry {
     pub compile_ns: std::cell::Cell<u64>,
     /// Bytecode instructions of the versions compiled (for compile time per instruction).
     pub instructions_compiled: std::cell::Cell<u64>,
+    /// What compiled code saw at its object sites, for the versions compiled after it.
+    pub profiles: Profiles,
+    /// Versions retired to be compiled again with the profiles (`ExitReason::Reoptimize`).
+    pub reoptimized: u32,
 }
 
 /// Argument kinds declined one by one (as mostly generic) before the whole code is.
@@ -499,6 +520,8 @@ impl CodeEntry {
             exits: HashMap::new(),
             compile_ns: std::cell::Cell::new(0),
             instructions_compiled: std::cell::Cell::new(0),
+            profiles: Profiles::default(),
+            reoptimized: 0,
         }
     }
 

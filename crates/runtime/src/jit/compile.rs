@@ -10,6 +10,10 @@ use crate::reasons::DeclineReason;
 use ir::Kind;
 use std::time::Instant;
 
+/// How many times a code object's versions are retired to be compiled again with their
+/// sites' profiles (`ExitReason::Reoptimize`): once the loops that profiled have run.
+const MAX_REOPTIMIZATIONS: u32 = 1;
+
 /// What the frame's free variables hold now, as `CompileRequest::free_kinds` describes.
 unsafe fn free_kinds(frame: *mut InterpreterFrame) -> Vec<Kind> {
     // SAFETY: a live frame (GIL held); its function's closure is a tuple of cells.
@@ -74,7 +78,8 @@ pub(super) unsafe fn compile_version(
             }
             if e.bind_rec > 0 {
                 let backend = e.backend;
-                for site in &version.tables.direct_sites {
+                // (A site that learns its callee at its first call has none yet.)
+                for site in version.tables.direct_sites.iter().filter(|site| !site.callee.is_null()) {
                     // SAFETY: the caller's constant pool keeps each callee alive.
                     unsafe { jit.cache.bind(site.callee, backend, e.bind_rec - 1) };
                 }
@@ -163,6 +168,8 @@ pub(super) unsafe fn build_version(
             decline_generic: jit.options.decline_generic && !e.bound,
             free_kinds: free_kinds(frame),
             verify: jit.options.verify,
+            profiles: Some(&e.profiles),
+            may_reoptimize: e.reoptimized < MAX_REOPTIMIZATIONS,
         }
     };
     // SAFETY: checking the dict types of the live frame.
@@ -216,6 +223,7 @@ pub(super) unsafe fn build_version(
         exit_counts: vec![0; output.func.snapshots.len()],
         eval_breaker: req.eval_breaker,
         decline_generic: req.decline_generic,
+        may_reoptimize: req.may_reoptimize,
         free_kinds: req.free_kinds,
         snapshots: output.func.snapshots,
         exit_reasons: output.exit_reasons,

@@ -7,6 +7,7 @@ use crate::jit::code_cache::{arg_kind, CodeEntry, Version};
 use crate::jit::compile::build_version;
 use crate::jit::run::{run_default, run_native, thread_allows_compiled};
 use crate::jit::state::{jit, Jit, Mode};
+use crate::reasons::ExitReason;
 use ir::{ExitKind, Kind};
 use std::os::raw::c_int;
 use std::ptr::null_mut;
@@ -36,9 +37,17 @@ pub(super) unsafe fn after_exit(
             let snap_pc = v.snapshots[snapshot].pc;
             let depth = v.snapshots[snapshot].stack_depth;
             let raise = leave(v, snapshot, frame) || kind == ExitKind::Raise;
+            let reoptimize = reason == ExitReason::Reoptimize;
+            if reoptimize {
+                // Its loop has filled the profiles: calls and this frame go on in versions
+                // compiled with them.
+                (*e).reoptimized += 1;
+                jit.cache.retire(&mut *e, version);
+            }
             // A continuation that left where it started made no progress: running it (or
-            // another) again could go round forever, so the interpreter takes over.
-            let progressed = v.start != (Start::Resume { pc: snap_pc, depth });
+            // another) again could go round forever, so the interpreter takes over (not after
+            // a reoptimization, which retired it).
+            let progressed = reoptimize || v.start != (Start::Resume { pc: snap_pc, depth });
             let next = if continued && !raise && progressed { continuation(jit, e, ts, frame, snap_pc, depth) } else { None };
             let Some(next) = next else {
                 // The interpreter finishes the call: warm the code up as its RESUME would have.

@@ -4,12 +4,13 @@
 use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
-use crate::cpython::types::none_ptr;
+use crate::cpython::objects::{list_iterator_type, OFFSET_LISTITER_INDEX, OFFSET_LISTITER_SEQ, OFFSET_LIST_ITEMS};
+use crate::cpython::{self, types::none_ptr};
 use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::opcodes::*;
-use ir::{CheckedOp, Cond, Kind, Type, TypeTag, Value};
+use ir::{CheckedOp, Cond, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn pop_jump_if(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -187,24 +188,54 @@ impl Frontend<'_> {
                 self.push(st, AbstractValue::Word(Kind::MachineInt, cur));
             }
             AbstractValue::Obj(_) => {
-                self.balance.generic_iteration();
-                self.sync_locals(st)?;
+                // A list iterator steps inline, as `listiter_next` does; its end, and every
+                // other iterator, through the helper.
+                let (body, slow) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+                let i = self.stack_index(st, 1);
+                let it = self.load_slot(i);
+                self.unless_type(it, list_iterator_type(), slow);
+                let list = self.ir.load(Mem::I64, it, OFFSET_LISTITER_SEQ);
+                self.unless_zero(list, slow);
+                let index = self.ir.load(Mem::I64, it, OFFSET_LISTITER_INDEX);
+                let len = self.ir.load(Mem::I64, list, cpython::OFFSET_OB_SIZE);
+                let inside = self.ir.icmp(Cond::Lt, index, len);
+                self.unless(inside, slow);
+                let items = self.ir.load(Mem::I64, list, OFFSET_LIST_ITEMS);
+                let three = self.ir.iconst(3);
+                let offset = self.ir.int(IntOp::Shl, index, three);
+                let address = self.ir.int(IntOp::Add, items, offset);
+                let item = self.ir.load(Mem::I64, address, 0);
+                self.incref(item);
+                let one = self.ir.iconst(1);
+                let next = self.ir.int(IntOp::Add, index, one);
+                self.ir.store(Mem::I64, it, OFFSET_LISTITER_INDEX, next);
+                self.store_slot(i + 1, item);
+                self.ir.jump(body, &[]);
+                self.ir.switch_to(slow);
+                let mut generic = st.clone();
+                self.sync_locals(&mut generic)?;
                 self.set_prev_instr(ins.pc);
-                let ptr = self.slot_address(self.stack_index(st, 1));
-                let zero = self.ir.iconst(0);
-                let status = self.ir.call(registry::for_iter(), &[ptr, zero, zero], Some(Type::I64));
-                self.raise_unless(status, st, ins)?;
+                let ptr = self.slot_address(i);
+                let site = self.recording_site(ins.pc);
+                let (site, zero) = (self.ir.iconst(site), self.ir.iconst(0));
+                let status = self.ir.call(registry::for_iter(), &[ptr, site, zero], Some(Type::I64));
+                self.raise_unless(status, &generic, ins)?;
                 let two = self.ir.iconst(2);
                 let ended = self.ir.icmp(Cond::Eq, status, two);
-                let (body, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
-                self.ir.branch(ended, done, &[], body, &[]);
+                let (stepped, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+                self.ir.branch(ended, done, &[], stepped, &[]);
                 self.ir.switch_to(done);
-                let mut after = st.clone();
-                self.pop(&mut after);
-                self.jump_to(&after, exhausted_target)?;
+                self.pop(&mut generic);
+                self.jump_to(&generic, exhausted_target)?;
+                self.ir.switch_to(stepped);
+                let mut tracing_check = st.clone();
+                self.push(&mut tracing_check, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+                self.check_tracing(&tracing_check, ins.next);
+                self.ir.jump(body, &[]);
                 self.ir.switch_to(body);
                 self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
-                self.check_tracing(st, ins.next);
+                self.balance.native();
+                self.guard_output(st, ins, 1);
             }
             // A scalar, or a constant object (a class, say): the interpreter iterates it.
             _ => return Ok(Flow::Unsupported(ExitReason::ForIterOverScalar)),

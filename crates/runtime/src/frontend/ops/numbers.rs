@@ -20,6 +20,7 @@ const NB_LSHIFT: u32 = 3;
 const NB_MULTIPLY: u32 = 5;
 const NB_REMAINDER: u32 = 6;
 const NB_OR: u32 = 7;
+const NB_POWER: u32 = 8;
 const NB_RSHIFT: u32 = 9;
 const NB_SUBTRACT: u32 = 10;
 const NB_TRUE_DIVIDE: u32 = 11;
@@ -46,6 +47,7 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn binary_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        self.unbox_operands(st, 2);
         let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
         // In-place forms behave as the plain ones on numbers.
         let op = if ins.arg >= 13 { ins.arg - 13 } else { ins.arg };
@@ -69,6 +71,14 @@ impl Frontend<'_> {
                 _ => None,
             };
             let is_divmod = op == NB_FLOOR_DIVIDE || op == NB_REMAINDER;
+            if op == NB_POWER {
+                let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+                let r = self.float_power(st, ins, a, b);
+                self.balance.native();
+                st.depth -= 2;
+                self.push(st, AbstractValue::Double(r));
+                return Ok(Flow::Next);
+            }
             if float_op.is_some() || is_divmod {
                 let (a, b) = (self.float_value(lhs), self.float_value(rhs));
                 if op == NB_TRUE_DIVIDE || is_divmod {
@@ -149,6 +159,26 @@ impl Frontend<'_> {
         Ok(Flow::Next)
     }
 
+    /// `a ** b` on floats where C's `pow` is what CPython computes: a positive finite base,
+    /// a finite exponent and a finite result; anything else (a negative base gives a complex,
+    /// zero to a negative power and overflow raise) leaves for the interpreter.
+    fn float_power(&mut self, st: &State, ins: &Instr, a: Value, b: Value) -> Value {
+        let snap = self.resume_here(st, ins, ExitReason::FloatPower);
+        let (zero, infinity) = (self.ir.fconst(0.0), self.ir.fconst(f64::INFINITY));
+        let positive = self.ir.fcmp(Cond::Gt, a, zero);
+        let finite = self.ir.fcmp(Cond::Lt, a, infinity);
+        let both = self.ir.int(IntOp::And, positive, finite);
+        self.ir.guard(both, true, snap);
+        // b - b is 0 for a finite b, NaN for an infinite or NaN one.
+        let difference = self.ir.float(FloatOp::Sub, b, b);
+        let exponent_finite = self.ir.fcmp(Cond::Eq, difference, zero);
+        self.ir.guard(exponent_finite, true, snap);
+        let r = self.ir.call(registry::float_pow(), &[a, b], Some(Type::F64));
+        let result_finite = self.ir.fcmp(Cond::Lt, r, infinity);
+        self.ir.guard(result_finite, true, snap);
+        r
+    }
+
     /// Integer arithmetic on machine words, or `None` for the generic path.
     fn int_binary(
         &mut self,
@@ -207,7 +237,6 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn compare_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
         let cond = match ins.arg {
             0 => Cond::Lt,
             1 => Cond::Le,
@@ -217,6 +246,8 @@ impl Frontend<'_> {
             5 => Cond::Ge,
             _ => return Ok(Flow::Unsupported(ExitReason::CompareOpArgument)),
         };
+        self.unbox_operands(st, 2);
+        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
         let exact_as_float = |av: AbstractValue| match av {
             AbstractValue::Double(_) | AbstractValue::Const(Kind::FloatConst(_)) => true,
             // Ints compare with floats exactly in Python; the conversion is exact below 2**53.
@@ -239,6 +270,7 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn unary_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        self.unbox_operands(st, 1);
         let av = self.top(st, 1);
         let result = match (ins.opcode, av) {
             (UNARY_NEGATIVE, AbstractValue::Word(Kind::MachineInt, v)) => {

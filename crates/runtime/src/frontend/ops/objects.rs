@@ -1,31 +1,103 @@
-//! Objects and containers through the C API: attributes, methods, subscripts, the `BUILD_*`
-//! opcodes, `UNPACK_SEQUENCE`, the comprehension appends, `FORMAT_VALUE` and `GET_ITER`.
-//! (Where attribute and subscript specialization will land.)
+//! Objects and containers: attributes, methods, subscripts, the `BUILD_*` opcodes,
+//! `UNPACK_SEQUENCE`, the comprehension appends, `FORMAT_VALUE` and `GET_ITER`.
+//!
+//! Instance attributes (`__slots__` members and inline values), `list[i]`, `tuple[i]`,
+//! `list[i] = v` and unpacking of exact tuples and lists are compiled natively, each behind
+//! the guards of the 3.11 instruction it mirrors (`research/cpython311-objects.md` §8): a
+//! failed guard takes the generic C-API path inline, which also raises CPython's errors.
+//! The type to specialize on comes from the site's profile or 3.11's inline cache
+//! (`frontend::speculation`); sites with neither are generic, and profile.
 
 use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{
+    self,
     ffi::PyObject,
+    objects::{AttrPlace, OFFSET_INSTANCE_VALUES, OFFSET_LIST_ITEMS, OFFSET_TUPLE_ITEMS},
     types::{method_descriptor, type_of_tag},
 };
+use crate::profile::Seen;
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::opcodes::*;
-use ir::{Helper, Kind, TypeTag};
+use ir::{Block, Cond, Helper, IntOp, Kind, Mem, TypeTag, Value};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn load_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
-        self.generic(st, ins, registry::load_attr(), StackEffect::of(ins), 0, name)?;
+        let site = self.profile_site(ins.pc);
+        let plan = self.attr_plan(ins, false).filter(|_| matches!(self.top(st, 1), AbstractValue::Obj(SlotKind::Is(_))));
+        let Some(plan) = plan else {
+            self.generic(st, ins, registry::load_attr(), StackEffect::of(ins), site, name)?;
+            self.guard_output(st, ins, 1);
+            return Ok(Flow::Next);
+        };
+        // As LOAD_ATTR_SLOT / LOAD_ATTR_INSTANCE_VALUE.
+        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let i = self.stack_index(st, 1);
+        let obj = self.load_slot(i);
+        self.unless_type_version(obj, plan.version, slow);
+        let value = match plan.place {
+            AttrPlace::Slot(offset) => self.ir.load(Mem::I64, obj, offset),
+            AttrPlace::InlineValue(index) => {
+                let values = self.ir.load(Mem::I64, obj, OFFSET_INSTANCE_VALUES);
+                self.unless_zero(values, slow);
+                self.ir.load(Mem::I64, values, 8 * index)
+            }
+        };
+        // Unset: the generic path finds a class attribute or raises AttributeError.
+        self.unless_zero(value, slow);
+        self.incref(value);
+        self.store_slot(i, value);
+        self.xdecref(obj);
+        self.ir.jump(join, &[]);
+        self.generic_fallback(st, ins, (slow, join), registry::load_attr(), StackEffect::of(ins), site, name)?;
+        st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
+        self.balance.native();
+        self.guard_output(st, ins, 1);
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn store_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
-        self.generic(st, ins, registry::store_attr(), StackEffect::of(ins), 0, name)?;
+        let site = self.profile_site(ins.pc);
+        let plan = self.attr_plan(ins, true).filter(|_| matches!(self.top(st, 1), AbstractValue::Obj(SlotKind::Is(_))));
+        let Some(plan) = plan else {
+            self.generic(st, ins, registry::store_attr(), StackEffect::of(ins), site, name)?;
+            return Ok(Flow::Next);
+        };
+        // As STORE_ATTR_SLOT / STORE_ATTR_INSTANCE_VALUE: `[value, obj] -> []`.
+        let value_slot = self.stack_index(st, 2);
+        self.store_in_frame(st, value_slot)?;
+        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let obj = self.load_slot(value_slot + 1);
+        self.unless_type_version(obj, plan.version, slow);
+        let (base, offset) = match plan.place {
+            AttrPlace::Slot(offset) => (obj, offset),
+            AttrPlace::InlineValue(index) => {
+                let values = self.ir.load(Mem::I64, obj, OFFSET_INSTANCE_VALUES);
+                self.unless_zero(values, slow);
+                (values, 8 * index)
+            }
+        };
+        let old = self.ir.load(Mem::I64, base, offset);
+        if let AttrPlace::InlineValue(_) = plan.place {
+            // A first store records the insertion order: the generic path does it.
+            self.unless_zero(old, slow);
+        }
+        let value = self.load_slot(value_slot);
+        self.ir.store(Mem::I64, base, offset, value);
+        let mut after = st.clone();
+        after.depth -= 2;
+        self.xdecref(old);
+        self.xdecref(obj);
+        self.ir.jump(join, &[]);
+        self.generic_fallback(st, ins, (slow, join), registry::store_attr(), StackEffect::of(ins), site, name)?;
+        *st = after;
+        self.balance.native();
         Ok(Flow::Next)
     }
 
@@ -65,13 +137,105 @@ impl Frontend<'_> {
         true
     }
 
+    /// The exact list or tuple type a container operand is (by its kind) or, by its site's
+    /// profile, should be (behind a guard), when its index is an int: `(type, guarded)`.
+    fn sequence_operand(&self, container: AbstractValue, index: AbstractValue, pc: u32, tuples: bool) -> Option<(TypeTag, bool)> {
+        let sequence = |t: TypeTag| t == TypeTag::List || (tuples && t == TypeTag::Tuple);
+        if !index.is_int() {
+            return None;
+        }
+        match container {
+            AbstractValue::Obj(SlotKind::Is(Kind::Exact(t))) if sequence(t) => Some((t, false)),
+            AbstractValue::Obj(SlotKind::Is(_)) => match self.seen(pc).0 {
+                Seen::One(ty) => [TypeTag::List, TypeTag::Tuple]
+                    .into_iter()
+                    .find(|&t| sequence(t) && type_of_tag(t) == ty)
+                    .map(|t| (t, true)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The address of item `index` (a word, negative counting from the end) of `seq`, an
+    /// exact list or tuple, branching to `slow` when it is out of range.
+    fn item_address(&mut self, seq: Value, tag: TypeTag, index: Value, slow: Block) -> Value {
+        let len = self.ir.load(Mem::I64, seq, cpython::OFFSET_OB_SIZE);
+        let zero = self.ir.iconst(0);
+        let negative = self.ir.icmp(Cond::Lt, index, zero);
+        let from_end = self.ir.int(IntOp::Add, index, len);
+        let index = self.ir.select(negative, from_end, index);
+        let inside = self.ir.icmp(Cond::ULt, index, len);
+        self.unless(inside, slow);
+        let three = self.ir.iconst(3);
+        let offset = self.ir.int(IntOp::Shl, index, three);
+        let items = if tag == TypeTag::List {
+            // Reloaded at every use: anything that resizes the list moves it.
+            self.ir.load(Mem::I64, seq, OFFSET_LIST_ITEMS)
+        } else {
+            let inline = self.ir.iconst(OFFSET_TUPLE_ITEMS as i64);
+            self.ir.int(IntOp::Add, seq, inline)
+        };
+        self.ir.int(IntOp::Add, items, offset)
+    }
+
     pub(in crate::frontend) fn binary_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, registry::binary_subscr(), StackEffect::of(ins), 0, 0)?;
+        let site = self.profile_site(ins.pc);
+        let Some((tag, guarded)) = self.sequence_operand(self.top(st, 2), self.top(st, 1), ins.pc, true) else {
+            self.generic(st, ins, registry::binary_subscr(), StackEffect::of(ins), site, 0)?;
+            self.guard_output(st, ins, 1);
+            return Ok(Flow::Next);
+        };
+        // As BINARY_SUBSCR_LIST_INT / _TUPLE_INT, negative indices included.
+        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let i = self.stack_index(st, 2);
+        let seq = self.load_slot(i);
+        if guarded {
+            self.unless_type(seq, type_of_tag(tag), slow);
+        }
+        let index = self.int_value(self.top(st, 1));
+        let address = self.item_address(seq, tag, index, slow);
+        let item = self.ir.load(Mem::I64, address, 0);
+        self.incref(item);
+        self.store_slot(i, item);
+        self.xdecref(seq);
+        self.ir.jump(join, &[]);
+        self.generic_fallback(st, ins, (slow, join), registry::binary_subscr(), StackEffect::of(ins), site, 0)?;
+        st.depth -= 1;
+        st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
+        self.balance.native();
+        self.guard_output(st, ins, 1);
         Ok(Flow::Next)
     }
 
     pub(in crate::frontend) fn store_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, registry::store_subscr(), StackEffect::of(ins), 0, 0)?;
+        let site = self.profile_site(ins.pc);
+        let Some((tag, guarded)) = self.sequence_operand(self.top(st, 2), self.top(st, 1), ins.pc, false) else {
+            self.generic(st, ins, registry::store_subscr(), StackEffect::of(ins), site, 0)?;
+            return Ok(Flow::Next);
+        };
+        // As STORE_SUBSCR_LIST_INT, negative indices included: `[value, list, index] -> []`.
+        let value_slot = self.stack_index(st, 3);
+        self.store_in_frame(st, value_slot)?;
+        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let list = self.load_slot(value_slot + 1);
+        if guarded {
+            self.unless_type(list, type_of_tag(tag), slow);
+        }
+        let index = self.int_value(self.top(st, 1));
+        let address = self.item_address(list, tag, index, slow);
+        let old = self.ir.load(Mem::I64, address, 0);
+        let value = self.load_slot(value_slot);
+        self.ir.store(Mem::I64, address, 0, value);
+        let mut after = st.clone();
+        after.depth -= 3;
+        // Released last: the old item's finalizer may run anything.
+        self.xdecref(list);
+        self.xdecref(old);
+        self.ir.jump(join, &[]);
+        self.generic_fallback(st, ins, (slow, join), registry::store_subscr(), StackEffect::of(ins), site, 0)?;
+        *st = after;
+        self.balance.native();
         Ok(Flow::Next)
     }
 
@@ -106,7 +270,43 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn unpack_sequence(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        self.generic(st, ins, registry::unpack_sequence(), StackEffect::of(ins), ins.arg as i64, 0)?;
+        let n = ins.arg as usize;
+        let sequence = [Kind::Object, Kind::Exact(TypeTag::Tuple), Kind::Exact(TypeTag::List)];
+        let kind = match self.top(st, 1) {
+            AbstractValue::Obj(SlotKind::Is(kind)) if sequence.contains(&kind) => kind,
+            _ => {
+                self.generic(st, ins, registry::unpack_sequence(), StackEffect::of(ins), n as i64, 0)?;
+                return Ok(Flow::Next);
+            }
+        };
+        // As UNPACK_SEQUENCE_TUPLE / _LIST: an exact tuple (or list) of `n` items pushes them
+        // last first; anything else, the generic path (which raises CPython's errors).
+        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let i = self.stack_index(st, 1);
+        let seq = self.load_slot(i);
+        let tag = if kind == Kind::Exact(TypeTag::List) { TypeTag::List } else { TypeTag::Tuple };
+        if kind != Kind::Exact(tag) {
+            self.unless_type(seq, type_of_tag(tag), slow);
+        }
+        let len = self.ir.load(Mem::I64, seq, cpython::OFFSET_OB_SIZE);
+        let expected = self.ir.iconst(n as i64);
+        let fits = self.ir.icmp(Cond::Eq, len, expected);
+        self.unless(fits, slow);
+        let items = if tag == TypeTag::List { self.ir.load(Mem::I64, seq, OFFSET_LIST_ITEMS) } else { seq };
+        let first = if tag == TypeTag::List { 0 } else { OFFSET_TUPLE_ITEMS };
+        for k in 0..n {
+            let item = self.ir.load(Mem::I64, items, first + 8 * k as i32);
+            self.incref(item);
+            self.store_slot(i + n - 1 - k, item);
+        }
+        self.xdecref(seq);
+        self.ir.jump(join, &[]);
+        self.generic_fallback(st, ins, (slow, join), registry::unpack_sequence(), StackEffect::of(ins), n as i64, 0)?;
+        st.depth -= 1;
+        for _ in 0..n {
+            self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        }
+        self.balance.native();
         Ok(Flow::Next)
     }
 

@@ -1,0 +1,123 @@
+//! Instance, list, tuple and list-iterator layouts of 3.11.7, and how an attribute of a
+//! class's instances is reached (`research/cpython311-objects.md` §1 and §4): what the
+//! front end needs to load and store attributes and items without the C API, behind a guard
+//! on the type's version tag.
+
+use super::{ffi, ffi::PyObject, _PyType_Lookup};
+use ffi::PyTypeObject;
+use std::mem::offset_of;
+
+/// `tp_version_tag` (a u32): unique per type state, never reused; 0 is no version.
+pub const OFFSET_TYPE_VERSION: i32 = offset_of!(PyTypeObject, tp_version_tag) as i32;
+const _: () = assert!(offset_of!(PyTypeObject, tp_version_tag) == 0x180);
+/// An instance's inline values (`PyDictValues *`) and its materialized `__dict__`, before the
+/// object (`_PyObject_ValuesPointer`, `_PyObject_ManagedDictPointer`).
+pub const OFFSET_INSTANCE_VALUES: i32 = -32;
+/// `PyListObject.ob_item` (reallocated by anything that resizes the list: reload it).
+pub const OFFSET_LIST_ITEMS: i32 = offset_of!(ffi::PyListObject, ob_item) as i32;
+/// `PyTupleObject.ob_item`: the items, inline.
+pub const OFFSET_TUPLE_ITEMS: i32 = offset_of!(ffi::PyTupleObject, ob_item) as i32;
+const _: () = assert!(offset_of!(ffi::PyListObject, ob_item) == 24 && offset_of!(ffi::PyTupleObject, ob_item) == 24);
+/// `listiterobject` (Objects/listobject.c, in no header): `it_index`, then `it_seq` (NULL
+/// once exhausted).
+pub const OFFSET_LISTITER_INDEX: i32 = 16;
+pub const OFFSET_LISTITER_SEQ: i32 = 24;
+
+const TPFLAGS_MANAGED_DICT: u64 = 1 << 4;
+const TPFLAGS_VALID_VERSION_TAG: u64 = 1 << 19;
+/// `PyHeapTypeObject.ht_cached_keys`: the shared keys of the instances' inline values.
+const OFFSET_HEAPTYPE_CACHED_KEYS: usize = 872;
+/// `PyMemberDef` fields (Include/structmember.h): `type` at +8, `offset` at +16, `flags` at +24;
+/// `PyMemberDescrObject.d_member` at +40.
+const OFFSET_MEMBER_DESCR_MEMBER: usize = 40;
+const T_OBJECT_EX: i32 = 16;
+/// `PyDictKeysObject`: `dk_log2_index_bytes` (u8) at +9, `dk_kind` at +10, `dk_nentries`
+/// at +24, the indices at +32 and then the entries (`me_key`, `me_value` for str keys).
+const DICT_KEYS_SPLIT: u8 = 2;
+
+extern "C" {
+    static mut PyListIter_Type: PyTypeObject;
+}
+
+/// The type of `iter(list)`.
+pub fn list_iterator_type() -> *mut PyTypeObject {
+    std::ptr::addr_of_mut!(PyListIter_Type)
+}
+
+/// Where the instances of one type keep an attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrPlace {
+    /// A `__slots__` member at this byte offset in the object (NULL when unset).
+    Slot(i32),
+    /// Index into the inline values (present unless the instance's `__dict__` was
+    /// materialized; NULL when unset on that instance).
+    InlineValue(i32),
+}
+
+/// How an attribute of `ty`'s exact instances is reached, valid while `ty`'s version tag is
+/// `version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttrPlan {
+    pub version: u32,
+    pub place: AttrPlace,
+}
+
+/// The plan for `obj.name` (`store`: `obj.name = v`) on exact instances of `ty`, as 3.11's
+/// specializer would choose `LOAD_ATTR_SLOT`/`_INSTANCE_VALUE` (or the `STORE_ATTR` forms):
+/// generic attribute access, then a `__slots__` member, or a name of the shared keys that no
+/// data descriptor of the class overrides. `None` for every other shape (the generic path
+/// does those), and when the type has no valid version (never trust version 0: 3.11.7 does).
+///
+/// # Safety
+/// `ty` a live type, `name` a live str; GIL held.
+pub unsafe fn attr_plan(ty: *mut PyTypeObject, name: *mut PyObject, store: bool) -> Option<AttrPlan> {
+    // SAFETY: per the contract; `_PyType_Lookup` neither raises nor runs Python code, and
+    // the descriptor, the keys and their entries are read while the type holds them.
+    unsafe {
+        // (libpython's exported functions have one address: it is built without semantic
+        // interposition, and types store the exported symbol.)
+        let generic = if store {
+            (*ty).tp_setattro.map(|f| f as usize) == Some(ffi::PyObject_GenericSetAttr as *const () as usize)
+        } else {
+            (*ty).tp_getattro.map(|f| f as usize) == Some(ffi::PyObject_GenericGetAttr as *const () as usize)
+        };
+        if !generic || ffi::PyUnicode_CheckExact(name) == 0 {
+            return None;
+        }
+        // The lookup gives the type a version when it can.
+        let descr = _PyType_Lookup(ty, name);
+        let version = (*ty).tp_version_tag;
+        if (*ty).tp_flags & TPFLAGS_VALID_VERSION_TAG == 0 || version == 0 {
+            return None;
+        }
+        if !descr.is_null() {
+            let dtype = ffi::Py_TYPE(descr);
+            if dtype == std::ptr::addr_of_mut!(ffi::PyMemberDescr_Type) {
+                let member = *((descr as *const u8).add(OFFSET_MEMBER_DESCR_MEMBER) as *const *const u8);
+                let (kind, offset, flags) =
+                    (*(member.add(8) as *const i32), *(member.add(16) as *const isize), *(member.add(24) as *const i32));
+                // Read-only and audited members take the generic path (it raises, or audits).
+                return (kind == T_OBJECT_EX && flags == 0 && (16..65536).contains(&offset))
+                    .then_some(AttrPlan { version, place: AttrPlace::Slot(offset as i32) });
+            }
+            // A data descriptor (property, getset) wins over the instance; a descriptor whose
+            // class may change (gain `__get__`/`__set__`) cannot be trusted by the version.
+            if (*dtype).tp_descr_set.is_some() || (*dtype).tp_flags & ffi::Py_TPFLAGS_IMMUTABLETYPE == 0 {
+                return None;
+            }
+        }
+        if (*ty).tp_flags & TPFLAGS_MANAGED_DICT == 0 || (*ty).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+            return None;
+        }
+        let keys = *((ty as *const u8).add(OFFSET_HEAPTYPE_CACHED_KEYS) as *const *const u8);
+        if keys.is_null() || *keys.add(10) != DICT_KEYS_SPLIT {
+            return None;
+        }
+        let nentries = *(keys.add(24) as *const isize);
+        let entries = keys.add(32 + (1usize << *keys.add(9))) as *const [*mut PyObject; 2];
+        // The shared keys are append-only, so an index found now stays this name's.
+        (0..nentries)
+            .find(|&i| (*entries.offset(i))[0] == name)
+            .map(|i| AttrPlan { version, place: AttrPlace::InlineValue(i as i32) })
+    }
+}

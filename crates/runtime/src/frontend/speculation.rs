@@ -1,0 +1,161 @@
+//! Where speculation on objects gets its types, and what it does with them: the sites that
+//! profile for a later version (`crate::profile`), 3.11's own inline caches
+//! (`crate::feedback`), the plan of an attribute access, guards on the type of a value a
+//! site produced (a float or an int read from an object), and such typed objects unboxed
+//! when an operation consumes them.
+
+use super::state::{AbstractValue, SlotKind, State};
+use super::Frontend;
+use crate::bytecode::Instr;
+use crate::cpython::{self, ffi, objects::AttrPlan};
+use crate::profile::Seen;
+use crate::reasons::ExitReason;
+use crate::registry;
+use ir::{Cond, ExitKind, IntOp, Kind, Mem, TypeTag, Value};
+
+impl Frontend<'_> {
+    /// What the site at `pc` saw (input, output) by psyco's profiles.
+    pub(super) fn seen(&self, pc: u32) -> (Seen, Seen) {
+        self.req.profiles.map_or((Seen::Nothing, Seen::Nothing), |p| p.seen(pc))
+    }
+
+    /// The profile a generic site at `pc` records into (its address for the helper; 0 with
+    /// no profiles). A site that saw nothing yet, in code with a loop that may be compiled
+    /// again, profiles for that later version (`profiling`): it counts as native in the
+    /// balance, since that version will specialize it.
+    pub(super) fn profile_site(&mut self, pc: u32) -> i64 {
+        let Some(profiles) = self.req.profiles else { return 0 };
+        let unseen = profiles.seen(pc) == (Seen::Nothing, Seen::Nothing);
+        if unseen && self.req.may_reoptimize && !self.code.loop_heads.is_empty() {
+            self.profiling = true;
+            self.balance.native();
+        }
+        profiles.site(pc) as i64
+    }
+
+    /// How `obj.name` is reached at the attribute site `ins` (`store`: `STORE_ATTR`), for
+    /// the one type the site saw: by psyco's profile, else by 3.11's inline cache.
+    pub(super) fn attr_plan(&self, ins: &Instr, store: bool) -> Option<AttrPlan> {
+        let name = self.code.name(ins.arg as usize) as *mut ffi::PyObject;
+        match self.seen(ins.pc).0 {
+            // SAFETY: the profile holds the type; the name is the code object's.
+            Seen::One(ty) => unsafe { cpython::objects::attr_plan(ty, name, store) },
+            Seen::Several => None,
+            Seen::Nothing => self.quickened.as_deref().and_then(|units| crate::feedback::attr_cache(units, ins.pc)),
+        }
+    }
+
+    /// The exact type a value-producing site's output should be guarded on: a float or an int
+    /// (what arithmetic unboxes), when that is all its profile saw.
+    pub(super) fn output_tag(&self, pc: u32) -> Option<TypeTag> {
+        let Seen::One(ty) = self.seen(pc).1 else { return None };
+        [TypeTag::Float, TypeTag::Int].into_iter().find(|&t| cpython::types::type_of_tag(t) == ty)
+    }
+
+    /// After `ins` left its output `from_top` slots from the top, as an object in the frame:
+    /// guard that it is of the type the site's profile saw, so that what follows may unbox
+    /// it. A float stays the object (typed: its value is read where an operation consumes it,
+    /// and a float that is only passed on keeps its identity); an int that fits in one digit
+    /// (as 3.11's int specializations require) is unboxed at once into a machine word. A
+    /// different type or a bigger int leaves (resuming after `ins`) and tells the profile.
+    pub(super) fn guard_output(&mut self, st: &mut State, ins: &Instr, from_top: usize) {
+        let Some(tag) = self.output_tag(ins.pc) else { return };
+        let i = self.stack_index(st, from_top);
+        let obj = self.load_slot(i);
+        let ty = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_TYPE);
+        let expected = self.ir.iconst(cpython::types::type_of_tag(tag) as i64);
+        let mut fits = self.ir.icmp(Cond::Eq, ty, expected);
+        if tag == TypeTag::Int {
+            // (Reading the size of a non-int is harmless: every object has the word.)
+            let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
+            let one = self.ir.iconst(1);
+            let shifted = self.ir.int(IntOp::Add, size, one);
+            let three = self.ir.iconst(3);
+            let small = self.ir.icmp(Cond::ULt, shifted, three);
+            fits = self.ir.int(IntOp::And, fits, small);
+        }
+        let (same, differs) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        self.ir.branch(fits, same, &[], differs, &[]);
+        self.ir.switch_to(differs);
+        let site = self.profile_address(ins.pc);
+        self.ir.call(registry::profile_mispredicted(), &[site], None);
+        let snap = self.snapshot(st, ExitKind::Resume, ins.next, st.depth, ExitReason::TypeChanged);
+        self.ir.exit(snap);
+        self.ir.switch_to(same);
+        st.slots[i] = if tag == TypeTag::Int {
+            let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
+            let digit = self.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
+            let value = self.ir.int(IntOp::Mul, digit, size);
+            self.xdecref(obj);
+            AbstractValue::Word(Kind::MachineInt, value)
+        } else {
+            AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag)))
+        };
+    }
+
+    /// The profile of the site at `pc` (0 with no profiles), recording what it sees for
+    /// later versions without being a reason to compile one (`FOR_ITER`'s items: the loop's
+    /// other sites are).
+    pub(super) fn recording_site(&self, pc: u32) -> i64 {
+        self.req.profiles.map_or(0, |p| p.site(pc) as i64)
+    }
+
+    fn profile_address(&mut self, pc: u32) -> Value {
+        let site = self.recording_site(pc);
+        self.ir.iconst(site)
+    }
+
+    /// The top `n` values as operands of a number operation: exact float objects on the stack
+    /// become unboxed doubles, their stack references released, when every operand is a
+    /// number then.
+    pub(super) fn unbox_operands(&mut self, st: &mut State, n: usize) {
+        let typed = |av: AbstractValue| av == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Float)));
+        let number = |av: AbstractValue| typed(av) || av.is_int() || av.is_float();
+        if !(1..=n).any(|k| typed(self.top(st, k))) || !(1..=n).all(|k| number(self.top(st, k))) {
+            return;
+        }
+        for k in 1..=n {
+            let i = self.stack_index(st, k);
+            if typed(st.slots[i]) {
+                let obj = self.load_slot(i);
+                st.slots[i] = AbstractValue::Double(self.ir.load(Mem::F64, obj, cpython::OFFSET_FLOAT_VALUE));
+                self.xdecref(obj);
+            }
+        }
+    }
+
+    /// Branches to `slow` unless `v` is non-zero; emission goes on where it is.
+    pub(super) fn unless_zero(&mut self, v: Value, slow: ir::Block) {
+        let zero = self.ir.iconst(0);
+        let nonzero = self.ir.icmp(Cond::Ne, v, zero);
+        let go_on = self.ir.create_block(&[]);
+        self.ir.branch(nonzero, go_on, &[], slow, &[]);
+        self.ir.switch_to(go_on);
+    }
+
+    /// Branches to `slow` unless `cond` holds.
+    pub(super) fn unless(&mut self, cond: Value, slow: ir::Block) {
+        let go_on = self.ir.create_block(&[]);
+        self.ir.branch(cond, go_on, &[], slow, &[]);
+        self.ir.switch_to(go_on);
+    }
+
+    /// Branches to `slow` unless `obj`'s type is `ty`.
+    pub(super) fn unless_type(&mut self, obj: Value, ty: *mut ffi::PyTypeObject, slow: ir::Block) {
+        let actual = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_TYPE);
+        let expected = self.ir.iconst(ty as i64);
+        let same = self.ir.icmp(Cond::Eq, actual, expected);
+        self.unless(same, slow);
+    }
+
+    /// Branches to `slow` unless `obj`'s type has version tag `version` (never 0: a version
+    /// names one type in one state, for good).
+    pub(super) fn unless_type_version(&mut self, obj: Value, version: u32, slow: ir::Block) {
+        debug_assert_ne!(version, 0, "version 0 matches unrelated types");
+        let ty = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_TYPE);
+        let actual = self.ir.load(Mem::U32, ty, cpython::objects::OFFSET_TYPE_VERSION);
+        let expected = self.ir.iconst(version as i64);
+        let same = self.ir.icmp(Cond::Eq, actual, expected);
+        self.unless(same, slow);
+    }
+}
