@@ -58,6 +58,18 @@ pub unsafe extern "C" fn call_function(slots: Slots, nargs: i64, site: i64) -> i
     }
 }
 
+/// `[function, self, args...] -> [result]`: a method that `LOAD_METHOD` found as a plain
+/// function accepted by `can_call_directly` for `nargs + 1` arguments at compile time (the
+/// caller's guards keep it the one the class holds); `site` as for [`call_function`].
+pub unsafe extern "C" fn call_method_function(slots: Slots, nargs: i64, site: i64) -> i64 {
+    // SAFETY: `nargs + 2` owned entries at `slots`; the GIL is held.
+    unsafe {
+        let result = run_function(*slots, slots.add(1), nargs as usize + 1, site as *mut DirectSite);
+        *slots = result;
+        (!result.is_null()) as i64
+    }
+}
+
 /// Calls `func` (accepted by `can_call_directly` for `nargs`) with the `nargs` arguments at
 /// `args`, consuming the references to `func` and to the arguments: the callee's frame is
 /// pushed here and run through `site`'s cached version (or the hook, for a NULL `site`).

@@ -252,11 +252,12 @@ unsafe fn profile<'a>(profile: i64) -> Option<&'a SiteProfile> {
     unsafe { (profile as *const SiteProfile).as_ref() }
 }
 
-/// A guard on the type a site's profile saw failed: the site's output is of several types.
-pub unsafe extern "C" fn profile_mispredicted(site: i64) {
+/// A guard on the type a site's profile saw failed: the site's output (`output` 1) or input
+/// (0) is of several types.
+pub unsafe extern "C" fn profile_mispredicted(site: i64, output: i64) {
     // SAFETY: the site's profile lives as long as the version that calls this.
     if let Some(p) = unsafe { profile(site) } {
-        p.output.mispredicted();
+        if output != 0 { p.output.mispredicted() } else { p.input.mispredicted() }
     }
 }
 

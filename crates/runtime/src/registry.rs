@@ -73,5 +73,6 @@ helpers! {
     call = crate::helpers::call, MayRunPython as StackOp;
     call_method_descriptor = crate::helpers::call_method_descriptor, MayRunPython as StackOp;
     call_function = crate::calls::call_function, MayRunPython as StackOp;
+    call_method_function = crate::calls::call_method_function, MayRunPython as StackOp;
     call_cached = crate::calls::call_cached, MayRunPython as StackOp;
 }

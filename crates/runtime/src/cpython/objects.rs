@@ -121,3 +121,98 @@ pub unsafe fn attr_plan(ty: *mut PyTypeObject, name: *mut PyObject, store: bool)
             .map(|i| AttrPlan { version, place: AttrPlace::InlineValue(i as i32) })
     }
 }
+
+/// How `obj.name(...)` finds its method on `ty`'s exact instances, valid while `ty`'s version
+/// tag is `version`: the class's plain Python function `function`, which no instance can
+/// shadow while `shadow` holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MethodPlan {
+    pub version: u32,
+    pub function: *mut PyObject,
+    pub shadow: Shadow,
+}
+
+/// What keeps an instance attribute from shadowing a method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shadow {
+    /// The instances have no `__dict__` (`__slots__` only).
+    NoDict,
+    /// The instances keep their attributes in inline values of these shared keys, which do
+    /// not hold the name while they hold `entries` names (they are append-only); a
+    /// materialized `__dict__` is not checked, so its pointer must be NULL.
+    SharedKeys { keys: *const u8, entries: isize },
+}
+
+/// `dk_nentries` of a `PyDictKeysObject`.
+pub const OFFSET_KEYS_NENTRIES: i32 = 24;
+/// An instance's materialized `__dict__`, before the object (`_PyObject_ManagedDictPointer`).
+pub const OFFSET_INSTANCE_DICT: i32 = -24;
+
+/// The plan for `obj.name(...)` on exact instances of `ty`, as 3.11's `LOAD_METHOD_NO_DICT`
+/// and `_WITH_VALUES` find it: generic attribute access and a plain function in the class.
+/// `None` otherwise (classmethods, staticmethods, other callables, shadowed names).
+///
+/// # Safety
+/// `ty` a live type, `name` a live str; GIL held.
+pub unsafe fn method_plan(ty: *mut PyTypeObject, name: *mut PyObject) -> Option<MethodPlan> {
+    // SAFETY: per the contract, as in `attr_plan`.
+    unsafe {
+        if (*ty).tp_getattro.map(|f| f as usize) != Some(ffi::PyObject_GenericGetAttr as *const () as usize)
+            || ffi::PyUnicode_CheckExact(name) == 0
+        {
+            return None;
+        }
+        let function = _PyType_Lookup(ty, name);
+        let version = (*ty).tp_version_tag;
+        if function.is_null()
+            || ffi::Py_TYPE(function) != std::ptr::addr_of_mut!(ffi::PyFunction_Type)
+            || (*ty).tp_flags & TPFLAGS_VALID_VERSION_TAG == 0
+            || version == 0
+        {
+            return None;
+        }
+        let shadow = if (*ty).tp_flags & TPFLAGS_MANAGED_DICT != 0 && (*ty).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 {
+            let keys = *((ty as *const u8).add(OFFSET_HEAPTYPE_CACHED_KEYS) as *const *const u8);
+            if keys.is_null() || *keys.add(10) != DICT_KEYS_SPLIT {
+                return None;
+            }
+            let entries = *(keys.add(OFFSET_KEYS_NENTRIES as usize) as *const isize);
+            let first = keys.add(32 + (1usize << *keys.add(9))) as *const [*mut PyObject; 2];
+            if (0..entries).any(|i| (*first.offset(i))[0] == name) {
+                return None;
+            }
+            Shadow::SharedKeys { keys, entries }
+        } else if (*ty).tp_dictoffset == 0 {
+            Shadow::NoDict
+        } else {
+            return None;
+        };
+        Some(MethodPlan { version, function, shadow })
+    }
+}
+
+/// The plain function `cls.name` is for a class `cls` whose metatype is exactly `type` (so
+/// the class's version tag covers the lookup, and `type` itself has no attribute `name`), as
+/// 3.11's `LOAD_METHOD_CLASS` finds it: `(version, function)`.
+///
+/// # Safety
+/// `cls` a live object, `name` a live str; GIL held.
+pub unsafe fn class_function(cls: *mut PyObject, name: *mut PyObject) -> Option<(u32, *mut PyObject)> {
+    // SAFETY: per the contract.
+    unsafe {
+        if ffi::Py_TYPE(cls) != std::ptr::addr_of_mut!(ffi::PyType_Type) || ffi::PyUnicode_CheckExact(name) == 0 {
+            return None;
+        }
+        let ty = cls as *mut PyTypeObject;
+        if !_PyType_Lookup(std::ptr::addr_of_mut!(ffi::PyType_Type), name).is_null() {
+            return None;
+        }
+        let function = _PyType_Lookup(ty, name);
+        let version = (*ty).tp_version_tag;
+        (!function.is_null()
+            && ffi::Py_TYPE(function) == std::ptr::addr_of_mut!(ffi::PyFunction_Type)
+            && (*ty).tp_flags & TPFLAGS_VALID_VERSION_TAG != 0
+            && version != 0)
+            .then_some((version, function))
+    }
+}

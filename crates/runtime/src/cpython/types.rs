@@ -81,3 +81,71 @@ pub fn is_specializable_global(obj: *mut PyObject) -> bool {
     // SAFETY: `obj` is a live object.
     unsafe { matches!(type_tag(obj), TypeTag::Builtin | TypeTag::Function) || ffi::PyType_Check(obj) != 0 }
 }
+
+/// The builtins compiled code computes itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Len,
+    IsInstance,
+}
+
+/// Which of [`Builtin`] `obj` is: the builtins module's own C function of that name (not a
+/// replacement stored under the name).
+///
+/// # Safety
+/// `obj` a live object; GIL held.
+pub unsafe fn builtin(obj: *mut PyObject) -> Option<Builtin> {
+    // SAFETY: per the contract; a C function's method table entry is static.
+    unsafe {
+        if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyCFunction_Type) {
+            return None;
+        }
+        let f = obj as *mut ffi::PyCFunctionObject;
+        let module = (*f).m_self;
+        if module.is_null() || ffi::PyModule_Check(module) == 0 {
+            return None;
+        }
+        let module_name = ffi::PyModule_GetName(module);
+        if module_name.is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        if std::ffi::CStr::from_ptr(module_name) != c"builtins" {
+            return None;
+        }
+        match std::ffi::CStr::from_ptr((*(*f).m_ml).ml_name).to_bytes() {
+            b"len" => Some(Builtin::Len),
+            b"isinstance" => Some(Builtin::IsInstance),
+            _ => None,
+        }
+    }
+}
+
+/// Offset of the length of an exact `str`, `list`, `tuple`, `dict` or `set` (what `len`
+/// returns), or `None` for other types.
+pub fn length_offset(tag: TypeTag) -> Option<i32> {
+    match tag {
+        // PyASCIIObject.length, PyVarObject.ob_size, PyDictObject.ma_used.
+        TypeTag::Str | TypeTag::List | TypeTag::Tuple | TypeTag::Dict => Some(16),
+        // PySetObject.used (after `fill`).
+        TypeTag::Set => Some(24),
+        _ => None,
+    }
+}
+
+/// `isinstance(x, cls)` for every `x` of exact type `tag`, when the answer needs no call:
+/// `cls` a class whose metatype is exactly `type` (no `__instancecheck__`) and `tag` a
+/// builtin type (whose `__class__` is its type).
+///
+/// # Safety
+/// `cls` a live object; GIL held.
+pub unsafe fn static_isinstance(tag: TypeTag, cls: *mut PyObject) -> Option<bool> {
+    // SAFETY: per the contract.
+    unsafe {
+        let ty = type_of_tag(tag);
+        if ty.is_null() || ffi::Py_TYPE(cls) != std::ptr::addr_of_mut!(ffi::PyType_Type) {
+            return None;
+        }
+        Some(ffi::PyType_IsSubtype(ty, cls as *mut ffi::PyTypeObject) != 0)
+    }
+}

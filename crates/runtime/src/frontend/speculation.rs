@@ -77,10 +77,7 @@ impl Frontend<'_> {
         let (same, differs) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
         self.ir.branch(fits, same, &[], differs, &[]);
         self.ir.switch_to(differs);
-        let site = self.profile_address(ins.pc);
-        self.ir.call(registry::profile_mispredicted(), &[site], None);
-        let snap = self.snapshot(st, ExitKind::Resume, ins.next, st.depth, ExitReason::TypeChanged);
-        self.ir.exit(snap);
+        self.leave_mispredicted(st, ins, true);
         self.ir.switch_to(same);
         st.slots[i] = if tag == TypeTag::Int {
             let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
@@ -91,6 +88,18 @@ impl Frontend<'_> {
         } else {
             AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag)))
         };
+    }
+
+    /// Where a guard on what the profile of site `ins` saw failed (on its output: after the
+    /// instruction, with `st` as it left it; on its input: before it): tell the profile, and
+    /// leave (`type_changed`: the frame goes on in a continuation for what it holds).
+    pub(super) fn leave_mispredicted(&mut self, st: &State, ins: &Instr, output: bool) {
+        let site = self.profile_address(ins.pc);
+        let side = self.ir.iconst(output as i64);
+        self.ir.call(registry::profile_mispredicted(), &[site, side], None);
+        let pc = if output { ins.next } else { ins.start };
+        let snap = self.snapshot(st, ExitKind::Resume, pc, st.depth, ExitReason::TypeChanged);
+        self.ir.exit(snap);
     }
 
     /// The profile of the site at `pc` (0 with no profiles), recording what it sees for

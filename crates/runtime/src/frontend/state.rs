@@ -95,6 +95,14 @@ impl AbstractValue {
         }
     }
 
+    /// The exact type of the value, when its kind knows it.
+    pub(super) fn slot_kind_boxed_tag(self) -> Option<TypeTag> {
+        match self.slot_kind_boxed() {
+            SlotKind::Is(Kind::Exact(tag)) => Some(tag),
+            _ => None,
+        }
+    }
+
     /// The kind a value has once boxed into the frame.
     pub(super) fn slot_kind_boxed(self) -> SlotKind {
         match self.slot_kind() {

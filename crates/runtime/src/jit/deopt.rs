@@ -12,6 +12,9 @@ use ir::{ExitKind, Kind};
 use std::os::raw::c_int;
 use std::ptr::null_mut;
 
+/// Failures of one `type_changed` guard of a call version after which it is compiled again.
+const MISPREDICTIONS_TO_RECOMPILE: u64 = 16;
+
 /// Compiled code left `frame` through `snapshot` of `version`: count it, rebuild the frame,
 /// and finish the call, in continuation versions while there are fitting ones, then in the
 /// interpreter.
@@ -37,11 +40,14 @@ pub(super) unsafe fn after_exit(
             let snap_pc = v.snapshots[snapshot].pc;
             let depth = v.snapshots[snapshot].stack_depth;
             let raise = leave(v, snapshot, frame) || kind == ExitKind::Raise;
-            let reoptimize = reason == ExitReason::Reoptimize;
+            // A speculation on a site's type that keeps failing (the site's profile says so
+            // now) is compiled again without it: the call version is retired.
+            let mispredicting = reason == ExitReason::TypeChanged && v.exit_counts[snapshot] == MISPREDICTIONS_TO_RECOMPILE && v.start == Start::Call;
+            let reoptimize = reason == ExitReason::Reoptimize || mispredicting;
             if reoptimize {
                 // Its loop has filled the profiles: calls and this frame go on in versions
                 // compiled with them.
-                (*e).reoptimized += 1;
+                (*e).reoptimized += (reason == ExitReason::Reoptimize) as u32;
                 jit.cache.retire(&mut *e, version);
             }
             // A continuation that left where it started made no progress: running it (or

@@ -4,14 +4,14 @@
 
 use crate::registry;
 use crate::bytecode::Instr;
-use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject};
+use crate::cpython::{self, ffi, ffi::PyObject, types::Builtin, PyCodeObject};
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::helpers;
 use crate::opcodes::*;
-use ir::{Cond, Kind, Type, TypeTag};
+use ir::{Cond, Kind, Mem, Type, TypeTag};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn kw_names(&mut self, _st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -38,6 +38,16 @@ impl Frontend<'_> {
                 return self.virtual_range(st, ins, &args);
             }
         }
+        if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(TypeTag::Builtin, id)), None) =
+            (first, callable, kwnames)
+        {
+            // SAFETY: the pool keeps the object alive.
+            if let Some(builtin) = unsafe { cpython::types::builtin(self.tables.consts.get(id)) } {
+                if let Some(flow) = self.call_builtin(st, builtin, nargs)? {
+                    return Ok(flow);
+                }
+            }
+        }
         if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id)), None) =
             (first, callable, kwnames)
         {
@@ -50,6 +60,30 @@ impl Frontend<'_> {
                 let site = self.tables.add_direct_site(crate::jit::side_tables::DirectSite::new(callee, key)) as i64;
                 self.generic(st, ins, registry::call_function(), StackEffect::of(ins), nargs as i64, site)?;
                 // A direct call replaces one through the hook: compiling the caller pays.
+                self.balance.native();
+                return self.after_call(st, ins);
+            }
+        }
+        if let (AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id)), AbstractValue::Obj(_), None) =
+            (first, callable, kwnames)
+        {
+            // A method found by `LOAD_METHOD` as a constant function, `self` below the
+            // arguments: called directly, as a function of `nargs + 1` arguments.
+            let func = self.tables.consts.get(id);
+            // SAFETY: the pool keeps the function alive.
+            if unsafe { crate::calls::can_call_directly(func, nargs + 1) } {
+                let key = (1..=nargs + 1).rev().map(|k| self.top(st, k).static_kind()).collect();
+                // SAFETY: a live function object from the pool.
+                let callee = unsafe { (*(func as *mut cpython::PyFunctionObject)).func_code } as *mut PyCodeObject;
+                let mut site = crate::jit::side_tables::DirectSite::new(callee, key);
+                site.method_site = true;
+                let site = self.tables.add_direct_site(site) as i64;
+                self.prepare_inputs(st, nargs + 1)?;
+                let function = self.ir.iconst(func as i64);
+                self.incref(function);
+                self.store_slot(self.stack_index(st, nargs + 2), function);
+                let effect = StackEffect::of(ins);
+                self.generic_prepared(st, ins, registry::call_method_function(), effect, nargs as i64, site)?;
                 self.balance.native();
                 return self.after_call(st, ins);
             }
@@ -81,6 +115,42 @@ impl Frontend<'_> {
         let kw = kwnames.map_or(0, |k| k as i64);
         self.generic(st, ins, registry::call(), StackEffect::of(ins), nargs as i64, kw)?;
         self.after_call(st, ins)
+    }
+
+    /// `len(x)` of an exact str, list, tuple, dict or set (its length field), and
+    /// `isinstance(x, cls)` where the kind of `x` answers it; `None` for the generic call.
+    /// `[NULL, builtin, args...] -> [result]`.
+    fn call_builtin(&mut self, st: &mut State, builtin: Builtin, nargs: usize) -> Result<Option<Flow>> {
+        let result = match (builtin, nargs) {
+            (Builtin::Len, 1) => {
+                let AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag))) = self.top(st, 1) else { return Ok(None) };
+                let Some(offset) = cpython::types::length_offset(tag) else { return Ok(None) };
+                let i = self.stack_index(st, 1);
+                let obj = self.load_slot(i);
+                let len = self.ir.load(Mem::I64, obj, offset);
+                self.xdecref(obj);
+                AbstractValue::Word(Kind::MachineInt, len)
+            }
+            (Builtin::IsInstance, 2) => {
+                let (x, cls) = (self.top(st, 2), self.top(st, 1));
+                let AbstractValue::Const(Kind::ObjConst(_, cls)) = cls else { return Ok(None) };
+                let Some(tag) = x.slot_kind_boxed_tag() else { return Ok(None) };
+                // SAFETY: the pool keeps the class alive.
+                let Some(answer) = (unsafe { cpython::types::static_isinstance(tag, self.tables.consts.get(cls)) }) else {
+                    return Ok(None);
+                };
+                if let AbstractValue::Obj(_) = x {
+                    let obj = self.load_slot(self.stack_index(st, 2));
+                    self.xdecref(obj);
+                }
+                AbstractValue::Const(Kind::BoolConst(answer))
+            }
+            _ => return Ok(None),
+        };
+        st.depth -= nargs + 2;
+        self.push(st, result);
+        self.balance.native();
+        Ok(Some(Flow::Next))
     }
 
     /// The interpreter checks the eval breaker after every `CALL` (a C function such as

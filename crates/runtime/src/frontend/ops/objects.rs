@@ -14,7 +14,10 @@ use crate::bytecode::Instr;
 use crate::cpython::{
     self,
     ffi::PyObject,
-    objects::{AttrPlace, OFFSET_INSTANCE_VALUES, OFFSET_LIST_ITEMS, OFFSET_TUPLE_ITEMS},
+    objects::{
+        class_function, method_plan, AttrPlace, Shadow, OFFSET_INSTANCE_DICT, OFFSET_INSTANCE_VALUES,
+        OFFSET_KEYS_NENTRIES, OFFSET_LIST_ITEMS, OFFSET_TUPLE_ITEMS, OFFSET_TYPE_VERSION,
+    },
     types::{method_descriptor, type_of_tag},
 };
 use crate::profile::Seen;
@@ -103,14 +106,83 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn load_method(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
-        if self.load_method_descriptor(st, name) {
+        if self.load_method_descriptor(st, name) || self.load_method_of_instance(st, ins, name) || self.load_method_of_class(st, ins, name) {
             return Ok(Flow::Next);
         }
-        self.generic(st, ins, registry::load_method(), StackEffect::of(ins), 0, name)?;
+        let site = self.profile_site(ins.pc);
+        self.generic(st, ins, registry::load_method(), StackEffect::of(ins), site, name)?;
         // The first output may be NULL.
         let i = self.stack_index(st, 2);
         st.slots[i] = AbstractValue::Obj(SlotKind::MaybeNull);
         Ok(Flow::Next)
+    }
+
+    /// `LOAD_METHOD` on an instance of the one class its profile saw, whose method `name` is a
+    /// plain function (as `LOAD_METHOD_NO_DICT` / `_WITH_VALUES`): `[obj] -> [function, obj]`
+    /// with the function a constant, so that `CALL` calls it directly with `obj` as `self`
+    /// (no bound method is made). Another class, a changed class or a shadowing instance
+    /// attribute leaves before the instruction (`type_changed`, told to the profile). False
+    /// when the generic path must do it.
+    fn load_method_of_instance(&mut self, st: &mut State, ins: &Instr, name: i64) -> bool {
+        let (AbstractValue::Obj(SlotKind::Is(kind)), Seen::One(ty)) = (self.top(st, 1), self.seen(ins.pc).0) else {
+            return false;
+        };
+        // SAFETY: the profile holds the type alive while it reads as seen; a str name.
+        let Some(plan) = (unsafe { method_plan(ty, name as *mut PyObject) }) else {
+            return false;
+        };
+        let i = self.stack_index(st, 1);
+        let obj = self.load_slot(i);
+        let differs = self.ir.create_block(&[]);
+        self.unless_type_version(obj, plan.version, differs);
+        if let Shadow::SharedKeys { keys, entries } = plan.shadow {
+            let dict = self.ir.load(Mem::I64, obj, OFFSET_INSTANCE_DICT);
+            let zero = self.ir.iconst(0);
+            let no_dict = self.ir.icmp(Cond::Eq, dict, zero);
+            self.unless(no_dict, differs);
+            let keys = self.ir.iconst(keys as i64);
+            let now = self.ir.load(Mem::I64, keys, OFFSET_KEYS_NENTRIES);
+            let then = self.ir.iconst(entries as i64);
+            let same = self.ir.icmp(Cond::Eq, now, then);
+            self.unless(same, differs);
+        }
+        let go_on = self.ir.current_block().expect("emitting");
+        self.ir.switch_to(differs);
+        self.leave_mispredicted(st, ins, false);
+        self.ir.switch_to(go_on);
+        let id = self.tables.consts.add(plan.function);
+        self.store_slot(i + 1, obj);
+        st.slots[i] = AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id));
+        st.slots[i + 1] = AbstractValue::Obj(SlotKind::Is(kind));
+        st.depth += 1;
+        self.balance.native();
+        true
+    }
+
+    /// `LOAD_METHOD` on a class constant (`Class.method(self, ...)`) whose attribute `name` is
+    /// a plain function (as `LOAD_METHOD_CLASS`): `[cls] -> [NULL, function]`, the function a
+    /// constant that `CALL` calls directly. A changed class leaves before the instruction.
+    fn load_method_of_class(&mut self, st: &mut State, ins: &Instr, name: i64) -> bool {
+        let AbstractValue::Const(Kind::ObjConst(_, id)) = self.top(st, 1) else { return false };
+        let cls = self.tables.consts.get(id);
+        // SAFETY: the pool keeps the class alive; a str name.
+        let Some((version, function)) = (unsafe { class_function(cls, name as *mut PyObject) }) else {
+            return false;
+        };
+        let cls = self.ir.iconst(cls as i64);
+        let now = self.ir.load(Mem::U32, cls, OFFSET_TYPE_VERSION);
+        let then = self.ir.iconst(version as i64);
+        let same = self.ir.icmp(Cond::Eq, now, then);
+        let snap = self.resume_here(st, ins, ExitReason::TypeChanged);
+        self.ir.guard(same, true, snap);
+        let i = self.stack_index(st, 1);
+        let null = self.ir.iconst(0);
+        self.store_slot(i, null);
+        st.slots[i] = AbstractValue::Obj(SlotKind::Null);
+        let id = self.tables.consts.add(function);
+        self.push(st, AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id)));
+        self.balance.native();
+        true
     }
 
     /// `LOAD_METHOD` on an object of an exact builtin type whose method `name` is a C
