@@ -496,6 +496,23 @@ pub fn small_ints() -> usize {
     std::ptr::addr_of!(_PyRuntime) as usize + SMALL_INTS_OFFSET
 }
 
+/// `interp->float_state` (`struct _Py_float_state`: `int numfree`, then `free_list`, whose
+/// floats are linked through `ob_type`): the per-interpreter freelist `PyFloat_FromDouble`
+/// pops and `float_dealloc` pushes, at most `FLOAT_FREELIST_MAX` long.
+pub const OFFSET_INTERP_FLOAT_NUMFREE: usize = 3608;
+pub const OFFSET_INTERP_FLOAT_FREE_LIST: usize = 3616;
+
+extern "C" {
+    /// `struct _PyTraceMalloc_Config`: `initialized`, then `tracing` (an int), ...
+    static _Py_tracemalloc_config: [c_int; 3];
+}
+
+/// Address of `_Py_tracemalloc_config.tracing`: while tracemalloc traces, a new object must
+/// be reported (`_PyTraceMalloc_NewReference`, hidden), so inline allocation steps aside.
+pub fn tracemalloc_tracing() -> usize {
+    std::ptr::addr_of!(_Py_tracemalloc_config) as usize + std::mem::size_of::<c_int>()
+}
+
 /// Checks at import that the mirrors agree with the running interpreter on a few canaries.
 pub fn check_layout() -> Result<(), String> {
     // SAFETY: called with the GIL held; reads the thread state and its interpreter.
@@ -517,6 +534,20 @@ pub fn check_layout() -> Result<(), String> {
             ffi::Py_XDECREF(obj);
             if obj as usize != expected {
                 return Err("the small-int cache is not where CPython 3.11.7 keeps it".into());
+            }
+        }
+        // Compiled code takes floats from the freelist: a freed float must land at its head.
+        let interp = (*ts).interp as *mut u8;
+        let numfree = interp.add(OFFSET_INTERP_FLOAT_NUMFREE) as *const c_int;
+        let head = interp.add(OFFSET_INTERP_FLOAT_FREE_LIST) as *const *mut PyObject;
+        let obj = ffi::PyFloat_FromDouble(1.5);
+        let before = *numfree;
+        if obj.is_null() {
+            ffi::PyErr_Clear();
+        } else {
+            ffi::Py_DECREF(obj);
+            if before < 100 && (*head != obj || *numfree != before + 1) {
+                return Err("the float freelist is not where CPython 3.11.7 keeps it".into());
             }
         }
         if pyo3_ffi::Py_Version & 0xFFFF_0000 != 0x030B_0000 {

@@ -134,7 +134,7 @@ impl Frontend<'_> {
                     |fe| fe.ir.call(registry::box_int(), &[v], Some(Type::I64)),
                 )
             }
-            AbstractValue::Double(v) => self.ir.call(registry::box_float(), &[v], Some(Type::I64)),
+            AbstractValue::Double(v) => self.box_float(v),
             AbstractValue::Const(Kind::IntConst(c)) => {
                 let id = self.tables.consts.add_int(c)?;
                 return Ok(self.const_object(id));
@@ -159,6 +159,40 @@ impl Frontend<'_> {
         };
         self.ir.guard(obj, true, on_failure);
         Ok(obj)
+    }
+
+    /// A new float object for `v`: `PyFloat_FromDouble` inline, off the interpreter's float
+    /// freelist (its floats are linked through `ob_type`), when the list has one and
+    /// tracemalloc is not tracing; the call otherwise (NULL when out of memory).
+    fn box_float(&mut self, v: Value) -> Value {
+        // The interpreter, from the address of its eval breaker.
+        let interp = self.req.eval_breaker as i64 - cpython::OFFSET_INTERP_EVAL_BREAKER as i64;
+        let head = self.ir.iconst(interp + cpython::OFFSET_INTERP_FLOAT_FREE_LIST as i64);
+        let float = self.ir.load(Mem::I64, head, 0);
+        let tracing = self.ir.iconst(cpython::tracemalloc_tracing() as i64);
+        let tracing = self.ir.load(Mem::I32, tracing, 0);
+        let zero = self.ir.iconst(0);
+        let listed = self.ir.icmp(Cond::Ne, float, zero);
+        let quiet = self.ir.icmp(Cond::Eq, tracing, zero);
+        let inline = self.ir.int(IntOp::And, listed, quiet);
+        self.diamond(
+            inline,
+            |fe| {
+                let next = fe.ir.load(Mem::I64, float, cpython::OFFSET_OB_TYPE);
+                fe.ir.store(Mem::I64, head, 0, next);
+                let numfree = fe.ir.iconst(interp + cpython::OFFSET_INTERP_FLOAT_NUMFREE as i64);
+                let n = fe.ir.load(Mem::I32, numfree, 0);
+                let one = fe.ir.iconst(1);
+                let n1 = fe.ir.int(IntOp::Sub, n, one);
+                fe.ir.store(Mem::I32, numfree, 0, n1);
+                let float_type = fe.ir.iconst(std::ptr::addr_of_mut!(cpython::ffi::PyFloat_Type) as i64);
+                fe.ir.store(Mem::I64, float, cpython::OFFSET_OB_TYPE, float_type);
+                fe.ir.store(Mem::I64, float, 0, one);
+                fe.ir.store(Mem::F64, float, cpython::OFFSET_FLOAT_VALUE, v);
+                float
+            },
+            |fe| fe.ir.call(registry::box_float(), &[v], Some(Type::I64)),
+        )
     }
 
     /// `if cond { fast } else { slow }` as a value, inside one instruction (the abstract
