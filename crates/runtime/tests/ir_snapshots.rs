@@ -6,6 +6,7 @@
 use ir::Kind;
 use pyo3_ffi as ffi;
 use runtime::frontend::{compile, CompileRequest, Start};
+use runtime::profile::Profiles;
 use std::ffi::CString;
 use std::sync::{Mutex, Once};
 
@@ -66,6 +67,54 @@ fn opnames(globals: *mut ffi::PyObject, name: &str) -> String {
     }
 }
 
+/// What compiled code saw at every instruction named `opname`: inputs of the type of the
+/// Python expression `input`, outputs of the type of `output` (evaluated in the source's
+/// namespace; empty for nothing), as a profiling version would have recorded.
+struct Saw<'a> {
+    opname: &'a str,
+    input: &'a str,
+    output: &'a str,
+}
+
+/// Profiles of `name`'s code filled as `saw` says.
+fn profiles_of(globals: *mut ffi::PyObject, name: &str, saw: &[Saw]) -> Profiles {
+    let profiles = Profiles::default();
+    let src = CString::new(format!(
+        "import dis\n_sites = ' '.join(f'{{i.opname}}:{{i.offset // 2}}' for i in dis.get_instructions({name}))\n"
+    ))
+    .unwrap();
+    // SAFETY: GIL held; the namespace is a live dict; every object is checked before use.
+    unsafe {
+        let result = ffi::PyRun_String(src.as_ptr(), ffi::Py_file_input, globals, globals);
+        assert!(!result.is_null(), "dis failed");
+        ffi::Py_DECREF(result);
+        let sites = ffi::PyDict_GetItemString(globals, c"_sites".as_ptr());
+        let mut len = 0;
+        let p = ffi::PyUnicode_AsUTF8AndSize(sites, &mut len);
+        let sites = String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len as usize)).into_owned();
+        let eval = |expr: &str| {
+            let expr = CString::new(expr).unwrap();
+            let obj = ffi::PyRun_String(expr.as_ptr(), ffi::Py_eval_input, globals, globals);
+            assert!(!obj.is_null(), "{expr:?} does not evaluate");
+            obj
+        };
+        for site in sites.split(' ') {
+            let (opname, pc) = site.split_once(':').unwrap();
+            for s in saw.iter().filter(|s| s.opname == opname) {
+                let profile = &*profiles.site(pc.parse().unwrap());
+                for (expr, side) in [(s.input, &profile.input), (s.output, &profile.output)] {
+                    if !expr.is_empty() {
+                        let obj = eval(expr);
+                        side.record(obj);
+                        ffi::Py_DECREF(obj);
+                    }
+                }
+            }
+        }
+    }
+    profiles
+}
+
 /// The IR (stable addresses) for `name` in `source`, compiled for these argument kinds,
 /// after checking that its bytecode holds every opcode in `covers`.
 fn ir_for(source: &str, name: &str, arg_kinds: Vec<Kind>, covers: &[&str]) -> String {
@@ -74,12 +123,18 @@ fn ir_for(source: &str, name: &str, arg_kinds: Vec<Kind>, covers: &[&str]) -> St
 
 /// `ir_for` with what the function's free variables are taken to hold.
 fn ir_for_closure(source: &str, name: &str, arg_kinds: Vec<Kind>, free_kinds: Vec<Kind>, covers: &[&str]) -> String {
+    ir_for_profiled(source, name, arg_kinds, free_kinds, &[], covers)
+}
+
+/// `ir_for_closure` with the profiles of the sites as `saw` says.
+fn ir_for_profiled(source: &str, name: &str, arg_kinds: Vec<Kind>, free_kinds: Vec<Kind>, saw: &[Saw], covers: &[&str]) -> String {
     with_python(|| {
         let (globals, func) = define(source, name);
         let ops = opnames(globals, name);
         for op in covers {
             assert!(ops.split(' ').any(|o| o == *op), "{name} has no {op}: {ops}");
         }
+        let profiles = profiles_of(globals, name, saw);
         // SAFETY: GIL held; `func` is a live function of `globals`.
         let req = unsafe {
             CompileRequest {
@@ -92,7 +147,7 @@ fn ir_for_closure(source: &str, name: &str, arg_kinds: Vec<Kind>, free_kinds: Ve
                 decline_generic: false,
                 free_kinds,
                 verify: true,
-                profiles: None,
+                profiles: Some(&profiles),
                 may_reoptimize: false,
             }
         };
@@ -143,5 +198,40 @@ fn closure_speculates_on_its_cells_and_calls_set_methods_directly() {
         vec![Kind::IntConst(3), Kind::Exact(ir::TypeTag::Set), Kind::Exact(ir::TypeTag::Function)],
         &["LOAD_DEREF", "CONTAINS_OP", "LOAD_METHOD", "PRECALL", "CALL"],
     );
+    insta::assert_snapshot!(ir);
+}
+
+#[test]
+fn nbody_inner_loop_reads_and_writes_slots_with_unboxed_floats() {
+    let ir = ir_for_profiled(
+        "class Body:\n    __slots__ = ('x', 'vx', 'm')\n    def __init__(self, x, vx, m):\n        self.x, self.vx, self.m = x, vx, m\n\n\
+         def step(pairs, dt):\n    for a, b in pairs:\n        dx = a.x - b.x\n        mag = dt / (dx * dx + 0.01)\n        a.vx -= dx * b.m * mag\n        b.vx += dx * a.m * mag\n",
+        "step",
+        vec![Kind::Exact(ir::TypeTag::List), Kind::UnboxedFloat],
+        Vec::new(),
+        &[
+            Saw { opname: "LOAD_ATTR", input: "Body(0.0, 0.0, 0.0)", output: "1.0" },
+            Saw { opname: "STORE_ATTR", input: "Body(0.0, 0.0, 0.0)", output: "" },
+            Saw { opname: "FOR_ITER", input: "", output: "(1, 2)" },
+        ],
+        &["FOR_ITER", "UNPACK_SEQUENCE", "LOAD_ATTR", "STORE_ATTR", "BINARY_OP"],
+    );
+    // The attribute sites are native (no call of the generic helper on the fast path).
+    assert!(ir.contains("load.u32"), "no type-version guard:\n{ir}");
+    insta::assert_snapshot!(ir);
+}
+
+#[test]
+fn method_call_site_calls_the_function_with_self() {
+    let ir = ir_for_profiled(
+        "class Counter:\n    def __init__(self):\n        self.n = 0\n    def bump(self, k):\n        self.n += k\n        return self.n\n\n\
+         def drive(c, k):\n    return c.bump(k)\n",
+        "drive",
+        vec![Kind::Object, Kind::MachineInt],
+        Vec::new(),
+        &[Saw { opname: "LOAD_METHOD", input: "Counter()", output: "" }],
+        &["LOAD_METHOD", "PRECALL", "CALL"],
+    );
+    assert!(ir.contains("call @call_method_function"), "not a direct method call:\n{ir}");
     insta::assert_snapshot!(ir);
 }
