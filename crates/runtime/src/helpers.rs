@@ -252,6 +252,34 @@ unsafe fn profile<'a>(profile: i64) -> Option<&'a SiteProfile> {
     unsafe { (profile as *const SiteProfile).as_ref() }
 }
 
+/// `s[index]` of an exact str, `index` counting from the end when negative: the
+/// one-character string (CPython's cached one for Latin-1), or NULL, without an exception,
+/// when the index is out of range (or memory ran out): the generic path then raises.
+pub unsafe extern "C" fn str_item(s: *mut PyObject, index: i64) -> *mut PyObject {
+    // SAFETY: `s` is an exact str (the caller's kind); GIL held.
+    unsafe {
+        let len = ffi::PyUnicode_GetLength(s) as i64;
+        let i = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&i) {
+            return null_mut();
+        }
+        let item = ffi::PyUnicode_FromOrdinal(ffi::PyUnicode_ReadChar(s, i as isize) as std::os::raw::c_int);
+        if item.is_null() {
+            ffi::PyErr_Clear();
+        }
+        item
+    }
+}
+
+/// `a == b` for two exact strs (1 or 0).
+pub unsafe extern "C" fn str_equal(a: *mut PyObject, b: *mut PyObject) -> i64 {
+    extern "C" {
+        fn _PyUnicode_Equal(a: *mut PyObject, b: *mut PyObject) -> std::os::raw::c_int;
+    }
+    // SAFETY: two exact strs (the caller's kinds); it reads them only.
+    unsafe { i64::from(_PyUnicode_Equal(a, b)) }
+}
+
 /// A guard on the type a site's profile saw failed: the site's output (`output` 1) or input
 /// (0) is of several types.
 pub unsafe extern "C" fn profile_mispredicted(site: i64, output: i64) {

@@ -46,6 +46,8 @@ helpers! {
     enter_handler = crate::helpers::enter_handler, MayRunPython;
     handle_pending = crate::helpers::handle_pending, MayRunPython;
     profile_mispredicted = crate::helpers::profile_mispredicted, Pure;
+    str_item = crate::helpers::str_item, MayRaise;
+    str_equal = crate::helpers::str_equal, Pure;
 
 
     binary_op = crate::helpers::binary_op, MayRunPython as StackOp;

@@ -147,7 +147,7 @@ impl Frontend<'_> {
     }
 
     /// `generic_prepared` without counting the operation in the balance.
-    fn call_generic(
+    pub(super) fn call_generic(
         &mut self,
         st: &mut State,
         ins: &Instr,

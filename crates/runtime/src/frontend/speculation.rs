@@ -13,6 +13,11 @@ use crate::reasons::ExitReason;
 use crate::registry;
 use ir::{Cond, ExitKind, IntOp, Kind, Mem, TypeTag, Value};
 
+/// An int operand: a word, a constant, or an exact int object.
+pub(super) fn int_like(av: AbstractValue) -> bool {
+    av.is_int() || av == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Int)))
+}
+
 impl Frontend<'_> {
     /// What the site at `pc` saw (input, output) by psyco's profiles.
     pub(super) fn seen(&self, pc: u32) -> (Seen, Seen) {
@@ -46,48 +51,49 @@ impl Frontend<'_> {
     }
 
     /// The exact type a value-producing site's output should be guarded on: a float or an int
-    /// (what arithmetic unboxes), when that is all its profile saw.
+    /// (what arithmetic unboxes), or a str (compared, indexed, its methods called), when that
+    /// is all its profile saw.
     pub(super) fn output_tag(&self, pc: u32) -> Option<TypeTag> {
         let Seen::One(ty) = self.seen(pc).1 else { return None };
-        [TypeTag::Float, TypeTag::Int].into_iter().find(|&t| cpython::types::type_of_tag(t) == ty)
+        [TypeTag::Float, TypeTag::Int, TypeTag::Str].into_iter().find(|&t| cpython::types::type_of_tag(t) == ty)
     }
 
     /// After `ins` left its output `from_top` slots from the top, as an object in the frame:
-    /// guard that it is of the type the site's profile saw, so that what follows may unbox
-    /// it. A float stays the object (typed: its value is read where an operation consumes it,
-    /// and a float that is only passed on keeps its identity); an int that fits in one digit
-    /// (as 3.11's int specializations require) is unboxed at once into a machine word. A
-    /// different type or a bigger int leaves (resuming after `ins`) and tells the profile.
+    /// guard that it is of the type the site's profile saw, so that what follows knows it.
+    /// The value stays the object, typed, so that a value only passed on keeps its identity
+    /// (the fuzzer's `xs[1] is a` checks): a float's value is read where arithmetic consumes
+    /// it, an int's where an operation takes it inline (one digit, else the generic path). A
+    /// different type leaves (resuming after `ins`) and tells the profile.
     pub(super) fn guard_output(&mut self, st: &mut State, ins: &Instr, from_top: usize) {
         let Some(tag) = self.output_tag(ins.pc) else { return };
         let i = self.stack_index(st, from_top);
         let obj = self.load_slot(i);
-        let ty = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_TYPE);
-        let expected = self.ir.iconst(cpython::types::type_of_tag(tag) as i64);
-        let mut fits = self.ir.icmp(Cond::Eq, ty, expected);
-        if tag == TypeTag::Int {
-            // (Reading the size of a non-int is harmless: every object has the word.)
-            let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
-            let one = self.ir.iconst(1);
-            let shifted = self.ir.int(IntOp::Add, size, one);
-            let three = self.ir.iconst(3);
-            let small = self.ir.icmp(Cond::ULt, shifted, three);
-            fits = self.ir.int(IntOp::And, fits, small);
-        }
-        let (same, differs) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
-        self.ir.branch(fits, same, &[], differs, &[]);
+        let differs = self.ir.create_block(&[]);
+        self.unless_type(obj, cpython::types::type_of_tag(tag), differs);
+        let same = self.ir.current_block().expect("emitting");
         self.ir.switch_to(differs);
         self.leave_mispredicted(st, ins, true);
         self.ir.switch_to(same);
-        st.slots[i] = if tag == TypeTag::Int {
-            let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
-            let digit = self.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
-            let value = self.ir.int(IntOp::Mul, digit, size);
-            self.xdecref(obj);
-            AbstractValue::Word(Kind::MachineInt, value)
-        } else {
-            AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag)))
-        };
+        st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag)));
+    }
+
+    /// The word of an int operand `from_top` slots from the top: a word or constant as it is,
+    /// an exact int object's value when it has one digit (else branching to `slow`), with
+    /// that object (to release once the operation is done).
+    pub(super) fn int_operand(&mut self, st: &State, from_top: usize, slow: ir::Block) -> (Value, Option<Value>) {
+        let av = self.top(st, from_top);
+        if av != AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Int))) {
+            return (self.int_value(av), None);
+        }
+        let obj = self.load_slot(self.stack_index(st, from_top));
+        let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
+        let one = self.ir.iconst(1);
+        let shifted = self.ir.int(IntOp::Add, size, one);
+        let three = self.ir.iconst(3);
+        let one_digit = self.ir.icmp(Cond::ULt, shifted, three);
+        self.unless(one_digit, slow);
+        let digit = self.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
+        (self.ir.int(IntOp::Mul, digit, size), Some(obj))
     }
 
     /// Where a guard on what the profile of site `ins` saw failed (on its output: after the

@@ -4,7 +4,8 @@
 use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
-use crate::cpython::{self, ffi};
+use crate::cpython::{self, ffi, types::true_ptr};
+use crate::frontend::speculation::int_like;
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
@@ -102,7 +103,14 @@ impl Frontend<'_> {
             }
         }
         if (op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float() {
-            return self.small_int_binary(st, ins, op);
+            let ints = int_like(lhs) && int_like(rhs);
+            self.small_int_binary(st, ins, op)?;
+            if ints {
+                // Exact ints add up to an exact int, inline or not.
+                let i = self.stack_index(st, 1);
+                st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Int)));
+            }
+            return Ok(Flow::Next);
         }
         self.generic(st, ins, registry::binary_op(), StackEffect::of(ins), ins.arg as i64, 0)
     }
@@ -260,9 +268,49 @@ impl Frontend<'_> {
         } else if exact_as_float(lhs) && exact_as_float(rhs) {
             let (a, b) = (self.float_value(lhs), self.float_value(rhs));
             self.ir.fcmp(cond, a, b)
+        } else if matches!(cond, Cond::Eq | Cond::Ne) && [lhs, rhs].iter().all(|&v| v == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Str)))) {
+            // As COMPARE_OP_STR_JUMP: `_PyUnicode_Equal`, which runs no Python code.
+            let i = self.stack_index(st, 2);
+            let (a, b) = (self.load_slot(i), self.load_slot(i + 1));
+            let equal = self.ir.call(registry::str_equal(), &[a, b], Some(Type::I64));
+            self.xdecref(a);
+            self.xdecref(b);
+            let zero = self.ir.iconst(0);
+            self.ir.icmp(if cond == Cond::Eq { Cond::Ne } else { Cond::Eq }, equal, zero)
+        } else if int_like(lhs) && int_like(rhs) {
+            return self.int_object_compare(st, ins, cond);
         } else {
             return self.generic(st, ins, registry::compare_op(), StackEffect::of(ins), ins.arg as i64, 0);
         };
+        self.balance.native();
+        st.depth -= 2;
+        self.push(st, AbstractValue::Word(Kind::MachineBool, result));
+        Ok(Flow::Next)
+    }
+
+    /// A comparison of ints, one of them an exact int object at least: inline when the
+    /// objects have one digit (as `COMPARE_OP_INT_JUMP`), the generic comparison otherwise,
+    /// whose result is a bool (ints compare to bools). The result is a machine bool.
+    fn int_object_compare(&mut self, st: &mut State, ins: &Instr, cond: Cond) -> Result<Flow> {
+        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[Type::I64]));
+        let (a, a_obj) = self.int_operand(st, 2, slow);
+        let (b, b_obj) = self.int_operand(st, 1, slow);
+        let result = self.ir.icmp(cond, a, b);
+        for obj in [a_obj, b_obj].into_iter().flatten() {
+            self.xdecref(obj);
+        }
+        self.ir.jump(join, &[result]);
+        self.ir.switch_to(slow);
+        let mut generic = st.clone();
+        self.prepare_inputs(&mut generic, 2)?;
+        self.call_generic(&mut generic, ins, registry::compare_op(), StackEffect::of(ins), ins.arg as i64, 0)?;
+        let obj = self.load_slot(self.stack_index(&generic, 1));
+        let t = self.ir.iconst(true_ptr());
+        let truth = self.ir.icmp(Cond::Eq, obj, t);
+        self.xdecref(obj);
+        self.ir.jump(join, &[truth]);
+        self.ir.switch_to(join);
+        let result = self.ir.block_params(join)[0];
         self.balance.native();
         st.depth -= 2;
         self.push(st, AbstractValue::Word(Kind::MachineBool, result));

@@ -20,13 +20,14 @@ use crate::cpython::{
     },
     types::{method_descriptor, type_of_tag},
 };
+use crate::frontend::speculation::int_like;
 use crate::profile::Seen;
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::opcodes::*;
-use ir::{Block, Cond, Helper, IntOp, Kind, Mem, TypeTag, Value};
+use ir::{Block, Cond, Helper, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn load_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -213,7 +214,7 @@ impl Frontend<'_> {
     /// profile, should be (behind a guard), when its index is an int: `(type, guarded)`.
     fn sequence_operand(&self, container: AbstractValue, index: AbstractValue, pc: u32, tuples: bool) -> Option<(TypeTag, bool)> {
         let sequence = |t: TypeTag| t == TypeTag::List || (tuples && t == TypeTag::Tuple);
-        if !index.is_int() {
+        if !int_like(index) {
             return None;
         }
         match container {
@@ -253,6 +254,9 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn binary_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let site = self.profile_site(ins.pc);
+        if self.top(st, 2) == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Str))) && int_like(self.top(st, 1)) {
+            return self.str_item(st, ins, site);
+        }
         let Some((tag, guarded)) = self.sequence_operand(self.top(st, 2), self.top(st, 1), ins.pc, true) else {
             self.generic(st, ins, registry::binary_subscr(), StackEffect::of(ins), site, 0)?;
             self.guard_output(st, ins, 1);
@@ -265,18 +269,43 @@ impl Frontend<'_> {
         if guarded {
             self.unless_type(seq, type_of_tag(tag), slow);
         }
-        let index = self.int_value(self.top(st, 1));
+        let (index, index_obj) = self.int_operand(st, 1, slow);
         let address = self.item_address(seq, tag, index, slow);
         let item = self.ir.load(Mem::I64, address, 0);
         self.incref(item);
         self.store_slot(i, item);
         self.xdecref(seq);
+        if let Some(obj) = index_obj {
+            self.xdecref(obj);
+        }
         self.ir.jump(join, &[]);
         self.generic_fallback(st, ins, (slow, join), registry::binary_subscr(), StackEffect::of(ins), site, 0)?;
         st.depth -= 1;
         st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
         self.balance.native();
         self.guard_output(st, ins, 1);
+        Ok(Flow::Next)
+    }
+
+    /// `s[i]` of an exact str and an int, negative counting from the end: the one-character
+    /// string (`helpers::str_item`); out of range, the generic path raises.
+    fn str_item(&mut self, st: &mut State, ins: &Instr, site: i64) -> Result<Flow> {
+        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let i = self.stack_index(st, 2);
+        let s = self.load_slot(i);
+        let (index, index_obj) = self.int_operand(st, 1, slow);
+        let item = self.ir.call(registry::str_item(), &[s, index], Some(Type::I64));
+        self.unless_zero(item, slow);
+        self.store_slot(i, item);
+        self.xdecref(s);
+        if let Some(obj) = index_obj {
+            self.xdecref(obj);
+        }
+        self.ir.jump(join, &[]);
+        self.generic_fallback(st, ins, (slow, join), registry::binary_subscr(), StackEffect::of(ins), site, 0)?;
+        st.depth -= 1;
+        st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Str)));
+        self.balance.native();
         Ok(Flow::Next)
     }
 
@@ -294,13 +323,16 @@ impl Frontend<'_> {
         if guarded {
             self.unless_type(list, type_of_tag(tag), slow);
         }
-        let index = self.int_value(self.top(st, 1));
+        let (index, index_obj) = self.int_operand(st, 1, slow);
         let address = self.item_address(list, tag, index, slow);
         let old = self.ir.load(Mem::I64, address, 0);
         let value = self.load_slot(value_slot);
         self.ir.store(Mem::I64, address, 0, value);
         let mut after = st.clone();
         after.depth -= 3;
+        if let Some(obj) = index_obj {
+            self.xdecref(obj);
+        }
         // Released last: the old item's finalizer may run anything.
         self.xdecref(list);
         self.xdecref(old);
@@ -313,22 +345,22 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn build_tuple(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.generic(st, ins, registry::build_tuple(), StackEffect::of(ins), ins.arg as i64, 0)?;
-        Ok(Flow::Next)
+        Ok(self.made(st, TypeTag::Tuple))
     }
 
     pub(in crate::frontend) fn build_list(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.generic(st, ins, registry::build_list(), StackEffect::of(ins), ins.arg as i64, 0)?;
-        Ok(Flow::Next)
+        Ok(self.made(st, TypeTag::List))
     }
 
     pub(in crate::frontend) fn build_map(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.generic(st, ins, registry::build_map(), StackEffect::of(ins), ins.arg as i64, 0)?;
-        Ok(Flow::Next)
+        Ok(self.made(st, TypeTag::Dict))
     }
 
     pub(in crate::frontend) fn build_const_key_map(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.generic(st, ins, registry::build_const_key_map(), StackEffect::of(ins), ins.arg as i64, 0)?;
-        Ok(Flow::Next)
+        Ok(self.made(st, TypeTag::Dict))
     }
 
     pub(in crate::frontend) fn build_slice(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -338,7 +370,7 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn build_string(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.generic(st, ins, registry::build_string(), StackEffect::of(ins), ins.arg as i64, 0)?;
-        Ok(Flow::Next)
+        Ok(self.made(st, TypeTag::Str))
     }
 
     pub(in crate::frontend) fn unpack_sequence(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -400,8 +432,18 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn format_value(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
+        // `format()` must return a str (else TypeError).
         self.generic(st, ins, registry::format_value(), StackEffect::of(ins), ins.arg as i64, 0)?;
-        Ok(Flow::Next)
+        Ok(self.made(st, TypeTag::Str))
+    }
+
+    /// The operation just emitted left an object of exact type `tag` on the top of the stack
+    /// (what `BUILD_LIST` and its siblings always make): its kind says so, for the
+    /// operations on it that follow (subscripts, `len`, method descriptors).
+    fn made(&mut self, st: &mut State, tag: TypeTag) -> Flow {
+        let i = self.stack_index(st, 1);
+        st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag)));
+        Flow::Next
     }
 
     pub(in crate::frontend) fn get_iter(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
