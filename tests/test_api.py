@@ -347,8 +347,8 @@ def test_mostly_generic_code_is_left_to_the_interpreter_unless_bound():
     """By default, code made mostly of generic object operations (which CPython 3.11's own
     specialized instructions run faster) is declined with a named reason; bind() compiles it
     anyway. Results are the same either way. (Its first call runs a version that profiles its
-    sites; the second call's version is compiled with the profiles, and declined: dict
-    subscripts and set operations are not specialized.)"""
+    sites until its loop has run long enough; the second call's version is compiled with the
+    profiles, and declined: dict subscripts and set operations are not specialized.)"""
     lines = run_ok(
         """
         import psyco
@@ -361,7 +361,7 @@ def test_mostly_generic_code_is_left_to_the_interpreter_unless_bound():
             return out[:3]
 
         render_bound = type(render)(render.__code__.replace(), globals(), "render_bound")
-        rows = [{"k": {i}, "v": {i + 1, i + 2}, "w": {i + 2}, "x": {i, i + 2}, "y": {7}} for i in range(100)]
+        rows = [{"k": {i}, "v": {i + 1, i + 2}, "w": {i + 2}, "x": {i, i + 2}, "y": {7}} for i in range(2000)]
         print(render(rows) == render(rows), entry(render).get("declined"), psyco.is_compiled(render))
         psyco.bind(render_bound)
         print(render_bound(rows) == render(rows), psyco.is_compiled(render_bound))

@@ -271,6 +271,16 @@ pub unsafe extern "C" fn str_item(s: *mut PyObject, index: i64) -> *mut PyObject
     }
 }
 
+/// `len(obj)`, consuming the reference to `obj`: the length, or -1 with an exception set.
+pub unsafe extern "C" fn length(obj: *mut PyObject) -> i64 {
+    // SAFETY: an owned reference; GIL held.
+    unsafe {
+        let n = ffi::PyObject_Length(obj);
+        ffi::Py_DECREF(obj);
+        n as i64
+    }
+}
+
 /// `a == b` for two exact strs (1 or 0).
 pub unsafe extern "C" fn str_equal(a: *mut PyObject, b: *mut PyObject) -> i64 {
     extern "C" {
@@ -304,18 +314,22 @@ pub unsafe extern "C" fn get_iter(slots: Slots, site: i64, _aux: i64) -> i64 {
     }
 }
 
-/// `FOR_ITER`: `[it] -> [it, next]` and 1; at the end `[]` and 2; on error 0. The items'
-/// types go into the site's `profile` (0: none).
+/// `FOR_ITER`: `[it] -> [it, next]` and 1; at the end `[]` and 2; on error 0. The
+/// iterator's and the items' types go into the site's `profile` (0: none).
 pub unsafe extern "C" fn for_iter(slots: Slots, site: i64, _aux: i64) -> i64 {
     // SAFETY: one owned iterator at `slots`; `slots[1]` is free.
     unsafe {
         let it = *slots;
+        let p = profile(site);
+        if let Some(p) = p {
+            p.input.record(it);
+        }
         let next = match (*ffi::Py_TYPE(it)).tp_iternext {
             Some(f) => f(it),
             None => null_mut(),
         };
         if !next.is_null() {
-            if let Some(p) = profile(site) {
+            if let Some(p) = p {
                 p.output.record(next);
             }
             *slots.add(1) = next;

@@ -46,6 +46,12 @@ pub const IMPORT_PAYBACK: u64 = 4;
 /// (a little above what the dynasm backend takes: better late than wasted).
 pub const DEFAULT_NS_PER_INSTRUCTION: u64 = 10_000;
 
+/// Functions with more bytecode instructions than this are compiled only once their
+/// interpreted time has paid for it (as during imports), loops or not: compiling them costs
+/// milliseconds (re's compiler, 1,060 instructions, took 90 ms at its first call and ran
+/// 0.1 ms per call), so a first call is no evidence that it pays.
+pub const BIG_CODE_INSTRUCTIONS: u32 = 400;
+
 /// What the policy needs to know of a code object, read once when psyco first sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodeShape {
@@ -92,13 +98,20 @@ impl CodeShape {
     /// Calls this code runs interpreted before it is compiled, given the user's threshold
     /// (`None`: the default policy of this module's doc) and whether a module is being
     /// imported; `None` for never.
-    pub fn calls_before_compiling(self, threshold: Option<u64>, importing: bool) -> Option<u64> {
+    pub fn calls_before_compiling(self, threshold: Option<u64>, waits: bool) -> Option<u64> {
         match (self, threshold) {
             (CodeShape::NotAFunction | CodeShape::ImportEntry, _) => None,
             (CodeShape::Function { .. }, Some(calls)) => Some(calls),
-            (CodeShape::Function { has_loop: true, .. }, None) if !importing => Some(0),
+            (CodeShape::Function { has_loop: true, .. }, None) if !waits => Some(0),
             (CodeShape::Function { .. }, None) => Some(CALLS_BEFORE_COMPILING_STRAIGHT_CODE),
         }
+    }
+
+    /// Whether compiling must wait for the code to pay for it, while importing (`importing`)
+    /// or because it is big ([`BIG_CODE_INSTRUCTIONS`]): then [`CodeShape::import_payback_ns`]
+    /// applies, and loops are no reason to compile at the first call.
+    pub fn waits_for_payback(self, importing: bool) -> bool {
+        importing || matches!(self, CodeShape::Function { instructions, .. } if instructions > BIG_CODE_INSTRUCTIONS)
     }
 
     /// Why code of this shape is never compiled (`None` for functions, which may be).
@@ -214,6 +227,15 @@ mod tests {
         assert_eq!(looping.calls_before_compiling(None, true), warm);
         assert_eq!(straight.calls_before_compiling(None, false), warm);
         assert_eq!(straight.calls_before_compiling(None, true), warm);
+    }
+
+    #[test]
+    fn big_code_waits_for_payback_like_imports_and_small_code_only_while_importing() {
+        let big = CodeShape::Function { has_loop: true, instructions: BIG_CODE_INSTRUCTIONS + 1 };
+        let small = CodeShape::Function { has_loop: true, instructions: BIG_CODE_INSTRUCTIONS };
+        assert!(big.waits_for_payback(false) && big.waits_for_payback(true));
+        assert!(!small.waits_for_payback(false) && small.waits_for_payback(true));
+        assert!(!CodeShape::NotAFunction.waits_for_payback(false));
     }
 
     #[test]

@@ -48,6 +48,7 @@ helpers! {
     profile_mispredicted = crate::helpers::profile_mispredicted, Pure;
     str_item = crate::helpers::str_item, MayRaise;
     str_equal = crate::helpers::str_equal, Pure;
+    length = crate::helpers::length, MayRunPython;
 
 
     binary_op = crate::helpers::binary_op, MayRunPython as StackOp;

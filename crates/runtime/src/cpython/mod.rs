@@ -550,6 +550,30 @@ pub fn check_layout() -> Result<(), String> {
                 return Err("the float freelist is not where CPython 3.11.7 keeps it".into());
             }
         }
+        // Compiled code steps range iterators: iter(range(5, 100, 3)) after two steps.
+        let range = ffi::PyObject_CallFunction(
+            std::ptr::addr_of_mut!(ffi::PyRange_Type) as *mut PyObject,
+            c"lll".as_ptr(),
+            5 as std::os::raw::c_long,
+            100 as std::os::raw::c_long,
+            3 as std::os::raw::c_long,
+        );
+        let it = if range.is_null() { range } else { ffi::PyObject_GetIter(range) };
+        if it.is_null() {
+            ffi::PyErr_Clear();
+        } else {
+            ffi::Py_XDECREF(ffi::PyIter_Next(it));
+            ffi::Py_XDECREF(ffi::PyIter_Next(it));
+            let field = |offset: i32| *((it as *const u8).offset(offset as isize) as *const std::os::raw::c_long);
+            let fields = [objects::OFFSET_RANGEITER_INDEX, objects::OFFSET_RANGEITER_START, objects::OFFSET_RANGEITER_STEP, objects::OFFSET_RANGEITER_LEN].map(field);
+            let matches = ffi::Py_TYPE(it) == objects::range_iterator_type() && fields == [2, 5, 3, 32];
+            ffi::Py_DECREF(it);
+            if !matches {
+                ffi::Py_XDECREF(range);
+                return Err("range iterators are not laid out as in CPython 3.11.7".into());
+            }
+        }
+        ffi::Py_XDECREF(range);
         if pyo3_ffi::Py_Version & 0xFFFF_0000 != 0x030B_0000 {
             return Err(format!("built for CPython 3.11, running {:#x}", pyo3_ffi::Py_Version));
         }

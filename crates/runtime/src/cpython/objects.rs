@@ -39,6 +39,19 @@ extern "C" {
     static mut PyListIter_Type: PyTypeObject;
 }
 
+/// `rangeiterobject` (Objects/rangeobject.c, in no header; 3.11.7): `long index, start,
+/// step, len`, for ranges whose bounds fit in a C long; the next value is
+/// `start + index * step` while `index < len` (checked at import: `check_layout`).
+pub const OFFSET_RANGEITER_INDEX: i32 = 16;
+pub const OFFSET_RANGEITER_START: i32 = 24;
+pub const OFFSET_RANGEITER_STEP: i32 = 32;
+pub const OFFSET_RANGEITER_LEN: i32 = 40;
+
+/// The type of `iter(range(...))` for bounds that fit in a C long.
+pub fn range_iterator_type() -> *mut PyTypeObject {
+    std::ptr::addr_of_mut!(super::PyRangeIter_Type)
+}
+
 /// The type of `iter(list)`.
 pub fn list_iterator_type() -> *mut PyTypeObject {
     std::ptr::addr_of_mut!(PyListIter_Type)

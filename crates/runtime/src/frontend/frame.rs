@@ -14,8 +14,11 @@ use crate::cpython::{
 use ir::{Cond, ExitKind, IntOp, Kind, Mem, SnapshotEntry, SnapshotId, Type, TypeTag, Value};
 
 /// Back-edges a version that profiles runs before it is compiled again with the profiles:
-/// enough for every site of a loop body to have run, few next to a hot loop's iterations.
+/// at least enough for every site of a loop body to have run, few next to a hot loop's
+/// iterations; and for bigger code, enough to pay for compiling it again (some 10 µs per
+/// instruction, against about 1 µs per iteration of generic code: four times over).
 const REOPTIMIZE_AFTER_BACK_EDGES: i64 = 64;
+const REOPTIMIZE_BACK_EDGES_PER_INSTRUCTION: i64 = 40;
 
 impl Frontend<'_> {
     pub(super) fn stack_index(&self, st: &State, from_top: usize) -> usize {
@@ -383,8 +386,10 @@ impl Frontend<'_> {
         let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, ExitReason::EvalBreaker);
         self.ir.guard(breaker, false, snap);
         if self.profiling {
-            // Once the loops have run a while, the code is compiled again with the profiles.
-            let at = self.ir.iconst(REOPTIMIZE_AFTER_BACK_EDGES);
+            // Once the loops have run long enough to pay for compiling the code again, it is
+            // compiled again with the profiles.
+            let after = (REOPTIMIZE_BACK_EDGES_PER_INSTRUCTION * self.code.instrs.len() as i64).max(REOPTIMIZE_AFTER_BACK_EDGES);
+            let at = self.ir.iconst(after);
             let not_yet = self.ir.icmp(Cond::Ne, n1, at);
             let snap = self.snapshot(st, ExitKind::Resume, resume_at, st.depth, ExitReason::Reoptimize);
             self.ir.guard(not_yet, true, snap);

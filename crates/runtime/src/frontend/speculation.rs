@@ -13,6 +13,10 @@ use crate::reasons::ExitReason;
 use crate::registry;
 use ir::{Cond, ExitKind, IntOp, Kind, Mem, TypeTag, Value};
 
+/// Code up to this many instructions counts its sites that profile as native (see
+/// `Frontend::profile_site`).
+const PROFILED_AS_NATIVE_MAX_INSTRUCTIONS: usize = 400;
+
 /// An int operand: a word, a constant, or an exact int object.
 pub(super) fn int_like(av: AbstractValue) -> bool {
     av.is_int() || av == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Int)))
@@ -26,14 +30,18 @@ impl Frontend<'_> {
 
     /// The profile a generic site at `pc` records into (its address for the helper; 0 with
     /// no profiles). A site that saw nothing yet, in code with a loop that may be compiled
-    /// again, profiles for that later version (`profiling`): it counts as native in the
-    /// balance, since that version will specialize it.
+    /// again, profiles for that later version (`profiling`); in code small enough to be
+    /// compiled twice at little cost it counts as native in the balance, since that version
+    /// will specialize it (bigger code made of such sites is declined as before: re's
+    /// compiler and parser cost 50-90 µs per instruction compiled twice).
     pub(super) fn profile_site(&mut self, pc: u32) -> i64 {
         let Some(profiles) = self.req.profiles else { return 0 };
         let unseen = profiles.seen(pc) == (Seen::Nothing, Seen::Nothing);
         if unseen && self.req.may_reoptimize && !self.code.loop_heads.is_empty() {
             self.profiling = true;
-            self.balance.native();
+            if self.code.instrs.len() <= PROFILED_AS_NATIVE_MAX_INSTRUCTIONS {
+                self.balance.native();
+            }
         }
         profiles.site(pc) as i64
     }

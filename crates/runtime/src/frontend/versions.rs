@@ -10,7 +10,7 @@ use super::balance::Balance;
 use super::{decline, internal, Frontend, Result, Start};
 use crate::cpython::{self, slot_offset, types::true_ptr};
 use crate::jit::side_tables::ConstPool;
-use ir::{Block, Builder, Cond, Kind, Mem, Type, Value};
+use ir::{Block, Builder, Cond, Kind, Mem, Type, TypeTag, Value};
 
 /// Versions of one bytecode block before the last one turns generic.
 pub const MAX_BLOCK_VERSIONS: usize = 4;
@@ -175,11 +175,18 @@ impl Frontend<'_> {
     /// the state to the target's entry representation.
     pub(super) fn jump_to(&mut self, st: &State, target: u32) -> Result<()> {
         let live = self.code.nlocals + st.depth;
-        let generalize = self.code.loop_heads.contains(&target);
+        let loop_head = self.code.loop_heads.contains(&target);
+        let join = self.code.joins.contains(&target);
+        // Entering a loop, constants are forgotten (a version per value would not converge).
+        // At other joins, the types that guards on produced values give (a float, an int or a
+        // str read from an object) are: typed on one path and not on another, they split the
+        // code after every branch (re's compiler grew to 100,000 IR instructions, its parser
+        // reached no fixpoint). A loop keeps them: its body is specialized for them.
         let kinds = st.slots[..live]
             .iter()
             .map(|av| match av.slot_kind() {
-                SlotKind::Is(k) if generalize => SlotKind::Is(k.generalize()),
+                SlotKind::Is(k) if loop_head => SlotKind::Is(k.generalize()),
+                SlotKind::Is(Kind::Exact(TypeTag::Float | TypeTag::Int | TypeTag::Str)) if join => SlotKind::Is(Kind::Object),
                 sk => sk,
             })
             .collect();

@@ -211,9 +211,9 @@ unsafe fn select_and_run(ts: *mut ThreadState, frame: *mut InterpreterFrame, thr
         let key = match found {
             Some(k) => k,
             None => {
-                let importing = jit.bodies_importing > 0;
-                let warm = (*e).shape.calls_before_compiling(jit.options.threshold, importing).is_some_and(|n| (*e).calls >= n);
-                let payback = if importing { (*e).shape.import_payback_ns(jit.options.threshold, jit.stats.ns_per_instruction()) } else { None };
+                let waits = (*e).shape.waits_for_payback(jit.bodies_importing > 0);
+                let warm = (*e).shape.calls_before_compiling(jit.options.threshold, waits).is_some_and(|n| (*e).calls >= n);
+                let payback = if waits { (*e).shape.import_payback_ns(jit.options.threshold, jit.stats.ns_per_instruction()) } else { None };
                 let paid = payback.is_none_or(|ns| (*e).import_wait_ns >= ns);
                 let all = matches!(jit.mode, Mode::Compiling { all: true });
                 let compiling = matches!(jit.mode, Mode::Compiling { .. });

@@ -43,7 +43,7 @@ impl Frontend<'_> {
         {
             // SAFETY: the pool keeps the object alive.
             if let Some(builtin) = unsafe { cpython::types::builtin(self.tables.consts.get(id)) } {
-                if let Some(flow) = self.call_builtin(st, builtin, nargs)? {
+                if let Some(flow) = self.call_builtin(st, ins, builtin, nargs)? {
                     return Ok(flow);
                 }
             }
@@ -117,19 +117,38 @@ impl Frontend<'_> {
         self.after_call(st, ins)
     }
 
-    /// `len(x)` of an exact str, list, tuple, dict or set (its length field), and
+    /// `len(x)` (of an exact str, list, tuple, dict or set: its length field), and
     /// `isinstance(x, cls)` where the kind of `x` answers it; `None` for the generic call.
     /// `[NULL, builtin, args...] -> [result]`.
-    fn call_builtin(&mut self, st: &mut State, builtin: Builtin, nargs: usize) -> Result<Option<Flow>> {
+    fn call_builtin(&mut self, st: &mut State, ins: &Instr, builtin: Builtin, nargs: usize) -> Result<Option<Flow>> {
         let result = match (builtin, nargs) {
             (Builtin::Len, 1) => {
-                let AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag))) = self.top(st, 1) else { return Ok(None) };
-                let Some(offset) = cpython::types::length_offset(tag) else { return Ok(None) };
+                let AbstractValue::Obj(SlotKind::Is(kind)) = self.top(st, 1) else { return Ok(None) };
                 let i = self.stack_index(st, 1);
-                let obj = self.load_slot(i);
-                let len = self.ir.load(Mem::I64, obj, offset);
-                self.xdecref(obj);
-                AbstractValue::Word(Kind::MachineInt, len)
+                match kind.type_tag().and_then(cpython::types::length_offset) {
+                    Some(offset) => {
+                        let obj = self.load_slot(i);
+                        let len = self.ir.load(Mem::I64, obj, offset);
+                        self.xdecref(obj);
+                        AbstractValue::Word(Kind::MachineInt, len)
+                    }
+                    None => {
+                        // As PRECALL_NO_KW_LEN: `PyObject_Length` (which may run `__len__`),
+                        // its result a machine int; an error raises here, the inputs gone.
+                        self.sync_locals(st)?;
+                        self.set_prev_instr(ins.pc);
+                        let obj = self.load_slot(i);
+                        let len = self.ir.call(registry::length(), &[obj], Some(Type::I64));
+                        let mut after = st.clone();
+                        after.depth -= nargs + 2;
+                        let zero = self.ir.iconst(0);
+                        let ok = self.ir.icmp(Cond::Ge, len, zero);
+                        self.raise_unless(ok, &after, ins)?;
+                        self.push(&mut after, AbstractValue::Word(Kind::MachineInt, len));
+                        self.check_tracing(&after, ins.next);
+                        AbstractValue::Word(Kind::MachineInt, len)
+                    }
+                }
             }
             (Builtin::IsInstance, 2) => {
                 let (x, cls) = (self.top(st, 2), self.top(st, 1));

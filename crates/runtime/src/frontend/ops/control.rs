@@ -4,7 +4,11 @@
 use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
-use crate::cpython::objects::{list_iterator_type, OFFSET_LISTITER_INDEX, OFFSET_LISTITER_SEQ, OFFSET_LIST_ITEMS};
+use crate::cpython::objects::{
+    list_iterator_type, range_iterator_type, OFFSET_LISTITER_INDEX, OFFSET_LISTITER_SEQ, OFFSET_LIST_ITEMS,
+    OFFSET_RANGEITER_INDEX, OFFSET_RANGEITER_LEN, OFFSET_RANGEITER_START, OFFSET_RANGEITER_STEP,
+};
+use crate::profile::Seen;
 use crate::cpython::{self, types::none_ptr};
 use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
@@ -186,6 +190,40 @@ impl Frontend<'_> {
                 let i = self.stack_index(st, 1);
                 st.slots[i] = AbstractValue::Range(next, stop, step);
                 self.push(st, AbstractValue::Word(Kind::MachineInt, cur));
+            }
+            AbstractValue::Obj(_) if self.seen(ins.pc).0 == Seen::One(range_iterator_type()) => {
+                // The range iterator its profile saw (a range the compiler could not make
+                // virtual: its bounds unknown here) steps inline, as `rangeiter_next` does;
+                // another iterator leaves before the instruction.
+                let i = self.stack_index(st, 1);
+                let it = self.load_slot(i);
+                let differs = self.ir.create_block(&[]);
+                self.unless_type(it, range_iterator_type(), differs);
+                let go_on = self.ir.current_block().expect("emitting");
+                self.ir.switch_to(differs);
+                self.leave_mispredicted(st, ins, false);
+                self.ir.switch_to(go_on);
+                let index = self.ir.load(Mem::I64, it, OFFSET_RANGEITER_INDEX);
+                let len = self.ir.load(Mem::I64, it, OFFSET_RANGEITER_LEN);
+                let more = self.ir.icmp(Cond::Lt, index, len);
+                let (body, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+                self.ir.branch(more, body, &[], done, &[]);
+                self.ir.switch_to(done);
+                let mut after = st.clone();
+                self.pop(&mut after);
+                self.xdecref(it);
+                self.jump_to(&after, exhausted_target)?;
+                self.ir.switch_to(body);
+                // (CPython computes it in unsigned arithmetic: wrapping, as here.)
+                let start = self.ir.load(Mem::I64, it, OFFSET_RANGEITER_START);
+                let step = self.ir.load(Mem::I64, it, OFFSET_RANGEITER_STEP);
+                let offset = self.ir.int(IntOp::Mul, index, step);
+                let value = self.ir.int(IntOp::Add, start, offset);
+                let one = self.ir.iconst(1);
+                let next = self.ir.int(IntOp::Add, index, one);
+                self.ir.store(Mem::I64, it, OFFSET_RANGEITER_INDEX, next);
+                self.push(st, AbstractValue::Word(Kind::MachineInt, value));
+                self.balance.native();
             }
             AbstractValue::Obj(_) => {
                 // A list iterator steps inline, as `listiter_next` does; its end, and every
