@@ -49,8 +49,9 @@ pub const DEFAULT_NS_PER_INSTRUCTION: u64 = 10_000;
 /// Functions with more bytecode instructions than this are compiled only once their
 /// interpreted time has paid for it (as during imports), loops or not: compiling them costs
 /// milliseconds (re's compiler, 1,060 instructions, took 90 ms at its first call and ran
-/// 0.1 ms per call), so a first call is no evidence that it pays.
-pub const BIG_CODE_INSTRUCTIONS: u32 = 400;
+/// 0.1 ms per call), so a first call is no evidence that it pays. (At 400, `re.compile`
+/// x200 took 1.92x plain; at 200, 1.78x. The loops of the benchmark programs have fewer.)
+pub const BIG_CODE_INSTRUCTIONS: u32 = 200;
 
 /// What the policy needs to know of a code object, read once when psyco first sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
