@@ -102,8 +102,8 @@ impl Frontend<'_> {
                 return Ok(Flow::Next);
             }
         }
-        if (op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float() {
-            let ints = int_like(lhs) && int_like(rhs);
+        let ints = int_like(lhs) && int_like(rhs);
+        if ((op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float()) || (op == NB_MULTIPLY && ints) {
             self.small_int_binary(st, ins, op)?;
             if ints {
                 // Exact ints add up to an exact int, inline or not.
@@ -115,9 +115,9 @@ impl Frontend<'_> {
         self.generic(st, ins, registry::binary_op(), StackEffect::of(ins), ins.arg as i64, 0)
     }
 
-    /// `+` or `-` on objects that are usually small ints (results of calls, say): inline
-    /// when both are ints of one 30-bit digit at most (the sum cannot overflow), the generic
-    /// path otherwise. The result is an object either way.
+    /// `+` or `-` on objects that are usually small ints (results of calls, say), and `*` on
+    /// ints: inline when both are ints of one 30-bit digit at most (the sum or product cannot
+    /// overflow a word), the generic path otherwise. The result is an object either way.
     fn small_int_binary(&mut self, st: &mut State, ins: &Instr, op: u32) -> Result<Flow> {
         self.prepare_inputs(st, 2)?;
         let base = st.depth - 2;
@@ -150,7 +150,15 @@ impl Frontend<'_> {
             self.ir.load(Mem::U32, b, cpython::OFFSET_LONG_DIGIT),
         );
         let (va, vb) = (self.ir.int(IntOp::Mul, da, sa), self.ir.int(IntOp::Mul, db, sb));
-        let r = self.ir.int(if op == NB_ADD { IntOp::Add } else { IntOp::Sub }, va, vb);
+        let r = self.ir.int(
+            match op {
+                NB_ADD => IntOp::Add,
+                NB_SUBTRACT => IntOp::Sub,
+                _ => IntOp::Mul,
+            },
+            va,
+            vb,
+        );
         let failed = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, ExitReason::BoxFailed);
         let obj = self.boxed(AbstractValue::Word(Kind::MachineInt, r), failed)?;
         self.store_slot(self.code.nlocals + base, obj);
