@@ -18,9 +18,6 @@ pub(super) struct CodeInfo {
     /// Index in `instrs` of the instruction starting at each offset.
     pub(super) by_start: HashMap<u32, usize>,
     pub(super) block_starts: BTreeSet<u32>,
-    /// Blocks that jumps or the exception table enter (where paths may join); the others are
-    /// entered only from the instruction before them.
-    pub(super) joins: BTreeSet<u32>,
     /// Targets of backward jumps.
     pub(super) loop_heads: BTreeSet<u32>,
     pub(super) nlocals: usize,
@@ -88,11 +85,9 @@ impl CodeInfo {
         let by_start = instrs.iter().enumerate().map(|(i, ins)| (ins.start, i)).collect();
         let mut block_starts = BTreeSet::from([0]);
         let mut loop_heads = BTreeSet::new();
-        let mut joins = BTreeSet::new();
         for ins in &instrs {
             if let Some(t) = ins.jump_target() {
                 block_starts.insert(t);
-                joins.insert(t);
                 block_starts.insert(ins.next);
                 if t <= ins.start {
                     loop_heads.insert(t);
@@ -103,7 +98,6 @@ impl CodeInfo {
             }
         }
         block_starts.extend(handlers.iter().map(|h| h.target));
-        joins.extend(handlers.iter().map(|h| h.target));
         let rebound_cells =
             instrs.iter().filter(|i| matches!(i.opcode, STORE_DEREF | DELETE_DEREF)).map(|i| i.arg as usize).collect();
         Ok(CodeInfo {
@@ -112,7 +106,6 @@ impl CodeInfo {
             by_start,
             block_starts,
             loop_heads,
-            joins,
             nlocals,
             nargs,
             nfree,

@@ -25,6 +25,16 @@ impl SlotKind {
         }
     }
 
+    /// How a slot of this kind is held at a block entry: in the frame (NULL or an object),
+    /// as a word, as a double, or as a virtual object's words. Constants count as what they
+    /// widen to.
+    fn holding(self) -> ir::Repr {
+        match self {
+            SlotKind::Null | SlotKind::MaybeNull => ir::Repr::Object,
+            SlotKind::Is(k) => k.generalize().repr(),
+        }
+    }
+
     /// Whether a value of this kind can enter a block version that expects `to`.
     fn fits(self, to: SlotKind) -> bool {
         match (self, to) {
@@ -143,7 +153,18 @@ impl EntryState {
             && self.synced.iter().zip(&incoming.synced).all(|(needed, synced)| !needed || *synced)
     }
 
-    /// Widens `self` to admit `incoming` as well (the generic version absorbing a state).
+    /// Whether widening `self` to admit `incoming` keeps how every slot is held (see
+    /// `SlotKind::holding`): what is lost is then only a type check or a constant, not an
+    /// unboxed representation.
+    pub(super) fn widens_to_admit(&self, incoming: &EntryState) -> bool {
+        self.depth == incoming.depth
+            && self.kinds.iter().zip(&incoming.kinds).all(|(a, b)| {
+                let held = a.holding();
+                b.holding() == held && a.join(*b).holding() == held
+            })
+    }
+
+    /// Widens `self` to admit `incoming` as well (a version absorbing a state).
     pub(super) fn absorb(&mut self, incoming: &EntryState) {
         self.kinds = self.kinds.iter().zip(&incoming.kinds).map(|(a, b)| a.join(*b)).collect();
         self.synced = self.synced.iter().zip(&incoming.synced).map(|(a, b)| *a && *b).collect();

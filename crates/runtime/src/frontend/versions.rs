@@ -10,7 +10,7 @@ use super::balance::Balance;
 use super::{decline, internal, Frontend, Result, Start};
 use crate::cpython::{self, slot_offset, types::true_ptr};
 use crate::jit::side_tables::ConstPool;
-use ir::{Block, Builder, Cond, Kind, Mem, Type, TypeTag, Value};
+use ir::{Block, Builder, Cond, Kind, Mem, Type, Value};
 
 /// Versions of one bytecode block before the last one turns generic.
 pub const MAX_BLOCK_VERSIONS: usize = 4;
@@ -73,6 +73,10 @@ impl Frontend<'_> {
             // Keep emitting after a widening (this round is discarded then, but going on
             // finds the other widenings it needs, so fewer rounds are needed).
             let (block, entry) = self.ir_blocks[&(start, version)].clone();
+            if self.ir.is_terminated(block) {
+                // Queued again when its version widened, and emitted since.
+                continue;
+            }
             self.ir.switch_to(block);
             let state = self.state_from_params(block, &entry);
             self.emit_from(start, state)?;
@@ -176,17 +180,11 @@ impl Frontend<'_> {
     pub(super) fn jump_to(&mut self, st: &State, target: u32) -> Result<()> {
         let live = self.code.nlocals + st.depth;
         let loop_head = self.code.loop_heads.contains(&target);
-        let join = self.code.joins.contains(&target);
         // Entering a loop, constants are forgotten (a version per value would not converge).
-        // At other joins, the types that guards on produced values give (a float, an int or a
-        // str read from an object) are: typed on one path and not on another, they split the
-        // code after every branch (re's compiler grew to 100,000 IR instructions, its parser
-        // reached no fixpoint). A loop keeps them: its body is specialized for them.
         let kinds = st.slots[..live]
             .iter()
             .map(|av| match av.slot_kind() {
                 SlotKind::Is(k) if loop_head => SlotKind::Is(k.generalize()),
-                SlotKind::Is(Kind::Exact(TypeTag::Float | TypeTag::Int | TypeTag::Str)) if join => SlotKind::Is(Kind::Object),
                 sk => sk,
             })
             .collect();
@@ -201,22 +199,32 @@ impl Frontend<'_> {
         }
         let fitting =
             versions.iter().position(|v| *v == incoming).or_else(|| versions.iter().position(|v| v.admits(&incoming)));
-        let version = match fitting {
-            Some(v) => v,
-            None if versions.len() < MAX_BLOCK_VERSIONS => {
+        // A state that differs from a version only in what is known of values held the same
+        // way (a type, a constant, bound or not) widens that version (the round is redone)
+        // instead of splitting the code after every branch: split, a version of every later
+        // block per branch (re's compiler grew to 100,000 IR instructions and its parser
+        // reached no fixpoint; re's `_parse_sub` took 7 rounds of 6,000 IR instructions).
+        // Where every path agrees, as for arguments and loop-carried values, the knowledge is
+        // kept; versions still split on representation (an unboxed int or float, or not).
+        let widened = fitting.is_none().then(|| versions.iter().position(|v| v.widens_to_admit(&incoming))).flatten();
+        let version = match (fitting, widened) {
+            (Some(v), _) => v,
+            (None, None) if versions.len() < MAX_BLOCK_VERSIONS => {
                 // A new version: nothing emitted so far depends on it.
                 versions.push(incoming);
                 versions.len() - 1
             }
-            None => {
-                // The last version is the generic one: it absorbs every further state. Code
-                // already emitted for it is then stale, so the round is redone; end the
-                // block so that the builder stays consistent.
-                versions.last_mut().expect("a full list of versions").absorb(&incoming);
+            (None, widened) => {
+                // A version widens (else the last one, the generic one, absorbs every further
+                // state). Code already emitted for it is then stale and this round's IR is
+                // discarded, but the round goes on from the widened state, emitted again:
+                // the blocks after it see it in this round, not in the next one (re's
+                // `_compile` took 27 rounds when each widening waited for a round).
+                let v = widened.unwrap_or(versions.len() - 1);
+                versions[v].absorb(&incoming);
                 self.changed = true;
-                let dead = self.ir.iconst(0);
-                self.ir.ret(dead);
-                return Ok(());
+                self.ir_blocks.remove(&(target, v));
+                v
             }
         };
         let joined = versions[version].kinds.clone();
