@@ -433,6 +433,9 @@ pub struct CodeEntry {
     /// Time the code ran interpreted during imports once warm by calls, waiting to pay for its
     /// compilation (`policy::CodeShape::import_payback_ns`).
     pub import_wait_ns: u64,
+    /// Activations of the code now running while it waits (only the outermost one's time
+    /// counts: a recursive call's is inside it already).
+    pub waiting_activations: u32,
     /// `bind()` asked for this code to be compiled at its next call.
     pub bound: bool,
     /// The backend `bind()` chose for this code (else the JIT's).
@@ -504,6 +507,7 @@ impl CodeEntry {
             shape,
             calls: 0,
             import_wait_ns: 0,
+            waiting_activations: 0,
             bound: false,
             backend: None,
             bind_rec: 0,

@@ -257,9 +257,13 @@ unsafe fn run_waiting_import(ts: *mut ThreadState, frame: *mut InterpreterFrame,
         let code = (*frame).f_code as *mut PyObject;
         ffi::Py_INCREF(code);
         let start = std::time::Instant::now();
+        (*e).waiting_activations += 1;
         let result = run_default(ts, frame, throwflag);
-        let elapsed = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        (*e).import_wait_ns = (*e).import_wait_ns.saturating_add(elapsed);
+        (*e).waiting_activations -= 1;
+        if (*e).waiting_activations == 0 {
+            let elapsed = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            (*e).import_wait_ns = (*e).import_wait_ns.saturating_add(elapsed);
+        }
         ffi::Py_DECREF(code);
         result
     }
