@@ -28,8 +28,10 @@ def test_int_overflow_mid_loop_continues_natively():
     entry = jit.codes["grow"]
     print(entry)
     # The calls with n = 100 and 200 overflow once each (twice per n): one exit per call,
-    # then the continuation runs the rest of the loop, back-edges included.
-    assert entry["side_exits"] == {"int_overflow": 4}, entry
+    # then the continuation runs the rest of the loop, back-edges included. The first
+    # continuation reads the now big `acc` as a word at `*` and `+`: each leaves once as a
+    # misprediction (`type_changed`), and the continuation compiled then adds objects there.
+    assert entry["side_exits"] == {"int_overflow": 4, "type_changed": 2}, entry
     assert entry["continuations"] == 1, entry
     assert entry["back_edges"] == 2 * (10 + 100 + 200), entry
     assert jit.stats["continuations_compiled"] >= 1
@@ -83,6 +85,9 @@ def test_continuations_per_offset_are_capped_then_generic():
     )
     entry = jit.codes["first_overflow"]
     print(entry)
-    # Four versions for the first four kinds of `x`, then one generic version.
-    assert entry["continuations"] == 5, entry
+    # Four versions for the first four kinds of `x`, then one generic version; and one where
+    # the first continuation read the big `acc` as a word, at `*` and at `%` (each leaves once
+    # as a misprediction; the one at `*` is compiled again, so only `%` adds one).
+    assert entry["side_exits"] == {"int_overflow": 11, "type_changed": 2}, entry
+    assert entry["continuations"] == 5 + 1, entry
     assert entry["back_edges"] == 80 * 11, entry

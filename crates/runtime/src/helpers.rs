@@ -23,6 +23,12 @@ pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
     unsafe { cpython::long_value(obj).unwrap_or(0) }
 }
 
+/// Whether an exact `int` fits in an `i64`: 1 or 0.
+pub unsafe extern "C" fn int_fits_word(obj: *mut PyObject) -> i64 {
+    // SAFETY: called from compiled code with the GIL held, on an exact int.
+    unsafe { cpython::long_value(obj).is_some() as i64 }
+}
+
 pub unsafe extern "C" fn box_int(v: i64) -> *mut PyObject {
     // SAFETY: plain C-API call with the GIL held.
     unsafe { ffi::PyLong_FromLongLong(v) }

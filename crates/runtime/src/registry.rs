@@ -26,6 +26,7 @@ macro_rules! helpers {
 
 helpers! {
     unbox_int = crate::helpers::unbox_int, Pure;
+    int_fits_word = crate::helpers::int_fits_word, Pure;
     box_int = crate::helpers::box_int, MayRaise;
     box_float = crate::helpers::box_float, MayRaise;
     float_floor_div = crate::helpers::float_floor_div, Pure;

@@ -85,11 +85,7 @@ impl Frontend<'_> {
     /// The value of an int object that the version's key says fits a machine word: inline
     /// for zero and one-digit ints (`ob_size` in -1..=1 times the digit), else a call.
     pub(super) fn unbox_int(&mut self, obj: Value) -> Value {
-        let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
-        let one = self.ir.iconst(1);
-        let shifted = self.ir.int(IntOp::Add, size, one);
-        let three = self.ir.iconst(3);
-        let small = self.ir.icmp(Cond::ULt, shifted, three);
+        let (size, small) = self.one_digit(obj);
         self.diamond(
             small,
             |fe| {
@@ -98,6 +94,16 @@ impl Frontend<'_> {
             },
             |fe| fe.ir.call(registry::unbox_int(), &[obj], Some(Type::I64)),
         )
+    }
+
+    /// An int object's `ob_size` (its sign times its number of digits), and whether it has
+    /// one digit at most (its value is then the digit times the size).
+    pub(super) fn one_digit(&mut self, obj: Value) -> (Value, Value) {
+        let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
+        let one = self.ir.iconst(1);
+        let shifted = self.ir.int(IntOp::Add, size, one);
+        let three = self.ir.iconst(3);
+        (size, self.ir.icmp(Cond::ULt, shifted, three))
     }
 
     /// A new reference to a pooled constant object.

@@ -11,7 +11,7 @@ use crate::cpython::{self, ffi, objects::AttrPlan};
 use crate::profile::Seen;
 use crate::reasons::ExitReason;
 use crate::registry;
-use ir::{Cond, ExitKind, IntOp, Kind, Mem, TypeTag, Value};
+use ir::{Cond, ExitKind, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 /// Code up to this many instructions counts its sites that profile as native (see
 /// `Frontend::profile_site`): enough for the loops of numeric object code (nbody's `advance`
@@ -96,11 +96,7 @@ impl Frontend<'_> {
             return (self.int_value(av), None);
         }
         let obj = self.load_slot(self.stack_index(st, from_top));
-        let size = self.ir.load(Mem::I64, obj, cpython::OFFSET_OB_SIZE);
-        let one = self.ir.iconst(1);
-        let shifted = self.ir.int(IntOp::Add, size, one);
-        let three = self.ir.iconst(3);
-        let one_digit = self.ir.icmp(Cond::ULt, shifted, three);
+        let (size, one_digit) = self.one_digit(obj);
         self.unless(one_digit, slow);
         let digit = self.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
         (self.ir.int(IntOp::Mul, digit, size), Some(obj))
@@ -118,15 +114,8 @@ impl Frontend<'_> {
         self.ir.exit(snap);
     }
 
-    /// The profile of the site at `pc` (0 with no profiles), recording what it sees for
-    /// later versions without being a reason to compile one (`FOR_ITER`'s items: the loop's
-    /// other sites are).
-    pub(super) fn recording_site(&self, pc: u32) -> i64 {
-        self.req.profiles.map_or(0, |p| p.site(pc) as i64)
-    }
-
     fn profile_address(&mut self, pc: u32) -> Value {
-        let site = self.recording_site(pc);
+        let site = self.req.profiles.map_or(0, |p| p.site(pc) as i64);
         self.ir.iconst(site)
     }
 
@@ -147,6 +136,48 @@ impl Frontend<'_> {
                 self.xdecref(obj);
             }
         }
+    }
+
+    /// For an int operation of a machine int and an exact int object (an item or attribute
+    /// that a guard typed): the object becomes its value as a word, its stack reference
+    /// released, so that the operation is one on words. Inline for one digit, else through
+    /// the C API. An int beyond a word leaves before the instruction as a misprediction of
+    /// the site's input (its profile's input side, which nothing else records for number
+    /// operations), so that the code compiled next takes the object path there (a running
+    /// sum of typed items stayed an object, added by the generic path once past one digit).
+    pub(super) fn unbox_int_operand(&mut self, st: &mut State, ins: &Instr) {
+        let object = |av: AbstractValue| av == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Int)));
+        let (a, b) = (self.top(st, 2), self.top(st, 1));
+        let from_top = match () {
+            _ if a.is_int() && object(b) => 1,
+            _ if object(a) && b.is_int() => 2,
+            _ => return,
+        };
+        if self.seen(ins.pc).0 == Seen::Several {
+            return;
+        }
+        let i = self.stack_index(st, from_top);
+        let obj = self.load_slot(i);
+        let beyond_word = self.ir.create_block(&[]);
+        let (size, one_digit) = self.one_digit(obj);
+        let value = self.diamond(
+            one_digit,
+            |fe| {
+                let digit = fe.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
+                fe.ir.int(IntOp::Mul, digit, size)
+            },
+            |fe| {
+                let fits = fe.ir.call(registry::int_fits_word(), &[obj], Some(Type::I64));
+                fe.unless_zero(fits, beyond_word);
+                fe.ir.call(registry::unbox_int(), &[obj], Some(Type::I64))
+            },
+        );
+        let go_on = self.ir.current_block().expect("emitting");
+        self.ir.switch_to(beyond_word);
+        self.leave_mispredicted(st, ins, false);
+        self.ir.switch_to(go_on);
+        self.xdecref(obj);
+        st.slots[i] = AbstractValue::Word(Kind::MachineInt, value);
     }
 
     /// Branches to `slow` unless `v` is non-zero; emission goes on where it is.

@@ -164,6 +164,7 @@ impl CodeCache {
         for linked in [&mut e.versions, &mut e.continuations] {
             if let Some(i) = linked.iter().position(|&k| versions.get(k).is_some_and(|v| std::ptr::eq(&**v, version))) {
                 if let Some(v) = versions.remove(linked.remove(i)) {
+                    e.retired_back_edges += *v.tables.back_edges;
                     self.retired.push(v);
                 }
             }
@@ -273,7 +274,7 @@ impl CodeCache {
             firstlineno,
             calls: e.calls,
             native_entries: e.native_entries,
-            back_edges: self.versions_of(e).map(|v| *v.tables.back_edges).sum(),
+            back_edges: e.retired_back_edges + self.versions_of(e).map(|v| *v.tables.back_edges).sum::<u64>(),
             versions: e.versions.len(),
             continuations: e.continuations.len(),
             backends: {
@@ -436,6 +437,8 @@ pub struct CodeEntry {
     /// Activations of the code now running while it waits (only the outermost one's time
     /// counts: a recursive call's is inside it already).
     pub waiting_activations: u32,
+    /// Back edges that versions retired since ran (`CodeStats::back_edges` counts them too).
+    pub retired_back_edges: u64,
     /// `bind()` asked for this code to be compiled at its next call.
     pub bound: bool,
     /// The backend `bind()` chose for this code (else the JIT's).
@@ -508,6 +511,7 @@ impl CodeEntry {
             calls: 0,
             import_wait_ns: 0,
             waiting_activations: 0,
+            retired_back_edges: 0,
             bound: false,
             backend: None,
             bind_rec: 0,

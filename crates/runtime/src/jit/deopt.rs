@@ -41,8 +41,14 @@ pub(super) unsafe fn after_exit(
             let depth = v.snapshots[snapshot].stack_depth;
             let raise = leave(v, snapshot, frame) || kind == ExitKind::Raise;
             // A speculation on a site's type that keeps failing (the site's profile says so
-            // now) is compiled again without it: the call version is retired.
-            let mispredicting = reason == ExitReason::TypeChanged && v.exit_counts[snapshot] == MISPREDICTIONS_TO_RECOMPILE && v.start == Start::Call;
+            // now) is compiled again without it: a call version is retired once it failed
+            // often, a continuation at once (it was compiled for a frame in the middle of
+            // its work, and the frames that enter it next are like that one).
+            let mispredicting = reason == ExitReason::TypeChanged
+                && match v.start {
+                    Start::Call => v.exit_counts[snapshot] == MISPREDICTIONS_TO_RECOMPILE,
+                    Start::Resume { .. } => true,
+                };
             let reoptimize = reason == ExitReason::Reoptimize || mispredicting;
             if reoptimize {
                 // Its loop has filled the profiles: calls and this frame go on in versions

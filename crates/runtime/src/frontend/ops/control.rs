@@ -254,7 +254,10 @@ impl Frontend<'_> {
                 self.sync_locals(&mut generic)?;
                 self.set_prev_instr(ins.pc);
                 let ptr = self.slot_address(i);
-                let site = self.recording_site(ins.pc);
+                // An iterator not seen yet is a reason to compile the loop again: a range
+                // iterator then steps inline, and typed items make the body native (a list
+                // comprehension over a range ran 20% slower than the interpreter without).
+                let site = self.profile_site(ins.pc);
                 let (site, zero) = (self.ir.iconst(site), self.ir.iconst(0));
                 let status = self.ir.call(registry::for_iter(), &[ptr, site, zero], Some(Type::I64));
                 self.raise_unless(status, &generic, ins)?;

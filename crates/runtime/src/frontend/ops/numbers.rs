@@ -49,9 +49,13 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn binary_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.unbox_operands(st, 2);
-        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
         // In-place forms behave as the plain ones on numbers.
         let op = if ins.arg >= 13 { ins.arg - 13 } else { ins.arg };
+        if !matches!(op, NB_POWER | NB_TRUE_DIVIDE) {
+            // Every other operator is one `int_binary` computes on words.
+            self.unbox_int_operand(st, ins);
+        }
+        let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
         if lhs.is_int() && rhs.is_int() {
             if let Some(result) = self.int_binary(st, ins, op, lhs, rhs)? {
                 self.balance.native();
@@ -136,12 +140,7 @@ impl Frontend<'_> {
         self.ir.branch(ints, sizes, &[], slow, &[]);
         // Both ints: their sizes (and so their digits) can be read.
         self.ir.switch_to(sizes);
-        let (sa, sb) =
-            (self.ir.load(Mem::I64, a, cpython::OFFSET_OB_SIZE), self.ir.load(Mem::I64, b, cpython::OFFSET_OB_SIZE));
-        let one = self.ir.iconst(1);
-        let three = self.ir.iconst(3);
-        let (sa1, sb1) = (self.ir.int(IntOp::Add, sa, one), self.ir.int(IntOp::Add, sb, one));
-        let (ok_a, ok_b) = (self.ir.icmp(Cond::ULt, sa1, three), self.ir.icmp(Cond::ULt, sb1, three));
+        let ((sa, ok_a), (sb, ok_b)) = (self.one_digit(a), self.one_digit(b));
         let small = self.ir.int(IntOp::And, ok_a, ok_b);
         self.ir.branch(small, fast, &[], slow, &[]);
         self.ir.switch_to(fast);
