@@ -87,6 +87,9 @@ pub fn is_specializable_global(obj: *mut PyObject) -> bool {
 pub enum Builtin {
     Len,
     IsInstance,
+    Min,
+    Max,
+    Abs,
 }
 
 /// Which of [`Builtin`] `obj` is: the builtins module's own C function of that name (not a
@@ -116,6 +119,9 @@ pub unsafe fn builtin(obj: *mut PyObject) -> Option<Builtin> {
         match std::ffi::CStr::from_ptr((*(*f).m_ml).ml_name).to_bytes() {
             b"len" => Some(Builtin::Len),
             b"isinstance" => Some(Builtin::IsInstance),
+            b"min" => Some(Builtin::Min),
+            b"max" => Some(Builtin::Max),
+            b"abs" => Some(Builtin::Abs),
             _ => None,
         }
     }

@@ -3,6 +3,7 @@
 //! the eval-breaker check after it, and `MAKE_FUNCTION`.
 
 use crate::registry;
+use crate::reasons::ExitReason;
 use crate::bytecode::Instr;
 use crate::cpython::{self, ffi, ffi::PyObject, types::Builtin, PyCodeObject};
 use crate::frontend::dispatch::Flow;
@@ -117,8 +118,9 @@ impl Frontend<'_> {
         self.after_call(st, ins)
     }
 
-    /// `len(x)` (of an exact str, list, tuple, dict or set: its length field), and
-    /// `isinstance(x, cls)` where the kind of `x` answers it; `None` for the generic call.
+    /// `len(x)` (of an exact str, list, tuple, dict or set: its length field),
+    /// `isinstance(x, cls)` where the kind of `x` answers it, `min`/`max` of two or three
+    /// machine ints or of floats, and `abs` of a machine int; `None` for the generic call.
     /// `[NULL, builtin, args...] -> [result]`.
     fn call_builtin(&mut self, st: &mut State, ins: &Instr, builtin: Builtin, nargs: usize) -> Result<Option<Flow>> {
         let result = match (builtin, nargs) {
@@ -163,6 +165,41 @@ impl Frontend<'_> {
                     self.xdecref(obj);
                 }
                 AbstractValue::Const(Kind::BoolConst(answer))
+            }
+            (Builtin::Min | Builtin::Max, 2..=3) => {
+                let args: Vec<AbstractValue> = (1..=nargs).rev().map(|k| self.top(st, k)).collect();
+                // As `min_max`: the first of the extreme items (a later one replaces it only
+                // when strictly smaller, or greater); a NaN compares false, as there.
+                let cond = if builtin == Builtin::Min { Cond::Lt } else { Cond::Gt };
+                if args.iter().all(|a| a.is_int()) {
+                    let mut current = self.int_value(args[0]);
+                    for &item in &args[1..] {
+                        let item = self.int_value(item);
+                        let replaces = self.ir.icmp(cond, item, current);
+                        current = self.ir.select(replaces, item, current);
+                    }
+                    AbstractValue::Word(Kind::MachineInt, current)
+                } else if args.iter().all(|a| a.is_float()) {
+                    let mut current = self.float_value(args[0]);
+                    for &item in &args[1..] {
+                        let item = self.float_value(item);
+                        let replaces = self.ir.fcmp(cond, item, current);
+                        current = self.ir.select(replaces, item, current);
+                    }
+                    AbstractValue::Double(current)
+                } else {
+                    return Ok(None);
+                }
+            }
+            (Builtin::Abs, 1) if self.top(st, 1).is_int() => {
+                let x = self.int_value(self.top(st, 1));
+                // The most negative word has no positive counterpart in a word: the
+                // interpreter computes that one (a bigger int).
+                let too_big = self.resume_here(st, ins, ExitReason::IntOverflow);
+                let negated = self.ir.neg_checked(x, too_big);
+                let zero = self.ir.iconst(0);
+                let negative = self.ir.icmp(Cond::Lt, x, zero);
+                AbstractValue::Word(Kind::MachineInt, self.ir.select(negative, negated, x))
             }
             _ => return Ok(None),
         };
