@@ -145,6 +145,64 @@ pub unsafe extern "C" fn call_cached(slots: Slots, nargs: i64, site: i64) -> i64
     }
 }
 
+/// `[NULL, class, args...] -> [instance]` for a class that `objects::python_init` accepts
+/// (checked again here: the class may have changed since compiling), as 3.11's `type_call`
+/// does it, without its bound `__init__` and argument tuple: `object.__new__` makes the
+/// instance, then `__init__` runs through [`run_function`] with it as `self`, one recursion
+/// level counted as the call of a type counts one; it must return None. Any other callable,
+/// or an `__init__` not called directly, takes the generic call.
+pub unsafe extern "C" fn instantiate(slots: Slots, nargs: i64, _aux: i64) -> i64 {
+    // SAFETY: `nargs + 2` owned entries at `slots`, the first NULL; the GIL is held. The
+    // class's slot then holds the instance, `self` of `__init__`; the NULL slot before it is
+    // the caller's, as `run_function` needs.
+    unsafe {
+        let cls = *slots.add(1);
+        let init = match cpython::objects::python_init(cls) {
+            Some(init) if can_call_directly(init, nargs as usize + 1) => init,
+            _ => return helpers::call(slots, nargs, 0),
+        };
+        let ty = cls as *mut ffi::PyTypeObject;
+        let new = (*ty).tp_new.expect("python_init checked tp_new");
+        let no_args = ffi::PyTuple_New(0);
+        let instance = if no_args.is_null() { null_mut() } else { new(ty, no_args, null_mut()) };
+        ffi::Py_XDECREF(no_args);
+        if instance.is_null() || ffi::Py_EnterRecursiveCall(c" while calling a Python object".as_ptr()) != 0 {
+            ffi::Py_XDECREF(instance);
+            for i in 1..nargs as usize + 2 {
+                ffi::Py_DECREF(*slots.add(i));
+            }
+            *slots = null_mut();
+            return 0;
+        }
+        // The instance: one reference for `__init__`'s frame, one for the result.
+        ffi::Py_INCREF(instance);
+        *slots.add(1) = instance;
+        ffi::Py_DECREF(cls);
+        ffi::Py_INCREF(init);
+        let returned = run_function(init, slots.add(1), nargs as usize + 1, null_mut());
+        ffi::Py_LeaveRecursiveCall();
+        if returned.is_null() {
+            ffi::Py_DECREF(instance);
+            *slots = null_mut();
+            return 0;
+        }
+        if returned != ffi::Py_None() {
+            let name = ffi::PyUnicode_FromString((*ffi::Py_TYPE(returned)).tp_name);
+            if !name.is_null() {
+                ffi::PyErr_Format(ffi::PyExc_TypeError, c"__init__() should return None, not '%.200U'".as_ptr(), name);
+                ffi::Py_DECREF(name);
+            }
+            ffi::Py_DECREF(returned);
+            ffi::Py_DECREF(instance);
+            *slots = null_mut();
+            return 0;
+        }
+        ffi::Py_DECREF(returned);
+        *slots = instance;
+        1
+    }
+}
+
 /// Room for a frame of `size` words in the current chunk of the thread's frame stack, or
 /// `None` (the generic call path then allocates a new chunk).
 unsafe fn push_frame(ts: *mut ThreadState, size: usize) -> Option<*mut InterpreterFrame> {

@@ -79,4 +79,5 @@ helpers! {
     call_function = crate::calls::call_function, MayRunPython as StackOp;
     call_method_function = crate::calls::call_method_function, MayRunPython as StackOp;
     call_cached = crate::calls::call_cached, MayRunPython as StackOp;
+    instantiate = crate::calls::instantiate, MayRunPython as StackOp;
 }

@@ -229,3 +229,35 @@ pub unsafe fn class_function(cls: *mut PyObject, name: *mut PyObject) -> Option<
             .then_some((version, function))
     }
 }
+
+/// The Python `__init__` of `cls` when calling `cls` means 3.11's `type_call` with the
+/// default `__new__`: an exact `type` as metaclass, `object.__new__`, not abstract, and an
+/// `__init__` that is a Python function (so the slot is `slot_tp_init`, which calls it with
+/// the instance and checks that it returns None). `None` for any other class or callable.
+///
+/// # Safety
+/// `cls` a live object; GIL held.
+pub unsafe fn python_init(cls: *mut PyObject) -> Option<*mut PyObject> {
+    // SAFETY: per the contract; `_PyType_Lookup` neither raises nor runs Python code.
+    unsafe {
+        if ffi::Py_TYPE(cls) != std::ptr::addr_of_mut!(ffi::PyType_Type) {
+            return None;
+        }
+        let ty = cls as *mut PyTypeObject;
+        // Both slots are read from CPython's type objects: the addresses compare exactly.
+        let object_new = (*std::ptr::addr_of_mut!(ffi::PyBaseObject_Type)).tp_new.map(|f| f as usize);
+        if (*ty).tp_new.map(|f| f as usize) != object_new || (*ty).tp_flags & ffi::Py_TPFLAGS_IS_ABSTRACT != 0 {
+            return None;
+        }
+        let init = _PyType_Lookup(ty, init_name());
+        (!init.is_null() && ffi::Py_TYPE(init) == std::ptr::addr_of_mut!(ffi::PyFunction_Type)).then_some(init)
+    }
+}
+
+/// The interned str `"__init__"` (made once, kept for the process).
+fn init_name() -> *mut PyObject {
+    static NAME: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    // SAFETY: called with the GIL held (from `python_init`); the reference made is never
+    // released, so the pointer stays valid.
+    *NAME.get_or_init(|| unsafe { ffi::PyUnicode_InternFromString(c"__init__".as_ptr()) as usize }) as *mut PyObject
+}

@@ -49,6 +49,23 @@ impl Frontend<'_> {
                 }
             }
         }
+        if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(_, id)), None) =
+            (first, callable, kwnames)
+        {
+            // A class with a Python `__init__` and the default `__new__`: the instance is made
+            // and `__init__` called directly (`calls::instantiate`, which checks the class
+            // again at every call).
+            let cls = self.tables.consts.get(id);
+            // SAFETY: the pool keeps the class alive.
+            let direct = unsafe {
+                cpython::objects::python_init(cls).is_some_and(|init| crate::calls::can_call_directly(init, nargs + 1))
+            };
+            if direct {
+                self.generic(st, ins, registry::instantiate(), StackEffect::of(ins), nargs as i64, 0)?;
+                self.balance.native();
+                return self.after_call(st, ins);
+            }
+        }
         if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id)), None) =
             (first, callable, kwnames)
         {
