@@ -135,13 +135,14 @@ pub unsafe fn attr_plan(ty: *mut PyTypeObject, name: *mut PyObject, store: bool)
     }
 }
 
-/// How `obj.name(...)` finds its method on `ty`'s exact instances, valid while `ty`'s version
-/// tag is `version`: the class's plain Python function `function`, which no instance can
-/// shadow while `shadow` holds.
+/// How `obj.name` finds a class attribute on `ty`'s exact instances, valid while `ty`'s
+/// version tag is `version`: the class's object `value` (a plain Python function for
+/// methods, a value that is no descriptor for attributes), which no instance can shadow
+/// while `shadow` holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MethodPlan {
+pub struct ClassAttrPlan {
     pub version: u32,
-    pub function: *mut PyObject,
+    pub value: *mut PyObject,
     pub shadow: Shadow,
 }
 
@@ -167,7 +168,33 @@ pub const OFFSET_INSTANCE_DICT: i32 = -24;
 ///
 /// # Safety
 /// `ty` a live type, `name` a live str; GIL held.
-pub unsafe fn method_plan(ty: *mut PyTypeObject, name: *mut PyObject) -> Option<MethodPlan> {
+pub unsafe fn method_plan(ty: *mut PyTypeObject, name: *mut PyObject) -> Option<ClassAttrPlan> {
+    // SAFETY: per the contract; reading a live object's type.
+    unsafe { class_attr_plan(ty, name, |value| ffi::Py_TYPE(value) == std::ptr::addr_of_mut!(ffi::PyFunction_Type)) }
+}
+
+/// The plan for `obj.name` on exact instances of `ty` when the class holds a value that is no
+/// descriptor (a constant of the class: an int, a str, a tuple, None...), which
+/// `PyObject_GenericGetAttr` returns as it is unless the instance shadows it. (3.11 does not
+/// specialize this: its `LOAD_ATTR` looks the class up every time.)
+///
+/// # Safety
+/// `ty` a live type, `name` a live str; GIL held.
+pub unsafe fn class_value_plan(ty: *mut PyTypeObject, name: *mut PyObject) -> Option<ClassAttrPlan> {
+    // SAFETY: per the contract; reading a live object's type.
+    unsafe { class_attr_plan(ty, name, |value| (*ffi::Py_TYPE(value)).tp_descr_get.is_none()) }
+}
+
+/// The class attribute `name` of `ty` that `accept` takes, with what keeps instances from
+/// shadowing it.
+///
+/// # Safety
+/// Per `method_plan`.
+unsafe fn class_attr_plan(
+    ty: *mut PyTypeObject,
+    name: *mut PyObject,
+    accept: impl Fn(*mut PyObject) -> bool,
+) -> Option<ClassAttrPlan> {
     // SAFETY: per the contract, as in `attr_plan`.
     unsafe {
         if (*ty).tp_getattro.map(|f| f as usize) != Some(ffi::PyObject_GenericGetAttr as *const () as usize)
@@ -175,10 +202,10 @@ pub unsafe fn method_plan(ty: *mut PyTypeObject, name: *mut PyObject) -> Option<
         {
             return None;
         }
-        let function = _PyType_Lookup(ty, name);
+        let value = _PyType_Lookup(ty, name);
         let version = (*ty).tp_version_tag;
-        if function.is_null()
-            || ffi::Py_TYPE(function) != std::ptr::addr_of_mut!(ffi::PyFunction_Type)
+        if value.is_null()
+            || !accept(value)
             || (*ty).tp_flags & TPFLAGS_VALID_VERSION_TAG == 0
             || version == 0
         {
@@ -200,7 +227,7 @@ pub unsafe fn method_plan(ty: *mut PyTypeObject, name: *mut PyObject) -> Option<
         } else {
             return None;
         };
-        Some(MethodPlan { version, function, shadow })
+        Some(ClassAttrPlan { version, value, shadow })
     }
 }
 

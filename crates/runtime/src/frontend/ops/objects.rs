@@ -15,7 +15,7 @@ use crate::cpython::{
     self,
     ffi::PyObject,
     objects::{
-        class_function, method_plan, AttrPlace, Shadow, OFFSET_INSTANCE_DICT, OFFSET_INSTANCE_VALUES,
+        class_function, class_value_plan, method_plan, AttrPlace, ClassAttrPlan, Shadow, OFFSET_INSTANCE_DICT, OFFSET_INSTANCE_VALUES,
         OFFSET_KEYS_NENTRIES, OFFSET_LIST_ITEMS, OFFSET_TUPLE_ITEMS, OFFSET_TYPE_VERSION,
     },
     types::{method_descriptor, type_of_tag},
@@ -35,6 +35,9 @@ impl Frontend<'_> {
         let site = self.profile_site(ins.pc);
         let plan = self.attr_plan(ins, false).filter(|_| matches!(self.top(st, 1), AbstractValue::Obj(SlotKind::Is(_))));
         let Some(plan) = plan else {
+            if self.load_class_value_of_instance(st, ins, name)? {
+                return Ok(Flow::Next);
+            }
             self.generic(st, ins, registry::load_attr(), StackEffect::of(ins), site, name)?;
             self.guard_output(st, ins, 1);
             return Ok(Flow::Next);
@@ -134,6 +137,46 @@ impl Frontend<'_> {
         };
         let i = self.stack_index(st, 1);
         let obj = self.load_slot(i);
+        self.guard_class_attr(st, ins, obj, &plan);
+        let id = self.tables.consts.add(plan.value);
+        self.store_slot(i + 1, obj);
+        st.slots[i] = AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id));
+        st.slots[i + 1] = AbstractValue::Obj(SlotKind::Is(kind));
+        st.depth += 1;
+        self.balance.native();
+        true
+    }
+
+    /// `obj.name` on an instance of the one class its profile saw, where the class holds a
+    /// value that is no descriptor (`class_value_plan`) and no instance attribute shadows it:
+    /// that value, a constant (an int one is a machine constant, boxed back to the class's
+    /// own object). Another class, a changed class or a shadowing instance attribute leaves
+    /// before the instruction (`type_changed`, told to the profile). False when the generic
+    /// path must do it.
+    fn load_class_value_of_instance(&mut self, st: &mut State, ins: &Instr, name: i64) -> Result<bool> {
+        let (AbstractValue::Obj(SlotKind::Is(_)), Seen::One(ty)) = (self.top(st, 1), self.seen(ins.pc).0) else {
+            return Ok(false);
+        };
+        // SAFETY: the profile holds the type alive while it reads as seen; a str name.
+        let Some(plan) = (unsafe { class_value_plan(ty, name as *mut PyObject) }) else {
+            return Ok(false);
+        };
+        let i = self.stack_index(st, 1);
+        let obj = self.load_slot(i);
+        self.guard_class_attr(st, ins, obj, &plan);
+        self.xdecref(obj);
+        let kind = self.constant_kind(plan.value)?;
+        if let Kind::IntConst(_) | Kind::FloatConst(_) = kind {
+            self.tables.consts.note_number(kind, plan.value);
+        }
+        st.slots[i] = AbstractValue::Const(kind);
+        self.balance.native();
+        Ok(true)
+    }
+
+    /// Leaves before `ins` (a misprediction of its input) unless `obj` is an instance of the
+    /// class `plan` was made for, unchanged, and no instance attribute can shadow the class's.
+    fn guard_class_attr(&mut self, st: &State, ins: &Instr, obj: Value, plan: &ClassAttrPlan) {
         let differs = self.ir.create_block(&[]);
         self.unless_type_version(obj, plan.version, differs);
         if let Shadow::SharedKeys { keys, entries } = plan.shadow {
@@ -151,13 +194,6 @@ impl Frontend<'_> {
         self.ir.switch_to(differs);
         self.leave_mispredicted(st, ins, false);
         self.ir.switch_to(go_on);
-        let id = self.tables.consts.add(plan.function);
-        self.store_slot(i + 1, obj);
-        st.slots[i] = AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id));
-        st.slots[i + 1] = AbstractValue::Obj(SlotKind::Is(kind));
-        st.depth += 1;
-        self.balance.native();
-        true
     }
 
     /// `LOAD_METHOD` on a class constant (`Class.method(self, ...)`) whose attribute `name` is
