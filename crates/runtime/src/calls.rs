@@ -203,6 +203,22 @@ pub unsafe extern "C" fn instantiate(slots: Slots, nargs: i64, _aux: i64) -> i64
     }
 }
 
+/// `LOAD_ATTR` of a property whose getter `getter` (kept alive by the caller's constant pool)
+/// is a Python function of one argument: `[obj] -> [getter(obj)]`, the getter run directly
+/// (as `property.__get__` calls it), not through the descriptor and a vectorcall. The slot
+/// below `obj` is the caller's, as `run_function` needs.
+pub unsafe extern "C" fn call_property(slots: Slots, getter: i64, _aux: i64) -> i64 {
+    // SAFETY: one owned entry at `slots`; `getter` passed `can_call_directly(_, 1)` when the
+    // code was compiled and a function's code and arguments cannot change shape since.
+    unsafe {
+        let getter = getter as *mut PyObject;
+        ffi::Py_INCREF(getter);
+        let result = run_function(getter, slots, 1, null_mut());
+        *slots = result;
+        (!result.is_null()) as i64
+    }
+}
+
 /// Room for a frame of `size` words in the current chunk of the thread's frame stack, or
 /// `None` (the generic call path then allocates a new chunk).
 unsafe fn push_frame(ts: *mut ThreadState, size: usize) -> Option<*mut InterpreterFrame> {

@@ -80,4 +80,5 @@ helpers! {
     call_method_function = crate::calls::call_method_function, MayRunPython as StackOp;
     call_cached = crate::calls::call_cached, MayRunPython as StackOp;
     instantiate = crate::calls::instantiate, MayRunPython as StackOp;
+    call_property = crate::calls::call_property, MayRunPython as StackOp;
 }

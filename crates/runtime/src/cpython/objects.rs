@@ -146,7 +146,7 @@ pub struct ClassAttrPlan {
     pub shadow: Shadow,
 }
 
-/// What keeps an instance attribute from shadowing a method.
+/// What keeps an instance attribute from shadowing a class attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shadow {
     /// The instances have no `__dict__` (`__slots__` only).
@@ -155,6 +155,9 @@ pub enum Shadow {
     /// not hold the name while they hold `entries` names (they are append-only); a
     /// materialized `__dict__` is not checked, so its pointer must be NULL.
     SharedKeys { keys: *const u8, entries: isize },
+    /// The class attribute is a data descriptor (a property): it takes precedence over
+    /// instance attributes.
+    DataDescriptor,
 }
 
 /// `dk_nentries` of a `PyDictKeysObject`.
@@ -184,6 +187,36 @@ pub unsafe fn class_value_plan(ty: *mut PyTypeObject, name: *mut PyObject) -> Op
     // SAFETY: per the contract; reading a live object's type.
     unsafe { class_attr_plan(ty, name, |value| (*ffi::Py_TYPE(value)).tp_descr_get.is_none()) }
 }
+
+/// The getter of the `property` that `obj.name` finds on `ty`'s exact instances, when it is
+/// a Python function of one argument (so that calling it directly is what
+/// `property.__get__` does): `(version, getter)`, valid while `ty`'s version tag is
+/// `version` (a property is a data descriptor: no instance attribute shadows it).
+///
+/// # Safety
+/// `ty` a live type, `name` a live str; GIL held.
+pub unsafe fn property_getter(ty: *mut PyTypeObject, name: *mut PyObject) -> Option<(u32, *mut PyObject)> {
+    // SAFETY: per the contract; a property object's first field after the header is its
+    // getter (`propertyobject.prop_get`, Objects/descrobject.c), NULL when it has none.
+    unsafe {
+        if (*ty).tp_getattro.map(|f| f as usize) != Some(ffi::PyObject_GenericGetAttr as *const () as usize)
+            || ffi::PyUnicode_CheckExact(name) == 0
+            || (*ty).tp_flags & TPFLAGS_VALID_VERSION_TAG == 0
+            || (*ty).tp_version_tag == 0
+        {
+            return None;
+        }
+        let descr = _PyType_Lookup(ty, name);
+        if descr.is_null() || ffi::Py_TYPE(descr) != std::ptr::addr_of_mut!(ffi::PyProperty_Type) {
+            return None;
+        }
+        let getter = *((descr as *const u8).add(OFFSET_PROPERTY_GET) as *const *mut PyObject);
+        (!getter.is_null() && crate::calls::can_call_directly(getter, 1)).then_some(((*ty).tp_version_tag, getter))
+    }
+}
+
+/// Offset of a `property`'s getter (`prop_get`, right after the object header).
+const OFFSET_PROPERTY_GET: usize = 16;
 
 /// The class attribute `name` of `ty` that `accept` takes, with what keeps instances from
 /// shadowing it.

@@ -15,7 +15,7 @@ use crate::cpython::{
     self,
     ffi::PyObject,
     objects::{
-        class_function, class_value_plan, method_plan, AttrPlace, ClassAttrPlan, Shadow, OFFSET_INSTANCE_DICT, OFFSET_INSTANCE_VALUES,
+        class_function, class_value_plan, method_plan, property_getter, AttrPlace, ClassAttrPlan, Shadow, OFFSET_INSTANCE_DICT, OFFSET_INSTANCE_VALUES,
         OFFSET_KEYS_NENTRIES, OFFSET_LIST_ITEMS, OFFSET_TUPLE_ITEMS, OFFSET_TYPE_VERSION,
     },
     types::{method_descriptor, type_of_tag},
@@ -35,7 +35,7 @@ impl Frontend<'_> {
         let site = self.profile_site(ins.pc);
         let plan = self.attr_plan(ins, false).filter(|_| matches!(self.top(st, 1), AbstractValue::Obj(SlotKind::Is(_))));
         let Some(plan) = plan else {
-            if self.load_class_value_of_instance(st, ins, name)? {
+            if self.load_class_value_of_instance(st, ins, name)? || self.load_property_of_instance(st, ins, name)? {
                 return Ok(Flow::Next);
             }
             self.generic(st, ins, registry::load_attr(), StackEffect::of(ins), site, name)?;
@@ -171,6 +171,30 @@ impl Frontend<'_> {
         }
         st.slots[i] = AbstractValue::Const(kind);
         self.balance.native();
+        Ok(true)
+    }
+
+    /// `obj.name` on an instance of the one class its profile saw, where `name` is a property
+    /// whose getter is a Python function of one argument: the getter called directly
+    /// (`calls::call_property`). Another class or a changed class leaves before the
+    /// instruction (`type_changed`, told to the profile). False when the generic path must
+    /// do it.
+    fn load_property_of_instance(&mut self, st: &mut State, ins: &Instr, name: i64) -> Result<bool> {
+        let (AbstractValue::Obj(SlotKind::Is(_)), Seen::One(ty)) = (self.top(st, 1), self.seen(ins.pc).0) else {
+            return Ok(false);
+        };
+        // SAFETY: the profile holds the type alive while it reads as seen; a str name.
+        let Some((version, getter)) = (unsafe { property_getter(ty, name as *mut PyObject) }) else {
+            return Ok(false);
+        };
+        // The pool keeps the getter alive (the class may drop the property).
+        self.tables.consts.add(getter);
+        let plan = ClassAttrPlan { version, value: getter, shadow: Shadow::DataDescriptor };
+        let obj = self.load_slot(self.stack_index(st, 1));
+        self.guard_class_attr(st, ins, obj, &plan);
+        self.generic(st, ins, registry::call_property(), StackEffect::of(ins), getter as i64, 0)?;
+        self.balance.native();
+        self.guard_output(st, ins, 1);
         Ok(true)
     }
 
