@@ -219,6 +219,66 @@ pub unsafe extern "C" fn call_property(slots: Slots, getter: i64, _aux: i64) -> 
     }
 }
 
+/// `super().name` as `CALL 0` of `super` and the `LOAD_METHOD` after it, in the running frame
+/// (`class_slot`: its `__class__` cell's slot): `[NULL, super] -> [function, self]` when
+/// `name` is a plain function of a class after `__class__` in the MRO of `type(self)` (as
+/// `super_getattro` finds it, without making the super object and the bound method), and 1;
+/// 2, with nothing done, for everything else (the generic `super()` and `LOAD_METHOD` then
+/// run, raising what they raise). Never raises.
+pub unsafe extern "C" fn super_method(slots: Slots, name: i64, class_slot: i64) -> i64 {
+    // SAFETY: two owned entries at `slots` (NULL, the `super` type); the running frame is the
+    // thread's current one (`run::enter` made it so); `class_slot` is a slot of its code's;
+    // GIL held. Dict lookups of a str in a type's exact dict run no Python code.
+    unsafe {
+        let frame = (*(*cpython::thread_state()).cframe).current_frame;
+        let name = name as *mut PyObject;
+        let this = *cpython::frame_slot(frame, 0);
+        let cell = *cpython::frame_slot(frame, class_slot as usize);
+        if this.is_null() || cell.is_null() || ffi::PyCell_Check(cell) == 0 {
+            return 2;
+        }
+        let class = (*(cell as *mut cpython::PyCellObject)).ob_ref;
+        if class.is_null() || ffi::PyType_Check(class) == 0 || name == cpython::objects::class_name() {
+            return 2;
+        }
+        let obj_type = ffi::Py_TYPE(this);
+        if ffi::PyType_IsSubtype(obj_type, class as *mut ffi::PyTypeObject) == 0 {
+            return 2;
+        }
+        let mro = (*obj_type).tp_mro;
+        if mro.is_null() {
+            return 2;
+        }
+        let n = ffi::PyTuple_GET_SIZE(mro);
+        let Some(at) = (0..n).find(|&i| ffi::PyTuple_GET_ITEM(mro, i) == class) else { return 2 };
+        for i in at + 1..n {
+            let base = ffi::PyTuple_GET_ITEM(mro, i) as *mut ffi::PyTypeObject;
+            let dict = (*base).tp_dict;
+            if dict.is_null() || ffi::PyDict_CheckExact(dict) == 0 {
+                return 2;
+            }
+            let found = ffi::PyDict_GetItemWithError(dict, name);
+            if found.is_null() {
+                if !ffi::PyErr_Occurred().is_null() {
+                    ffi::PyErr_Clear();
+                    return 2;
+                }
+                continue;
+            }
+            if ffi::Py_TYPE(found) != std::ptr::addr_of_mut!(ffi::PyFunction_Type) {
+                return 2;
+            }
+            ffi::Py_INCREF(found);
+            ffi::Py_INCREF(this);
+            ffi::Py_DECREF(*slots.add(1));
+            *slots = found;
+            *slots.add(1) = this;
+            return 1;
+        }
+        2
+    }
+}
+
 /// Room for a frame of `size` words in the current chunk of the thread's frame stack, or
 /// `None` (the generic call path then allocates a new chunk).
 unsafe fn push_frame(ts: *mut ThreadState, size: usize) -> Option<*mut InterpreterFrame> {

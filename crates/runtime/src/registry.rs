@@ -81,4 +81,5 @@ helpers! {
     call_cached = crate::calls::call_cached, MayRunPython as StackOp;
     instantiate = crate::calls::instantiate, MayRunPython as StackOp;
     call_property = crate::calls::call_property, MayRunPython as StackOp;
+    super_method = crate::calls::super_method, Pure;
 }

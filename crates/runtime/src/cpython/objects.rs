@@ -317,7 +317,18 @@ pub unsafe fn python_init(cls: *mut PyObject) -> Option<*mut PyObject> {
 /// The interned str `"__init__"` (made once, kept for the process).
 fn init_name() -> *mut PyObject {
     static NAME: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    // SAFETY: called with the GIL held (from `python_init`); the reference made is never
-    // released, so the pointer stays valid.
-    *NAME.get_or_init(|| unsafe { ffi::PyUnicode_InternFromString(c"__init__".as_ptr()) as usize }) as *mut PyObject
+    interned(&NAME, c"__init__")
+}
+
+/// The interned str `"__class__"` (made once, kept for the process).
+pub fn class_name() -> *mut PyObject {
+    static NAME: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    interned(&NAME, c"__class__")
+}
+
+/// `text` interned, made at the first call (GIL held) and never released, so the pointer
+/// stays valid.
+fn interned(cell: &std::sync::OnceLock<usize>, text: &std::ffi::CStr) -> *mut PyObject {
+    // SAFETY: callers hold the GIL (they run from compiled code or the compiler).
+    *cell.get_or_init(|| unsafe { ffi::PyUnicode_InternFromString(text.as_ptr()) as usize }) as *mut PyObject
 }

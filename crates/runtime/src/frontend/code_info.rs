@@ -122,6 +122,21 @@ impl CodeInfo {
         unsafe { ffi::PyTuple_GetItem((*self.object).co_names, i as isize) as i64 }
     }
 
+    /// The slot of the free variable `__class__` (what zero-argument `super()` reads), if the
+    /// code has one.
+    pub(super) fn class_cell_slot(&self) -> Option<usize> {
+        // SAFETY: the names and kinds of the live code object's locals, one byte of kind per
+        // name.
+        unsafe {
+            let names = (*self.object).co_localsplusnames;
+            let kinds = ffi::PyBytes_AsString((*self.object).co_localspluskinds) as *const u8;
+            (0..ffi::PyTuple_GET_SIZE(names) as usize).find(|&i| {
+                *kinds.add(i) & crate::cpython::CO_FAST_FREE != 0
+                    && ffi::PyTuple_GET_ITEM(names, i as isize) == crate::cpython::objects::class_name()
+            })
+        }
+    }
+
     /// Constant `i` of `co_consts` (a borrowed reference).
     pub(super) fn constant(&self, i: usize) -> *mut PyObject {
         // SAFETY: co_consts is a tuple of the live code object; the index is in range.

@@ -49,6 +49,16 @@ impl Frontend<'_> {
                 }
             }
         }
+        if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(_, id)), None, Some(next)) =
+            (first, callable, kwnames, next)
+        {
+            let is_super = self.tables.consts.get(id) == std::ptr::addr_of_mut!(ffi::PySuper_Type) as *mut PyObject;
+            if is_super && nargs == 0 && next.opcode == LOAD_METHOD && !self.code.block_starts.contains(&next.start) {
+                if let Some(flow) = self.super_method(st, ins, &next)? {
+                    return Ok(flow);
+                }
+            }
+        }
         if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(_, id)), None) =
             (first, callable, kwnames)
         {
@@ -224,6 +234,43 @@ impl Frontend<'_> {
         self.push(st, result);
         self.balance.native();
         Ok(Some(Flow::Next))
+    }
+
+    /// `super().name(...)`: `CALL 0` of `super` (`ins`) and the `LOAD_METHOD` after it
+    /// (`load_method`) as one step, `[NULL, super] -> [function, self]`, through
+    /// `calls::super_method` when the code reads `self` from its first argument (not a cell)
+    /// and has a `__class__` cell; whatever that does not take (another class layout, a name
+    /// not a plain function) runs both instructions generically. `None` when the code has
+    /// no such shape.
+    fn super_method(&mut self, st: &mut State, ins: &Instr, load_method: &Instr) -> Result<Option<Flow>> {
+        let first_arg_in_frame = matches!(st.slots[0], AbstractValue::Obj(SlotKind::Is(_)));
+        let Some(class_slot) = self.code.class_cell_slot() else { return Ok(None) };
+        if self.code.nargs == 0 || self.code.cell_slots[0] || !first_arg_in_frame {
+            return Ok(None);
+        }
+        let name = self.code.name(load_method.arg as usize);
+        self.prepare_inputs(st, 2)?;
+        let i = self.stack_index(st, 2);
+        let slots = self.slot_address(i);
+        let (name_arg, class_arg) = (self.ir.iconst(name), self.ir.iconst(class_slot as i64));
+        let status = self.ir.call(registry::super_method(), &[slots, name_arg, class_arg], Some(Type::I64));
+        let two = self.ir.iconst(2);
+        let declined = self.ir.icmp(Cond::Eq, status, two);
+        let (generic, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        self.ir.branch(declined, generic, &[], join, &[]);
+        self.ir.switch_to(generic);
+        let mut g = st.clone();
+        self.generic_prepared(&mut g, ins, registry::call(), StackEffect::of(ins), 0, 0)?;
+        let site = self.profile_site(load_method.pc);
+        self.generic(&mut g, load_method, registry::load_method(), StackEffect::of(load_method), site, name)?;
+        self.ir.jump(join, &[]);
+        self.ir.switch_to(join);
+        st.slots[i] = AbstractValue::Obj(SlotKind::MaybeNull);
+        st.slots[i + 1] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
+        self.balance.native();
+        // The `LOAD_METHOD` is done: emission goes on after it.
+        self.emit_instrs(st, load_method.next, false)?;
+        Ok(Some(Flow::EndBlock))
     }
 
     /// The interpreter checks the eval breaker after every `CALL` (a C function such as
