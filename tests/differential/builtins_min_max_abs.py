@@ -1,8 +1,9 @@
-# compiled: clamp, spread, fmix, magnitudes, shadowed
-# `min`/`max` of two or three machine ints or floats and `abs` of a machine int computed
-# inline: ties keep the first argument, NaN and signed zeros as CPython orders them, the most
-# negative word (whose absolute value needs a bigger int), bools and big ints (the generic
-# call), and a shadowed `min`.
+# compiled: clamp, spread, fmix, magnitudes, shadowed, floats
+# `min`/`max` of two or three machine ints or floats, `abs` of a machine int and `float` of a
+# machine int computed inline: ties keep the first argument, NaN and signed zeros as CPython
+# orders them, the most negative word (whose absolute value needs a bigger int), ints past
+# 2**53 (rounded to nearest even), bools, big ints and strs (the generic call), and a
+# shadowed `min`.
 
 
 def clamp(n, lo, hi):
@@ -39,6 +40,15 @@ def shadowed(n):
     return t
 
 
+def floats(xs):
+    t = 0.0
+    out = []
+    for x in xs:
+        t += float(x) / 3
+        out.append(float(x))
+    return t, out[-3:]
+
+
 def attempt(f, *args):
     try:
         return f(*args)
@@ -55,6 +65,8 @@ def run():
     print(magnitudes(-3, 4), magnitudes(-(2**63), 0), magnitudes(2**63 - 1, -(2**63)), magnitudes(2**70, -1))
     print(magnitudes(True, -1), magnitudes(1.5, -2), attempt(magnitudes, "a", 1))
     print(min(-0.0, 0.0), max(0.0, -0.0), min(nan, 1.0), min(1.0, nan), max(nan, 2.0, 1.0))
+    print(floats(range(100)), floats([2**53 + 1, 2**63 - 1, -(2**63), 2**62 + 2**9 + 1]))
+    print(floats([True, 2**70, 5]), attempt(floats, ["1.5", "x"]), floats([1.5, -0.0]))
     print(shadowed(100))
     min = lambda a, b: a * 100 + b
     print(shadowed(100))

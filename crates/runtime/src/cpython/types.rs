@@ -90,16 +90,21 @@ pub enum Builtin {
     Min,
     Max,
     Abs,
+    /// The type `float`, called.
+    Float,
 }
 
 /// Which of [`Builtin`] `obj` is: the builtins module's own C function of that name (not a
-/// replacement stored under the name).
+/// replacement stored under the name), or the type `float`.
 ///
 /// # Safety
 /// `obj` a live object; GIL held.
 pub unsafe fn builtin(obj: *mut PyObject) -> Option<Builtin> {
     // SAFETY: per the contract; a C function's method table entry is static.
     unsafe {
+        if obj == std::ptr::addr_of_mut!(ffi::PyFloat_Type) as *mut PyObject {
+            return Some(Builtin::Float);
+        }
         if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyCFunction_Type) {
             return None;
         }

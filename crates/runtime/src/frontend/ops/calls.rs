@@ -39,7 +39,7 @@ impl Frontend<'_> {
                 return self.virtual_range(st, ins, &args);
             }
         }
-        if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(TypeTag::Builtin, id)), None) =
+        if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(_, id)), None) =
             (first, callable, kwnames)
         {
             // SAFETY: the pool keeps the object alive.
@@ -147,7 +147,8 @@ impl Frontend<'_> {
 
     /// `len(x)` (of an exact str, list, tuple, dict or set: its length field),
     /// `isinstance(x, cls)` where the kind of `x` answers it, `min`/`max` of two or three
-    /// machine ints or of floats, and `abs` of a machine int; `None` for the generic call.
+    /// machine ints or of floats, `abs` of a machine int and `float` of a machine int (rounded
+    /// to nearest as `PyLong_AsDouble` rounds); `None` for the generic call.
     /// `[NULL, builtin, args...] -> [result]`.
     fn call_builtin(&mut self, st: &mut State, ins: &Instr, builtin: Builtin, nargs: usize) -> Result<Option<Flow>> {
         let result = match (builtin, nargs) {
@@ -227,6 +228,10 @@ impl Frontend<'_> {
                 let zero = self.ir.iconst(0);
                 let negative = self.ir.icmp(Cond::Lt, x, zero);
                 AbstractValue::Word(Kind::MachineInt, self.ir.select(negative, negated, x))
+            }
+            (Builtin::Float, 1) if self.top(st, 1).is_int() => {
+                let x = self.top(st, 1);
+                AbstractValue::Double(self.float_value(x))
             }
             _ => return Ok(None),
         };
