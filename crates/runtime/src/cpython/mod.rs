@@ -574,6 +574,32 @@ pub fn check_layout() -> Result<(), String> {
             }
         }
         ffi::Py_XDECREF(range);
+        // Compiled code steps enumerations of lists: enumerate([7, 8, 9], 4) after one step.
+        let list = ffi::Py_BuildValue(c"[iii]".as_ptr(), 7, 8, 9);
+        let en = if list.is_null() {
+            list
+        } else {
+            let start = 4 as std::os::raw::c_long;
+            ffi::PyObject_CallFunction(std::ptr::addr_of_mut!(ffi::PyEnum_Type) as *mut PyObject, c"Ol".as_ptr(), list, start)
+        };
+        if en.is_null() {
+            ffi::PyErr_Clear();
+        } else {
+            ffi::Py_XDECREF(ffi::PyIter_Next(en));
+            let index = *((en as *const u8).offset(objects::OFFSET_ENUM_INDEX as isize) as *const isize);
+            let it = *((en as *const u8).offset(objects::OFFSET_ENUM_ITERATOR as isize) as *const *mut PyObject);
+            let matches = index == 5 && !it.is_null() && ffi::Py_TYPE(it) == objects::list_iterator_type() && {
+                let seq = *((it as *const u8).offset(objects::OFFSET_LISTITER_SEQ as isize) as *const *mut PyObject);
+                let at = *((it as *const u8).offset(objects::OFFSET_LISTITER_INDEX as isize) as *const isize);
+                seq == list && at == 1
+            };
+            ffi::Py_DECREF(en);
+            if !matches {
+                ffi::Py_XDECREF(list);
+                return Err("enumerate objects or list iterators are not laid out as in CPython 3.11.7".into());
+            }
+        }
+        ffi::Py_XDECREF(list);
         if pyo3_ffi::Py_Version & 0xFFFF_0000 != 0x030B_0000 {
             return Err(format!("built for CPython 3.11, running {:#x}", pyo3_ffi::Py_Version));
         }

@@ -52,6 +52,17 @@ pub fn range_iterator_type() -> *mut PyTypeObject {
     std::ptr::addr_of_mut!(super::PyRangeIter_Type)
 }
 
+/// `enumobject` (Objects/enumobject.c, in no header; 3.11.7): `Py_ssize_t en_index` (the
+/// next count; `PY_SSIZE_T_MAX` once counts go past a word, then in `en_longindex`), then
+/// `en_sit`, the iterator enumerated (checked at import: `check_layout`).
+pub const OFFSET_ENUM_INDEX: i32 = 16;
+pub const OFFSET_ENUM_ITERATOR: i32 = 24;
+
+/// The type of `enumerate(...)`.
+pub fn enumerate_type() -> *mut PyTypeObject {
+    std::ptr::addr_of_mut!(ffi::PyEnum_Type)
+}
+
 /// The type of `iter(list)`.
 pub fn list_iterator_type() -> *mut PyTypeObject {
     std::ptr::addr_of_mut!(PyListIter_Type)

@@ -122,6 +122,12 @@ impl CodeInfo {
         unsafe { ffi::PyTuple_GetItem((*self.object).co_names, i as isize) as i64 }
     }
 
+    /// Whether the instruction at `pc` is entered only from the one before it (no jump and no
+    /// handler leads there), so that a handler may do it together with that one.
+    pub(super) fn entered_only_from_before(&self, pc: u32) -> bool {
+        !self.instrs.iter().any(|i| i.jump_target() == Some(pc)) && !self.handlers.iter().any(|h| h.target == pc)
+    }
+
     /// The slot of the free variable `__class__` (what zero-argument `super()` reads), if the
     /// code has one.
     pub(super) fn class_cell_slot(&self) -> Option<usize> {

@@ -5,7 +5,7 @@ use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::objects::{
-    list_iterator_type, range_iterator_type, OFFSET_LISTITER_INDEX, OFFSET_LISTITER_SEQ, OFFSET_LIST_ITEMS,
+    enumerate_type, list_iterator_type, range_iterator_type, OFFSET_ENUM_INDEX, OFFSET_ENUM_ITERATOR, OFFSET_LISTITER_INDEX, OFFSET_LISTITER_SEQ, OFFSET_LIST_ITEMS,
     OFFSET_RANGEITER_INDEX, OFFSET_RANGEITER_LEN, OFFSET_RANGEITER_START, OFFSET_RANGEITER_STEP,
 };
 use crate::profile::Seen;
@@ -14,7 +14,7 @@ use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::opcodes::*;
-use ir::{CheckedOp, Cond, IntOp, Kind, Mem, Type, TypeTag, Value};
+use ir::{CheckedOp, Cond, ExitKind, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn pop_jump_if(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -225,6 +225,10 @@ impl Frontend<'_> {
                 self.push(st, AbstractValue::Word(Kind::MachineInt, value));
                 self.balance.native();
             }
+            AbstractValue::Obj(_) if self.enumerates_into_two(ins) => {
+                self.for_enumerate_list(st, ins)?;
+                return Ok(Flow::EndBlock);
+            }
             AbstractValue::Obj(_) => {
                 // A list iterator steps inline, as `listiter_next` does; its end, and every
                 // other iterator, through the helper.
@@ -250,25 +254,7 @@ impl Frontend<'_> {
                 self.store_slot(i + 1, item);
                 self.ir.jump(body, &[]);
                 self.ir.switch_to(slow);
-                let mut generic = st.clone();
-                self.sync_locals(&mut generic)?;
-                self.set_prev_instr(ins.pc);
-                let ptr = self.slot_address(i);
-                // An iterator not seen yet is a reason to compile the loop again: a range
-                // iterator then steps inline, and typed items make the body native (a list
-                // comprehension over a range ran 20% slower than the interpreter without).
-                let site = self.profile_site(ins.pc);
-                let (site, zero) = (self.ir.iconst(site), self.ir.iconst(0));
-                let status = self.ir.call(registry::for_iter(), &[ptr, site, zero], Some(Type::I64));
-                self.raise_unless(status, &generic, ins)?;
-                let two = self.ir.iconst(2);
-                let ended = self.ir.icmp(Cond::Eq, status, two);
-                let (stepped, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
-                self.ir.branch(ended, done, &[], stepped, &[]);
-                self.ir.switch_to(done);
-                self.pop(&mut generic);
-                self.jump_to(&generic, exhausted_target)?;
-                self.ir.switch_to(stepped);
+                self.generic_for_iter(st, ins)?;
                 let mut tracing_check = st.clone();
                 self.push(&mut tracing_check, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
                 self.check_tracing(&tracing_check, ins.next);
@@ -284,6 +270,102 @@ impl Frontend<'_> {
         // The loop body continues in the current IR block.
         self.emit_instrs(st, ins.next, false)?;
         Ok(Flow::EndBlock)
+    }
+
+    /// `FOR_ITER` through the helper, the iterator `st`'s top: at the end the stack loses it
+    /// and emission jumps to the loop's exit; an error raises. Emission goes on where the
+    /// helper stepped, the item pushed in the frame (`st` as it was before).
+    fn generic_for_iter(&mut self, st: &State, ins: &Instr) -> Result<()> {
+        let i = self.stack_index(st, 1);
+        let mut generic = st.clone();
+        self.sync_locals(&mut generic)?;
+        self.set_prev_instr(ins.pc);
+        let ptr = self.slot_address(i);
+        // An iterator not seen yet is a reason to compile the loop again: a range iterator
+        // then steps inline, and typed items make the body native (a list comprehension over
+        // a range ran 20% slower than the interpreter without).
+        let site = self.profile_site(ins.pc);
+        let (site, zero) = (self.ir.iconst(site), self.ir.iconst(0));
+        let status = self.ir.call(registry::for_iter(), &[ptr, site, zero], Some(Type::I64));
+        self.raise_unless(status, &generic, ins)?;
+        let two = self.ir.iconst(2);
+        let ended = self.ir.icmp(Cond::Eq, status, two);
+        let (stepped, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        self.ir.branch(ended, done, &[], stepped, &[]);
+        self.ir.switch_to(done);
+        self.pop(&mut generic);
+        self.jump_to(&generic, ins.jump_target().expect("FOR_ITER jumps"))?;
+        self.ir.switch_to(stepped);
+        Ok(())
+    }
+
+    /// Whether `ins` (a `FOR_ITER`) saw only enumerations and its items are unpacked in two
+    /// at once (`for i, x in enumerate(...)`).
+    fn enumerates_into_two(&self, ins: &Instr) -> bool {
+        let next = self.code.by_start.get(&ins.next).map(|&k| self.code.instrs[k]);
+        self.seen(ins.pc).0 == Seen::One(enumerate_type())
+            && next.is_some_and(|n| n.opcode == UNPACK_SEQUENCE && n.arg == 2 && self.code.entered_only_from_before(n.start))
+    }
+
+    /// `for i, x in enumerate(a_list)`: `FOR_ITER` and its `UNPACK_SEQUENCE 2` as one step,
+    /// `[it] -> [it, x, i]`, the count a machine int, with no tuple made and no C call (as
+    /// `enum_next` and `listiter_next` step, their counters advanced in place). An
+    /// enumeration of another iterator leaves before the instruction (a misprediction); one
+    /// whose counts left a word leaves too; the list's end goes through the helper, which
+    /// ends the loop.
+    fn for_enumerate_list(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let unpack = self.code.instrs[self.code.by_start[&ins.next]];
+        let i = self.stack_index(st, 1);
+        let it = self.load_slot(i);
+        let differs = self.ir.create_block(&[]);
+        self.unless_type(it, enumerate_type(), differs);
+        let inner = self.ir.load(Mem::I64, it, OFFSET_ENUM_ITERATOR);
+        self.unless_type(inner, list_iterator_type(), differs);
+        let go_on = self.ir.current_block().expect("emitting");
+        self.ir.switch_to(differs);
+        self.leave_mispredicted(st, ins, false);
+        self.ir.switch_to(go_on);
+        let count = self.ir.load(Mem::I64, it, OFFSET_ENUM_INDEX);
+        let max = self.ir.iconst(isize::MAX as i64);
+        let in_word = self.ir.icmp(Cond::Ne, count, max);
+        let snap = self.resume_here(st, ins, ExitReason::IntOverflow);
+        self.ir.guard(in_word, true, snap);
+        let (ended, more) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        let list = self.ir.load(Mem::I64, inner, OFFSET_LISTITER_SEQ);
+        self.unless_zero(list, ended);
+        let index = self.ir.load(Mem::I64, inner, OFFSET_LISTITER_INDEX);
+        let len = self.ir.load(Mem::I64, list, cpython::OFFSET_OB_SIZE);
+        let inside = self.ir.icmp(Cond::Lt, index, len);
+        self.ir.branch(inside, more, &[], ended, &[]);
+        // The end: the helper steps the enumeration, which finds the list's end (and lets the
+        // list go, as `listiter_next` does).
+        self.ir.switch_to(ended);
+        self.generic_for_iter(st, ins)?;
+        // (Unreachable: nothing ran since the list's end was seen. Were it reached, the pair
+        // made is on the stack, as after the `FOR_ITER`.)
+        let mut paired = st.clone();
+        self.push(&mut paired, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        let snap = self.snapshot(&paired, ExitKind::Resume, unpack.start, paired.depth, ExitReason::TypeChanged);
+        self.ir.exit(snap);
+        self.ir.switch_to(more);
+        let items = self.ir.load(Mem::I64, list, OFFSET_LIST_ITEMS);
+        let three = self.ir.iconst(3);
+        let offset = self.ir.int(IntOp::Shl, index, three);
+        let address = self.ir.int(IntOp::Add, items, offset);
+        let item = self.ir.load(Mem::I64, address, 0);
+        self.incref(item);
+        let one = self.ir.iconst(1);
+        let next_index = self.ir.int(IntOp::Add, index, one);
+        self.ir.store(Mem::I64, inner, OFFSET_LISTITER_INDEX, next_index);
+        let next_count = self.ir.int(IntOp::Add, count, one);
+        self.ir.store(Mem::I64, it, OFFSET_ENUM_INDEX, next_count);
+        // `UNPACK_SEQUENCE` leaves the first item on top.
+        let top = self.code.nlocals + st.depth;
+        self.store_slot(top, item);
+        self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        self.push(st, AbstractValue::Word(Kind::MachineInt, count));
+        self.balance.native();
+        self.emit_instrs(st, unpack.next, false)
     }
 
     /// The sign of a range step when it is a compile-time constant.
