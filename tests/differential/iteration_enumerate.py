@@ -75,6 +75,7 @@ def gen(n):
 
 def run():
     print(weighted(list(range(1000))), weighted([]), weighted([2**70, 3]), weighted([1.5, 2.5]))
+    print(weighted(list(range(500)) + [0.5] + list(range(500))), weighted(list(range(300)) + [2**65, True]))
     print(grow(list(range(12))))
     print(starts(list(range(10)), -3), starts([1, 2], 2**63 - 2), starts([1, 2, 3], 2**70))
     print(others((1, 2, 3)), others("abcdefgh"), others(gen(10)), others({"a": 1, "b": 2}))

@@ -296,6 +296,14 @@ pub unsafe extern "C" fn str_equal(a: *mut PyObject, b: *mut PyObject) -> i64 {
     unsafe { i64::from(_PyUnicode_Equal(a, b)) }
 }
 
+/// Records the type of `obj` (live) as the output of the profiled site `site` (0: none).
+pub unsafe extern "C" fn record_output(site: i64, obj: *mut PyObject) {
+    // SAFETY: the site's profile lives as long as the version that calls this; GIL held.
+    if let Some(p) = unsafe { profile(site) } {
+        unsafe { p.output.record(obj) };
+    }
+}
+
 /// A guard on the type a site's profile saw failed: the site's output (`output` 1) or input
 /// (0) is of several types.
 pub unsafe extern "C" fn profile_mispredicted(site: i64, output: i64) {

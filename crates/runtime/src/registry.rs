@@ -82,4 +82,5 @@ helpers! {
     instantiate = crate::calls::instantiate, MayRunPython as StackOp;
     call_property = crate::calls::call_property, MayRunPython as StackOp;
     super_method = crate::calls::super_method, Pure;
+    record_output = crate::helpers::record_output, Pure;
 }

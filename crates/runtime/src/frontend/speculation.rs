@@ -73,10 +73,18 @@ impl Frontend<'_> {
     /// The value stays the object, typed, so that a value only passed on keeps its identity
     /// (the fuzzer's `xs[1] is a` checks): a float's value is read where arithmetic consumes
     /// it, an int's where an operation takes it inline (one digit, else the generic path). A
-    /// different type leaves (resuming after `ins`) and tells the profile.
+    /// different type leaves (resuming after `ins`) and tells the profile. Where the profile
+    /// saw nothing yet, a version that profiles records the output's type (the generic
+    /// helpers record it themselves; this records what inline fast paths produce).
     pub(super) fn guard_output(&mut self, st: &mut State, ins: &Instr, from_top: usize) {
-        let Some(tag) = self.output_tag(ins.pc) else { return };
         let i = self.stack_index(st, from_top);
+        if self.profiling && self.seen(ins.pc).1 == Seen::Nothing {
+            let obj = self.load_slot(i);
+            let site = self.profile_address(ins.pc);
+            self.ir.call(registry::record_output(), &[site, obj], None);
+            return;
+        }
+        let Some(tag) = self.output_tag(ins.pc) else { return };
         let obj = self.load_slot(i);
         let differs = self.ir.create_block(&[]);
         self.unless_type(obj, cpython::types::type_of_tag(tag), differs);

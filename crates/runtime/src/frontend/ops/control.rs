@@ -364,6 +364,9 @@ impl Frontend<'_> {
         self.store_slot(top, item);
         self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
         self.push(st, AbstractValue::Word(Kind::MachineInt, count));
+        // The items' types: the `UNPACK_SEQUENCE`'s site, which the generic path does not use.
+        self.profile_site(unpack.pc);
+        self.guard_output(st, &unpack, 2);
         self.balance.native();
         self.emit_instrs(st, unpack.next, false)
     }

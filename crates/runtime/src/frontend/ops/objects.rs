@@ -470,6 +470,13 @@ impl Frontend<'_> {
         for _ in 0..n {
             self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
         }
+        if n == 2 {
+            // A pair's second item gets the site's profile: the value of `key, value` pairs
+            // and the item of `for i, x in enumerate(...)` (whose inline form, which has no
+            // tuple, types its item by this site too).
+            self.profile_site(ins.pc);
+            self.guard_output(st, ins, 2);
+        }
         self.balance.native();
         Ok(Flow::Next)
     }
