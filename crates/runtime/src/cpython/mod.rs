@@ -599,6 +599,28 @@ pub fn check_layout() -> Result<(), String> {
                 return Err("enumerate objects or list iterators are not laid out as in CPython 3.11.7".into());
             }
         }
+        // ... and zips of two lists: zip([7, 8, 9], [7, 8, 9]).
+        let zip = if list.is_null() {
+            list
+        } else {
+            ffi::PyObject_CallFunction(std::ptr::addr_of_mut!(ffi::PyZip_Type) as *mut PyObject, c"OO".as_ptr(), list, list)
+        };
+        if zip.is_null() {
+            ffi::PyErr_Clear();
+        } else {
+            let size = *((zip as *const u8).offset(objects::OFFSET_ZIP_SIZE as isize) as *const isize);
+            let its = *((zip as *const u8).offset(objects::OFFSET_ZIP_ITERATORS as isize) as *const *mut PyObject);
+            let matches = size == 2
+                && !its.is_null()
+                && ffi::PyTuple_CheckExact(its) != 0
+                && ffi::PyTuple_GET_SIZE(its) == 2
+                && ffi::Py_TYPE(ffi::PyTuple_GET_ITEM(its, 1)) == objects::list_iterator_type();
+            ffi::Py_DECREF(zip);
+            if !matches {
+                ffi::Py_XDECREF(list);
+                return Err("zip objects are not laid out as in CPython 3.11.7".into());
+            }
+        }
         ffi::Py_XDECREF(list);
         if pyo3_ffi::Py_Version & 0xFFFF_0000 != 0x030B_0000 {
             return Err(format!("built for CPython 3.11, running {:#x}", pyo3_ffi::Py_Version));

@@ -58,6 +58,16 @@ pub fn range_iterator_type() -> *mut PyTypeObject {
 pub const OFFSET_ENUM_INDEX: i32 = 16;
 pub const OFFSET_ENUM_ITERATOR: i32 = 24;
 
+/// `zipobject` (Python/bltinmodule.c, in no header; 3.11.7): `Py_ssize_t tuplesize`, then
+/// `ittuple`, the tuple of the iterators zipped (checked at import: `check_layout`).
+pub const OFFSET_ZIP_SIZE: i32 = 16;
+pub const OFFSET_ZIP_ITERATORS: i32 = 24;
+
+/// The type of `zip(...)`.
+pub fn zip_type() -> *mut PyTypeObject {
+    std::ptr::addr_of_mut!(ffi::PyZip_Type)
+}
+
 /// The type of `enumerate(...)`.
 pub fn enumerate_type() -> *mut PyTypeObject {
     std::ptr::addr_of_mut!(ffi::PyEnum_Type)

@@ -77,20 +77,27 @@ impl Frontend<'_> {
     /// saw nothing yet, a version that profiles records the output's type (the generic
     /// helpers record it themselves; this records what inline fast paths produce).
     pub(super) fn guard_output(&mut self, st: &mut State, ins: &Instr, from_top: usize) {
+        self.guard_output_of(st, ins, from_top, ins.pc);
+    }
+
+    /// `guard_output` by the profile of the site keyed `site`: the instruction's offset, or
+    /// one past it for a pair's first item (that is an `UNPACK_SEQUENCE`'s inline cache unit,
+    /// where no instruction starts).
+    pub(super) fn guard_output_of(&mut self, st: &mut State, ins: &Instr, from_top: usize, site: u32) {
         let i = self.stack_index(st, from_top);
-        if self.profiling && self.seen(ins.pc).1 == Seen::Nothing {
+        if self.profiling && self.seen(site).1 == Seen::Nothing {
             let obj = self.load_slot(i);
-            let site = self.profile_address(ins.pc);
-            self.ir.call(registry::record_output(), &[site, obj], None);
+            let address = self.profile_address(site);
+            self.ir.call(registry::record_output(), &[address, obj], None);
             return;
         }
-        let Some(tag) = self.output_tag(ins.pc) else { return };
+        let Some(tag) = self.output_tag(site) else { return };
         let obj = self.load_slot(i);
         let differs = self.ir.create_block(&[]);
         self.unless_type(obj, cpython::types::type_of_tag(tag), differs);
         let same = self.ir.current_block().expect("emitting");
         self.ir.switch_to(differs);
-        self.leave_mispredicted(st, ins, true);
+        self.leave_mispredicted_at(st, ins, true, site);
         self.ir.switch_to(same);
         st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag)));
     }
@@ -114,7 +121,12 @@ impl Frontend<'_> {
     /// instruction, with `st` as it left it; on its input: before it): tell the profile, and
     /// leave (`type_changed`: the frame goes on in a continuation for what it holds).
     pub(super) fn leave_mispredicted(&mut self, st: &State, ins: &Instr, output: bool) {
-        let site = self.profile_address(ins.pc);
+        self.leave_mispredicted_at(st, ins, output, ins.pc);
+    }
+
+    /// `leave_mispredicted`, telling the profile of the site keyed `site`.
+    fn leave_mispredicted_at(&mut self, st: &State, ins: &Instr, output: bool, site: u32) {
+        let site = self.profile_address(site);
         let side = self.ir.iconst(output as i64);
         self.ir.call(registry::profile_mispredicted(), &[site, side], None);
         let pc = if output { ins.next } else { ins.start };

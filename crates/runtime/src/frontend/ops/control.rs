@@ -5,7 +5,8 @@ use crate::reasons::ExitReason;
 use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::objects::{
-    enumerate_type, list_iterator_type, range_iterator_type, OFFSET_ENUM_INDEX, OFFSET_ENUM_ITERATOR, OFFSET_LISTITER_INDEX, OFFSET_LISTITER_SEQ, OFFSET_LIST_ITEMS,
+    enumerate_type, list_iterator_type, range_iterator_type, zip_type, OFFSET_ENUM_INDEX, OFFSET_ENUM_ITERATOR,
+    OFFSET_LISTITER_INDEX, OFFSET_TUPLE_ITEMS, OFFSET_ZIP_ITERATORS, OFFSET_ZIP_SIZE, OFFSET_LISTITER_SEQ, OFFSET_LIST_ITEMS,
     OFFSET_RANGEITER_INDEX, OFFSET_RANGEITER_LEN, OFFSET_RANGEITER_START, OFFSET_RANGEITER_STEP,
 };
 use crate::profile::Seen;
@@ -14,7 +15,7 @@ use crate::frontend::dispatch::Flow;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::opcodes::*;
-use ir::{CheckedOp, Cond, ExitKind, IntOp, Kind, Mem, Type, TypeTag, Value};
+use ir::{Block, CheckedOp, Cond, ExitKind, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn pop_jump_if(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -225,8 +226,12 @@ impl Frontend<'_> {
                 self.push(st, AbstractValue::Word(Kind::MachineInt, value));
                 self.balance.native();
             }
-            AbstractValue::Obj(_) if self.enumerates_into_two(ins) => {
+            AbstractValue::Obj(_) if self.pairs_unpacked(ins) == Some(Pairs::Enumerate) => {
                 self.for_enumerate_list(st, ins)?;
+                return Ok(Flow::EndBlock);
+            }
+            AbstractValue::Obj(_) if self.pairs_unpacked(ins) == Some(Pairs::Zip) => {
+                self.for_zip_lists(st, ins)?;
                 return Ok(Flow::EndBlock);
             }
             AbstractValue::Obj(_) => {
@@ -299,12 +304,102 @@ impl Frontend<'_> {
         Ok(())
     }
 
-    /// Whether `ins` (a `FOR_ITER`) saw only enumerations and its items are unpacked in two
-    /// at once (`for i, x in enumerate(...)`).
-    fn enumerates_into_two(&self, ins: &Instr) -> bool {
-        let next = self.code.by_start.get(&ins.next).map(|&k| self.code.instrs[k]);
-        self.seen(ins.pc).0 == Seen::One(enumerate_type())
-            && next.is_some_and(|n| n.opcode == UNPACK_SEQUENCE && n.arg == 2 && self.code.entered_only_from_before(n.start))
+    /// What `ins` (a `FOR_ITER`) iterates when it saw only enumerations or only zips, and
+    /// its items are unpacked in two at once (`for i, x in enumerate(...)`, `for a, b in
+    /// zip(...)`).
+    fn pairs_unpacked(&self, ins: &Instr) -> Option<Pairs> {
+        let next = self.code.by_start.get(&ins.next).map(|&k| self.code.instrs[k])?;
+        if next.opcode != UNPACK_SEQUENCE || next.arg != 2 || !self.code.entered_only_from_before(next.start) {
+            return None;
+        }
+        match self.seen(ins.pc).0 {
+            Seen::One(ty) if ty == enumerate_type() => Some(Pairs::Enumerate),
+            Seen::One(ty) if ty == zip_type() => Some(Pairs::Zip),
+            _ => None,
+        }
+    }
+
+    /// The list and index of the item a list iterator gives next, branching to `ended` when
+    /// it has none (exhausted, or at the list's end).
+    fn list_iterator_next(&mut self, iterator: Value, ended: Block) -> (Value, Value) {
+        let list = self.ir.load(Mem::I64, iterator, OFFSET_LISTITER_SEQ);
+        self.unless_zero(list, ended);
+        let index = self.ir.load(Mem::I64, iterator, OFFSET_LISTITER_INDEX);
+        let len = self.ir.load(Mem::I64, list, cpython::OFFSET_OB_SIZE);
+        let inside = self.ir.icmp(Cond::Lt, index, len);
+        self.unless(inside, ended);
+        (list, index)
+    }
+
+    /// A new reference to item `index` of `list`, the list iterator `iterator` advanced past it.
+    fn take_list_item(&mut self, iterator: Value, list: Value, index: Value) -> Value {
+        let items = self.ir.load(Mem::I64, list, OFFSET_LIST_ITEMS);
+        let three = self.ir.iconst(3);
+        let offset = self.ir.int(IntOp::Shl, index, three);
+        let address = self.ir.int(IntOp::Add, items, offset);
+        let item = self.ir.load(Mem::I64, address, 0);
+        self.incref(item);
+        let one = self.ir.iconst(1);
+        let next_index = self.ir.int(IntOp::Add, index, one);
+        self.ir.store(Mem::I64, iterator, OFFSET_LISTITER_INDEX, next_index);
+        item
+    }
+
+    /// The end of a fused pair loop: the helper steps the iterator, which finds the end (and
+    /// lets the lists go, as `listiter_next` does), so the loop ends. (Were an item found
+    /// after all, the pair made is on the stack as after the `FOR_ITER`: the interpreter
+    /// unpacks it.)
+    fn end_pairs(&mut self, st: &State, ins: &Instr, unpack: &Instr) -> Result<()> {
+        self.generic_for_iter(st, ins)?;
+        let mut paired = st.clone();
+        self.push(&mut paired, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        let snap = self.snapshot(&paired, ExitKind::Resume, unpack.start, paired.depth, ExitReason::TypeChanged);
+        self.ir.exit(snap);
+        Ok(())
+    }
+
+    /// `for a, b in zip(list_a, list_b)`: `FOR_ITER` and its `UNPACK_SEQUENCE 2` as one step,
+    /// `[it] -> [it, b, a]`, with no tuple made and no C call (as `zip_next` and
+    /// `listiter_next` step). A zip of other iterators, or of more or fewer than two, leaves
+    /// before the instruction (a misprediction); when either list has no item left the
+    /// helper steps (`zip_next` takes the first list's item then, and `strict` raises).
+    fn for_zip_lists(&mut self, st: &mut State, ins: &Instr) -> Result<()> {
+        let unpack = self.code.instrs[self.code.by_start[&ins.next]];
+        let i = self.stack_index(st, 1);
+        let it = self.load_slot(i);
+        let differs = self.ir.create_block(&[]);
+        self.unless_type(it, zip_type(), differs);
+        let size = self.ir.load(Mem::I64, it, OFFSET_ZIP_SIZE);
+        let two = self.ir.iconst(2);
+        let pair = self.ir.icmp(Cond::Eq, size, two);
+        self.unless(pair, differs);
+        let iterators = self.ir.load(Mem::I64, it, OFFSET_ZIP_ITERATORS);
+        let first = self.ir.load(Mem::I64, iterators, OFFSET_TUPLE_ITEMS);
+        let second = self.ir.load(Mem::I64, iterators, OFFSET_TUPLE_ITEMS + 8);
+        self.unless_type(first, list_iterator_type(), differs);
+        self.unless_type(second, list_iterator_type(), differs);
+        let go_on = self.ir.current_block().expect("emitting");
+        self.ir.switch_to(differs);
+        self.leave_mispredicted(st, ins, false);
+        self.ir.switch_to(go_on);
+        let ended = self.ir.create_block(&[]);
+        let (list_a, index_a) = self.list_iterator_next(first, ended);
+        let (list_b, index_b) = self.list_iterator_next(second, ended);
+        let more = self.ir.current_block().expect("emitting");
+        self.ir.switch_to(ended);
+        self.end_pairs(st, ins, &unpack)?;
+        self.ir.switch_to(more);
+        let a = self.take_list_item(first, list_a, index_a);
+        let b = self.take_list_item(second, list_b, index_b);
+        // `UNPACK_SEQUENCE` leaves the first item on top.
+        let top = self.code.nlocals + st.depth;
+        self.store_slot(top, b);
+        self.store_slot(top + 1, a);
+        self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        self.guard_pair(st, &unpack);
+        self.balance.native();
+        self.emit_instrs(st, unpack.next, false)
     }
 
     /// `for i, x in enumerate(a_list)`: `FOR_ITER` and its `UNPACK_SEQUENCE 2` as one step,
@@ -330,33 +425,14 @@ impl Frontend<'_> {
         let in_word = self.ir.icmp(Cond::Ne, count, max);
         let snap = self.resume_here(st, ins, ExitReason::IntOverflow);
         self.ir.guard(in_word, true, snap);
-        let (ended, more) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
-        let list = self.ir.load(Mem::I64, inner, OFFSET_LISTITER_SEQ);
-        self.unless_zero(list, ended);
-        let index = self.ir.load(Mem::I64, inner, OFFSET_LISTITER_INDEX);
-        let len = self.ir.load(Mem::I64, list, cpython::OFFSET_OB_SIZE);
-        let inside = self.ir.icmp(Cond::Lt, index, len);
-        self.ir.branch(inside, more, &[], ended, &[]);
-        // The end: the helper steps the enumeration, which finds the list's end (and lets the
-        // list go, as `listiter_next` does).
+        let ended = self.ir.create_block(&[]);
+        let (list, index) = self.list_iterator_next(inner, ended);
+        let more = self.ir.current_block().expect("emitting");
         self.ir.switch_to(ended);
-        self.generic_for_iter(st, ins)?;
-        // (Unreachable: nothing ran since the list's end was seen. Were it reached, the pair
-        // made is on the stack, as after the `FOR_ITER`.)
-        let mut paired = st.clone();
-        self.push(&mut paired, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
-        let snap = self.snapshot(&paired, ExitKind::Resume, unpack.start, paired.depth, ExitReason::TypeChanged);
-        self.ir.exit(snap);
+        self.end_pairs(st, ins, &unpack)?;
         self.ir.switch_to(more);
-        let items = self.ir.load(Mem::I64, list, OFFSET_LIST_ITEMS);
-        let three = self.ir.iconst(3);
-        let offset = self.ir.int(IntOp::Shl, index, three);
-        let address = self.ir.int(IntOp::Add, items, offset);
-        let item = self.ir.load(Mem::I64, address, 0);
-        self.incref(item);
+        let item = self.take_list_item(inner, list, index);
         let one = self.ir.iconst(1);
-        let next_index = self.ir.int(IntOp::Add, index, one);
-        self.ir.store(Mem::I64, inner, OFFSET_LISTITER_INDEX, next_index);
         let next_count = self.ir.int(IntOp::Add, count, one);
         self.ir.store(Mem::I64, it, OFFSET_ENUM_INDEX, next_count);
         // `UNPACK_SEQUENCE` leaves the first item on top.
@@ -364,9 +440,8 @@ impl Frontend<'_> {
         self.store_slot(top, item);
         self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
         self.push(st, AbstractValue::Word(Kind::MachineInt, count));
-        // The items' types: the `UNPACK_SEQUENCE`'s site, which the generic path does not use.
-        self.profile_site(unpack.pc);
-        self.guard_output(st, &unpack, 2);
+        // The item's type: by the `UNPACK_SEQUENCE`'s site, as the pair's second item.
+        self.guard_pair(st, &unpack);
         self.balance.native();
         self.emit_instrs(st, unpack.next, false)
     }
@@ -400,6 +475,13 @@ impl Frontend<'_> {
         self.push(st, AbstractValue::Range(start, stop, step));
         Ok(Flow::Next)
     }
+}
+
+/// The iterators whose pairs `FOR_ITER` and `UNPACK_SEQUENCE 2` take in one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pairs {
+    Enumerate,
+    Zip,
 }
 
 /// The truth of a constant kind, when known at compile time.

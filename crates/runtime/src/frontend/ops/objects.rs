@@ -471,14 +471,25 @@ impl Frontend<'_> {
             self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
         }
         if n == 2 {
-            // A pair's second item gets the site's profile: the value of `key, value` pairs
-            // and the item of `for i, x in enumerate(...)` (whose inline form, which has no
-            // tuple, types its item by this site too).
-            self.profile_site(ins.pc);
-            self.guard_output(st, ins, 2);
+            // A pair's items get profiles: the second the site's, the first one keyed one
+            // past it (`for i, x in enumerate(...)` and `for a, b in zip(...)`, whose inline
+            // forms make no tuple, type their items by the same sites).
+            self.guard_pair(st, ins);
         }
         self.balance.native();
         Ok(Flow::Next)
+    }
+
+    /// After a pair's `UNPACK_SEQUENCE` (`ins`), its items on top: guards (or records) the
+    /// types of both, the second by the site's profile, the first by the one keyed one past
+    /// it.
+    pub(in crate::frontend) fn guard_pair(&mut self, st: &mut State, ins: &Instr) {
+        self.profile_site(ins.pc);
+        self.profile_site(ins.pc + 1);
+        self.guard_output_of(st, ins, 2, ins.pc);
+        if !st.slots[self.stack_index(st, 1)].is_int() {
+            self.guard_output_of(st, ins, 1, ins.pc + 1);
+        }
     }
 
     /// `LIST_APPEND`, `SET_ADD`, `MAP_ADD`: the container sits below the inputs.
