@@ -27,12 +27,14 @@ def test_int_overflow_mid_loop_continues_natively():
     )
     entry = jit.codes["grow"]
     print(entry)
-    # The calls with n = 100 and 200 overflow once each (twice per n): one exit per call,
-    # then the continuation runs the rest of the loop, back-edges included. The first
-    # continuation reads the now big `acc` as a word at `*` and `+`: each leaves once as a
-    # misprediction (`type_changed`), and the continuation compiled then adds objects there.
+    # The calls with n = 100 and 200 overflow once each (twice per n) at `*`: one exit per
+    # call, then a continuation runs the rest of the loop, back-edges included. The first
+    # continuations read the now big `acc` as a word at `*` and then at `+`: each leaves once
+    # as a misprediction (`type_changed`) and is retired, the frame going on in one compiled
+    # for objects there. Two stay: the one the first frame ended in (at `+`) and the one the
+    # next overflow at `*` compiled.
     assert entry["side_exits"] == {"int_overflow": 4, "type_changed": 2}, entry
-    assert entry["continuations"] == 1, entry
+    assert entry["continuations"] == 2, entry
     assert entry["back_edges"] == 2 * (10 + 100 + 200), entry
     assert jit.stats["continuations_compiled"] >= 1
 

@@ -6,6 +6,7 @@ use crate::registry;
 use crate::bytecode::Instr;
 use crate::cpython::{self, ffi, types::true_ptr};
 use crate::frontend::speculation::int_like;
+use crate::profile::Seen;
 use crate::frontend::dispatch::Flow;
 use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
@@ -107,6 +108,10 @@ impl Frontend<'_> {
             }
         }
         let ints = int_like(lhs) && int_like(rhs);
+        let typed = AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Int)));
+        if matches!(op, NB_ADD | NB_SUBTRACT | NB_MULTIPLY) && lhs == typed && rhs == typed && self.seen(ins.pc).0 != Seen::Several {
+            return self.small_int_words(st, ins, op);
+        }
         if ((op == NB_ADD || op == NB_SUBTRACT) && !lhs.is_float() && !rhs.is_float()) || (op == NB_MULTIPLY && ints) {
             self.small_int_binary(st, ins, op)?;
             if ints {
@@ -171,6 +176,40 @@ impl Frontend<'_> {
         self.ir.switch_to(join);
         st.depth = base;
         self.push(st, AbstractValue::Obj(SlotKind::Is(Kind::Object)));
+        Ok(Flow::Next)
+    }
+
+    /// `+`, `-` or `*` of two int objects that guards typed (items, attributes): computed on
+    /// words when both have one digit (the result cannot overflow a word), so that it is no
+    /// object to allocate; a bigger int leaves before the instruction as a misprediction of
+    /// the site's input, and the code compiled next takes `small_int_binary` there.
+    fn small_int_words(&mut self, st: &mut State, ins: &Instr, op: u32) -> Result<Flow> {
+        let i = self.stack_index(st, 2);
+        let (a, b) = (self.load_slot(i), self.load_slot(i + 1));
+        let bigger = self.ir.create_block(&[]);
+        let ((sa, ok_a), (sb, ok_b)) = (self.one_digit(a), self.one_digit(b));
+        let small = self.ir.int(IntOp::And, ok_a, ok_b);
+        self.unless(small, bigger);
+        let go_on = self.ir.current_block().expect("emitting");
+        self.ir.switch_to(bigger);
+        self.leave_mispredicted(st, ins, false);
+        self.ir.switch_to(go_on);
+        let (da, db) = (
+            self.ir.load(Mem::U32, a, cpython::OFFSET_LONG_DIGIT),
+            self.ir.load(Mem::U32, b, cpython::OFFSET_LONG_DIGIT),
+        );
+        let (va, vb) = (self.ir.int(IntOp::Mul, da, sa), self.ir.int(IntOp::Mul, db, sb));
+        let operation = match op {
+            NB_ADD => IntOp::Add,
+            NB_SUBTRACT => IntOp::Sub,
+            _ => IntOp::Mul,
+        };
+        let r = self.ir.int(operation, va, vb);
+        self.xdecref(a);
+        self.xdecref(b);
+        st.depth -= 2;
+        self.push(st, AbstractValue::Word(Kind::MachineInt, r));
+        self.balance.native();
         Ok(Flow::Next)
     }
 
