@@ -150,8 +150,9 @@ pub unsafe extern "C" fn call_cached(slots: Slots, nargs: i64, site: i64) -> i64
 /// does it, without its bound `__init__` and argument tuple: `object.__new__` makes the
 /// instance, then `__init__` runs through [`run_function`] with it as `self`, one recursion
 /// level counted as the call of a type counts one; it must return None. Any other callable,
-/// or an `__init__` not called directly, takes the generic call.
-pub unsafe extern "C" fn instantiate(slots: Slots, nargs: i64, _aux: i64) -> i64 {
+/// or an `__init__` not called directly, takes the generic call. `site` caches the version
+/// of `__init__` (`run_direct` checks that it is for the code run).
+pub unsafe extern "C" fn instantiate(slots: Slots, nargs: i64, site: i64) -> i64 {
     // SAFETY: `nargs + 2` owned entries at `slots`, the first NULL; the GIL is held. The
     // class's slot then holds the instance, `self` of `__init__`; the NULL slot before it is
     // the caller's, as `run_function` needs.
@@ -179,7 +180,7 @@ pub unsafe extern "C" fn instantiate(slots: Slots, nargs: i64, _aux: i64) -> i64
         *slots.add(1) = instance;
         ffi::Py_DECREF(cls);
         ffi::Py_INCREF(init);
-        let returned = run_function(init, slots.add(1), nargs as usize + 1, null_mut());
+        let returned = run_function(init, slots.add(1), nargs as usize + 1, site as *mut DirectSite);
         ffi::Py_LeaveRecursiveCall();
         if returned.is_null() {
             ffi::Py_DECREF(instance);
@@ -205,15 +206,16 @@ pub unsafe extern "C" fn instantiate(slots: Slots, nargs: i64, _aux: i64) -> i64
 
 /// `LOAD_ATTR` of a property whose getter `getter` (kept alive by the caller's constant pool)
 /// is a Python function of one argument: `[obj] -> [getter(obj)]`, the getter run directly
-/// (as `property.__get__` calls it), not through the descriptor and a vectorcall. The slot
-/// below `obj` is the caller's, as `run_function` needs.
-pub unsafe extern "C" fn call_property(slots: Slots, getter: i64, _aux: i64) -> i64 {
+/// (as `property.__get__` calls it), not through the descriptor and a vectorcall, through
+/// `site`, which caches the getter's version. The slot below `obj` is the caller's, as
+/// `run_function` needs.
+pub unsafe extern "C" fn call_property(slots: Slots, getter: i64, site: i64) -> i64 {
     // SAFETY: one owned entry at `slots`; `getter` passed `can_call_directly(_, 1)` when the
     // code was compiled and a function's code and arguments cannot change shape since.
     unsafe {
         let getter = getter as *mut PyObject;
         ffi::Py_INCREF(getter);
-        let result = run_function(getter, slots, 1, null_mut());
+        let result = run_function(getter, slots, 1, site as *mut DirectSite);
         *slots = result;
         (!result.is_null()) as i64
     }

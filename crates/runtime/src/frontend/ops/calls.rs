@@ -64,14 +64,20 @@ impl Frontend<'_> {
         {
             // A class with a Python `__init__` and the default `__new__`: the instance is made
             // and `__init__` called directly (`calls::instantiate`, which checks the class
-            // again at every call).
+            // again at every call), through a site caching the version of `__init__` it ran.
             let cls = self.tables.consts.get(id);
             // SAFETY: the pool keeps the class alive.
-            let direct = unsafe {
-                cpython::objects::python_init(cls).is_some_and(|init| crate::calls::can_call_directly(init, nargs + 1))
+            let init = unsafe {
+                cpython::objects::python_init(cls).filter(|&init| crate::calls::can_call_directly(init, nargs + 1))
             };
-            if direct {
-                self.generic(st, ins, registry::instantiate(), StackEffect::of(ins), nargs as i64, 0)?;
+            if let Some(init) = init {
+                // SAFETY: a live function (the class holds it).
+                let callee = unsafe { (*(init as *mut cpython::PyFunctionObject)).func_code } as *mut PyCodeObject;
+                let key = std::iter::once(Kind::Object).chain((1..=nargs).rev().map(|k| self.top(st, k).static_kind())).collect();
+                let mut site = crate::jit::side_tables::DirectSite::new(callee, key);
+                site.method_site = true;
+                let site = self.tables.add_direct_site(site) as i64;
+                self.generic(st, ins, registry::instantiate(), StackEffect::of(ins), nargs as i64, site)?;
                 self.balance.native();
                 return self.after_call(st, ins);
             }

@@ -192,7 +192,12 @@ impl Frontend<'_> {
         let plan = ClassAttrPlan { version, value: getter, shadow: Shadow::DataDescriptor };
         let obj = self.load_slot(self.stack_index(st, 1));
         self.guard_class_attr(st, ins, obj, &plan);
-        self.generic(st, ins, registry::call_property(), StackEffect::of(ins), getter as i64, 0)?;
+        // SAFETY: a live function (the pool holds it).
+        let callee = unsafe { (*(getter as *mut cpython::PyFunctionObject)).func_code } as *mut cpython::PyCodeObject;
+        let mut site = crate::jit::side_tables::DirectSite::new(callee, vec![Kind::Object]);
+        site.method_site = true;
+        let site = self.tables.add_direct_site(site) as i64;
+        self.generic(st, ins, registry::call_property(), StackEffect::of(ins), getter as i64, site)?;
         self.balance.native();
         self.guard_output(st, ins, 1);
         Ok(true)
