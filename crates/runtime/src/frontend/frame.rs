@@ -88,10 +88,7 @@ impl Frontend<'_> {
         let (size, small) = self.one_digit(obj);
         self.diamond(
             small,
-            |fe| {
-                let digit = fe.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
-                fe.ir.int(IntOp::Mul, digit, size)
-            },
+            |fe| fe.one_digit_value(obj, size),
             |fe| fe.ir.call(registry::unbox_int(), &[obj], Some(Type::I64)),
         )
     }
@@ -104,6 +101,13 @@ impl Frontend<'_> {
         let shifted = self.ir.int(IntOp::Add, size, one);
         let three = self.ir.iconst(3);
         (size, self.ir.icmp(Cond::ULt, shifted, three))
+    }
+
+    /// The value of an int object of one digit at most whose `ob_size` is `size` (see
+    /// `one_digit`): its digit times its size.
+    pub(super) fn one_digit_value(&mut self, obj: Value, size: Value) -> Value {
+        let digit = self.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
+        self.ir.int(IntOp::Mul, digit, size)
     }
 
     /// A new reference to a pooled constant object.

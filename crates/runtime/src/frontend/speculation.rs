@@ -11,7 +11,7 @@ use crate::cpython::{self, ffi, objects::AttrPlan};
 use crate::profile::Seen;
 use crate::reasons::ExitReason;
 use crate::registry;
-use ir::{Cond, ExitKind, IntOp, Kind, Mem, Type, TypeTag, Value};
+use ir::{Cond, ExitKind, Kind, Mem, Type, TypeTag, Value};
 
 /// Code up to this many instructions counts its sites that profile as native (see
 /// `Frontend::profile_site`): enough for the loops of numeric object code (nbody's `advance`
@@ -113,8 +113,7 @@ impl Frontend<'_> {
         let obj = self.load_slot(self.stack_index(st, from_top));
         let (size, one_digit) = self.one_digit(obj);
         self.unless(one_digit, slow);
-        let digit = self.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
-        (self.ir.int(IntOp::Mul, digit, size), Some(obj))
+        (self.one_digit_value(obj, size), Some(obj))
     }
 
     /// Where a guard on what the profile of site `ins` saw failed (on its output: after the
@@ -182,10 +181,7 @@ impl Frontend<'_> {
         let (size, one_digit) = self.one_digit(obj);
         let value = self.diamond(
             one_digit,
-            |fe| {
-                let digit = fe.ir.load(Mem::U32, obj, cpython::OFFSET_LONG_DIGIT);
-                fe.ir.int(IntOp::Mul, digit, size)
-            },
+            |fe| fe.one_digit_value(obj, size),
             |fe| {
                 let fits = fe.ir.call(registry::int_fits_word(), &[obj], Some(Type::I64));
                 fe.unless_zero(fits, beyond_word);

@@ -12,7 +12,7 @@ use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::helpers;
 use crate::opcodes::*;
-use ir::{Cond, Kind, Mem, Type, TypeTag};
+use ir::{Cond, Kind, Mem, Type, TypeTag, Value};
 
 impl Frontend<'_> {
     pub(in crate::frontend) fn kw_names(&mut self, _st: &mut State, ins: &Instr) -> Result<Flow> {
@@ -205,25 +205,18 @@ impl Frontend<'_> {
                 // As `min_max`: the first of the extreme items (a later one replaces it only
                 // when strictly smaller, or greater); a NaN compares false, as there.
                 let cond = if builtin == Builtin::Min { Cond::Lt } else { Cond::Gt };
-                if args.iter().all(|a| a.is_int()) {
-                    let mut current = self.int_value(args[0]);
-                    for &item in &args[1..] {
-                        let item = self.int_value(item);
-                        let replaces = self.ir.icmp(cond, item, current);
-                        current = self.ir.select(replaces, item, current);
-                    }
-                    AbstractValue::Word(Kind::MachineInt, current)
-                } else if args.iter().all(|a| a.is_float()) {
-                    let mut current = self.float_value(args[0]);
-                    for &item in &args[1..] {
-                        let item = self.float_value(item);
-                        let replaces = self.ir.fcmp(cond, item, current);
-                        current = self.ir.select(replaces, item, current);
-                    }
-                    AbstractValue::Double(current)
-                } else {
+                let floats = args.iter().all(|a| a.is_float());
+                if !floats && !args.iter().all(|a| a.is_int()) {
                     return Ok(None);
                 }
+                let values: Vec<Value> =
+                    args.iter().map(|&a| if floats { self.float_value(a) } else { self.int_value(a) }).collect();
+                let mut extreme = values[0];
+                for &item in &values[1..] {
+                    let replaces = if floats { self.ir.fcmp(cond, item, extreme) } else { self.ir.icmp(cond, item, extreme) };
+                    extreme = self.ir.select(replaces, item, extreme);
+                }
+                if floats { AbstractValue::Double(extreme) } else { AbstractValue::Word(Kind::MachineInt, extreme) }
             }
             (Builtin::Abs, 1) if self.top(st, 1).is_int() => {
                 let x = self.int_value(self.top(st, 1));

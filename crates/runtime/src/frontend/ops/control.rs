@@ -165,6 +165,7 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn for_iter(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let exhausted_target = ins.jump_target().unwrap();
+        let pairs = matches!(self.top(st, 1), AbstractValue::Obj(_)).then(|| self.pairs_unpacked(ins)).flatten();
         match self.top(st, 1) {
             AbstractValue::Range(cur, stop, step) => {
                 self.balance.native();
@@ -226,11 +227,11 @@ impl Frontend<'_> {
                 self.push(st, AbstractValue::Word(Kind::MachineInt, value));
                 self.balance.native();
             }
-            AbstractValue::Obj(_) if self.pairs_unpacked(ins) == Some(Pairs::Enumerate) => {
+            AbstractValue::Obj(_) if pairs == Some(Pairs::Enumerate) => {
                 self.for_enumerate_list(st, ins)?;
                 return Ok(Flow::EndBlock);
             }
-            AbstractValue::Obj(_) if self.pairs_unpacked(ins) == Some(Pairs::Zip) => {
+            AbstractValue::Obj(_) if pairs == Some(Pairs::Zip) => {
                 self.for_zip_lists(st, ins)?;
                 return Ok(Flow::EndBlock);
             }
@@ -241,21 +242,8 @@ impl Frontend<'_> {
                 let i = self.stack_index(st, 1);
                 let it = self.load_slot(i);
                 self.unless_type(it, list_iterator_type(), slow);
-                let list = self.ir.load(Mem::I64, it, OFFSET_LISTITER_SEQ);
-                self.unless_zero(list, slow);
-                let index = self.ir.load(Mem::I64, it, OFFSET_LISTITER_INDEX);
-                let len = self.ir.load(Mem::I64, list, cpython::OFFSET_OB_SIZE);
-                let inside = self.ir.icmp(Cond::Lt, index, len);
-                self.unless(inside, slow);
-                let items = self.ir.load(Mem::I64, list, OFFSET_LIST_ITEMS);
-                let three = self.ir.iconst(3);
-                let offset = self.ir.int(IntOp::Shl, index, three);
-                let address = self.ir.int(IntOp::Add, items, offset);
-                let item = self.ir.load(Mem::I64, address, 0);
-                self.incref(item);
-                let one = self.ir.iconst(1);
-                let next = self.ir.int(IntOp::Add, index, one);
-                self.ir.store(Mem::I64, it, OFFSET_LISTITER_INDEX, next);
+                let (list, index) = self.list_iterator_next(it, slow);
+                let item = self.take_list_item(it, list, index);
                 self.store_slot(i + 1, item);
                 self.ir.jump(body, &[]);
                 self.ir.switch_to(slow);

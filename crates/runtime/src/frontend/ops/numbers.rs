@@ -149,20 +149,7 @@ impl Frontend<'_> {
         let small = self.ir.int(IntOp::And, ok_a, ok_b);
         self.ir.branch(small, fast, &[], slow, &[]);
         self.ir.switch_to(fast);
-        let (da, db) = (
-            self.ir.load(Mem::U32, a, cpython::OFFSET_LONG_DIGIT),
-            self.ir.load(Mem::U32, b, cpython::OFFSET_LONG_DIGIT),
-        );
-        let (va, vb) = (self.ir.int(IntOp::Mul, da, sa), self.ir.int(IntOp::Mul, db, sb));
-        let r = self.ir.int(
-            match op {
-                NB_ADD => IntOp::Add,
-                NB_SUBTRACT => IntOp::Sub,
-                _ => IntOp::Mul,
-            },
-            va,
-            vb,
-        );
+        let r = self.one_digit_operation(op, (a, sa), (b, sb));
         let failed = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, ExitReason::BoxFailed);
         let obj = self.boxed(AbstractValue::Word(Kind::MachineInt, r), failed)?;
         self.store_slot(self.code.nlocals + base, obj);
@@ -194,23 +181,25 @@ impl Frontend<'_> {
         self.ir.switch_to(bigger);
         self.leave_mispredicted(st, ins, false);
         self.ir.switch_to(go_on);
-        let (da, db) = (
-            self.ir.load(Mem::U32, a, cpython::OFFSET_LONG_DIGIT),
-            self.ir.load(Mem::U32, b, cpython::OFFSET_LONG_DIGIT),
-        );
-        let (va, vb) = (self.ir.int(IntOp::Mul, da, sa), self.ir.int(IntOp::Mul, db, sb));
-        let operation = match op {
-            NB_ADD => IntOp::Add,
-            NB_SUBTRACT => IntOp::Sub,
-            _ => IntOp::Mul,
-        };
-        let r = self.ir.int(operation, va, vb);
+        let r = self.one_digit_operation(op, (a, sa), (b, sb));
         self.xdecref(a);
         self.xdecref(b);
         st.depth -= 2;
         self.push(st, AbstractValue::Word(Kind::MachineInt, r));
         self.balance.native();
         Ok(Flow::Next)
+    }
+
+    /// `a op b` (`+`, `-` or `*`) of two int objects of one digit at most, each with its
+    /// `ob_size`, as a word (which it cannot overflow).
+    fn one_digit_operation(&mut self, op: u32, (a, size_a): (Value, Value), (b, size_b): (Value, Value)) -> Value {
+        let (va, vb) = (self.one_digit_value(a, size_a), self.one_digit_value(b, size_b));
+        let operation = match op {
+            NB_ADD => IntOp::Add,
+            NB_SUBTRACT => IntOp::Sub,
+            _ => IntOp::Mul,
+        };
+        self.ir.int(operation, va, vb)
     }
 
     /// `a ** b` on floats where C's `pow` is what CPython computes: a positive finite base,
