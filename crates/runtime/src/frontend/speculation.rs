@@ -48,6 +48,16 @@ impl Frontend<'_> {
         profiles.site(pc) as i64
     }
 
+    /// A site only whose output a later version uses (a call's result), in code that may
+    /// be compiled again: where it saw nothing yet, this version profiles it (without
+    /// counting it as native, as `profile_site` does: the call costs what it costs).
+    pub(super) fn profile_output_site(&mut self, pc: u32) {
+        let Some(profiles) = self.req.profiles else { return };
+        if profiles.seen(pc).1 == Seen::Nothing && self.req.may_reoptimize && !self.code.loop_heads.is_empty() {
+            self.profiling = true;
+        }
+    }
+
     /// How `obj.name` is reached at the attribute site `ins` (`store`: `STORE_ATTR`), for
     /// the one type the site saw: by psyco's profile, else by 3.11's inline cache.
     pub(super) fn attr_plan(&self, ins: &Instr, store: bool) -> Option<AttrPlan> {

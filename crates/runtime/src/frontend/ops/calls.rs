@@ -291,6 +291,10 @@ impl Frontend<'_> {
         self.raise_unless(ok, st, ins)?;
         self.ir.jump(go_on, &[]);
         self.ir.switch_to(go_on);
+        // The result is typed by what the site saw (a float, an int or a str), as values
+        // read from objects are: `total += f(x)` then stays on words.
+        self.profile_output_site(ins.pc);
+        self.guard_output(st, ins, 1);
         Ok(Flow::Next)
     }
 
