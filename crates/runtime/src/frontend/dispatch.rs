@@ -100,10 +100,21 @@ fn handler<'r>(opcode: u8) -> Option<Handler<'r>> {
     })
 }
 
+/// Whether the handler of `opcode` takes inputs that `LOAD_FAST` pushed without a reference
+/// (`AbstractValue::Borrowed`); every other handler gets them owned.
+fn reads_borrowed(opcode: u8) -> bool {
+    matches!(opcode, POP_TOP | COPY | SWAP | STORE_FAST | LOAD_ATTR | STORE_ATTR | BINARY_SUBSCR | STORE_SUBSCR)
+}
+
 impl Frontend<'_> {
     /// Emits one instruction.
     pub(super) fn emit_instr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.current_pc = ins.pc;
+        if !reads_borrowed(ins.opcode) {
+            // Its inputs are the stack's own, in the frame (see `AbstractValue::Borrowed`).
+            let inputs = crate::opcodes::stack_effect(ins.opcode, ins.arg).map_or(st.depth, |(pops, _)| pops as usize);
+            self.own_inputs(st, inputs);
+        }
         match handler(ins.opcode) {
             Some(emit) => match emit(self, st, ins)? {
                 Flow::Unsupported(reason) => Ok(self.leave_before(st, ins, reason)),

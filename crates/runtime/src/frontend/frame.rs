@@ -45,6 +45,49 @@ impl Frontend<'_> {
         self.ir.int(IntOp::Add, self.frame, off)
     }
 
+    /// The object `from_top` slots from the top of the stack, for an operation that reads
+    /// it: borrowed (see `AbstractValue::Borrowed`) or in the frame.
+    pub(super) fn stack_object(&mut self, st: &State, from_top: usize) -> Value {
+        match self.top(st, from_top) {
+            AbstractValue::Borrowed { ptr, .. } => ptr,
+            _ => self.load_slot(self.stack_index(st, from_top)),
+        }
+    }
+
+    /// Releases the stack's reference to `obj`, an input (`av`, read by `stack_object`) that
+    /// the operation consumed: a borrowed one has none.
+    pub(super) fn release_input(&mut self, av: AbstractValue, obj: Value) {
+        if !matches!(av, AbstractValue::Borrowed { .. }) {
+            self.xdecref(obj);
+        }
+    }
+
+    /// Gives stack slot `i`, if borrowed, its own reference in the frame.
+    pub(super) fn own(&mut self, st: &mut State, i: usize) {
+        if let AbstractValue::Borrowed { kind, ptr, .. } = st.slots[i] {
+            self.incref(ptr);
+            self.store_slot(i, ptr);
+            st.slots[i] = AbstractValue::Obj(SlotKind::Is(kind));
+        }
+    }
+
+    /// `own` for the top `n` stack entries (an operation's inputs).
+    pub(super) fn own_inputs(&mut self, st: &mut State, n: usize) {
+        for k in 1..=n.min(st.depth) {
+            let i = self.stack_index(st, k);
+            self.own(st, i);
+        }
+    }
+
+    /// `own` for every stack entry borrowed from local `local`, before it is rebound.
+    pub(super) fn own_borrowed_of(&mut self, st: &mut State, local: usize) {
+        for i in self.code.nlocals..self.code.nlocals + st.depth {
+            if matches!(st.slots[i], AbstractValue::Borrowed { local: l, .. } if l == local) {
+                self.own(st, i);
+            }
+        }
+    }
+
     pub(super) fn load_slot(&mut self, i: usize) -> Value {
         self.ir.load(Mem::I64, self.frame, slot_offset(i))
     }
@@ -165,6 +208,10 @@ impl Frontend<'_> {
             AbstractValue::Range(a, b, c) => {
                 self.ir.call(registry::materialize_range_iter(), &[a, b, c], Some(Type::I64))
             }
+            AbstractValue::Borrowed { ptr, .. } => {
+                self.incref(ptr);
+                return Ok(ptr);
+            }
             AbstractValue::Const(k) | AbstractValue::Obj(SlotKind::Is(k)) => {
                 return internal(format!("boxing {k}"))
             }
@@ -232,8 +279,10 @@ impl Frontend<'_> {
     /// Makes slot `i` hold its value in the frame (boxing it if needed).
     pub(super) fn store_in_frame(&mut self, st: &mut State, i: usize) -> Result<()> {
         let av = st.slots[i];
-        if let AbstractValue::Obj(_) = av {
-            return Ok(());
+        match av {
+            AbstractValue::Obj(_) => return Ok(()),
+            AbstractValue::Borrowed { .. } => return Ok(self.own(st, i)),
+            _ => {}
         }
         if i < self.code.nlocals {
             self.sync_local(st, i)?;
@@ -344,6 +393,8 @@ impl Frontend<'_> {
                 AbstractValue::Word(k, _) | AbstractValue::Const(k) => k,
                 AbstractValue::Double(_) => Kind::UnboxedFloat,
                 AbstractValue::Range(..) => Kind::VirtualRangeIter,
+                // Its pointer: the rebuilt frame takes a reference (`deopt::leave`).
+                AbstractValue::Borrowed { kind, .. } => kind,
                 AbstractValue::Obj(_) => unreachable!(),
             };
             entries.push(SnapshotEntry { slot: i as u32, kind, values: av.parts() });

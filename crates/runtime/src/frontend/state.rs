@@ -59,6 +59,13 @@ pub(super) enum AbstractValue {
     Const(Kind),
     /// A virtual range iterator: next value, stop, step.
     Range(Value, Value, Value),
+    /// On the value stack only: the object `ptr` that local `local` holds, pushed by
+    /// `LOAD_FAST` without a reference of its own (the frame's stack slot holds garbage), for
+    /// an operation that only reads it (`obj.attr`, `seq[i]`). Anything else that meets it
+    /// gives it its reference in the frame first (`Frontend::own`): a generic operation, a
+    /// jump, the local rebound or deleted. A snapshot lists it by its pointer (the rebuilt
+    /// frame takes a reference).
+    Borrowed { local: usize, kind: Kind, ptr: Value },
 }
 
 impl AbstractValue {
@@ -69,6 +76,15 @@ impl AbstractValue {
             AbstractValue::Double(_) => SlotKind::Is(Kind::UnboxedFloat),
             AbstractValue::Const(k) => SlotKind::Is(k),
             AbstractValue::Range(..) => SlotKind::Is(Kind::VirtualRangeIter),
+            AbstractValue::Borrowed { kind, .. } => SlotKind::Is(kind),
+        }
+    }
+
+    /// The kind of an object on the stack, in the frame or borrowed.
+    pub(super) fn object_kind(self) -> Option<Kind> {
+        match self {
+            AbstractValue::Obj(SlotKind::Is(k)) | AbstractValue::Borrowed { kind: k, .. } => Some(k),
+            _ => None,
         }
     }
 
@@ -77,6 +93,7 @@ impl AbstractValue {
         match self {
             AbstractValue::Word(_, v) | AbstractValue::Double(v) => vec![v],
             AbstractValue::Range(a, b, c) => vec![a, b, c],
+            AbstractValue::Borrowed { ptr, .. } => vec![ptr],
             AbstractValue::Obj(_) | AbstractValue::Const(_) => vec![],
         }
     }

@@ -206,7 +206,13 @@ unsafe fn leave(version: *mut Version, snapshot: usize, frame: *mut InterpreterF
                     let (a, b, c) = (word() as i64, word() as i64, word() as i64);
                     crate::helpers::range_iterator(a, b, c)
                 }
-                Kind::Exact(_) | Kind::Object => word() as *mut PyObject,
+                // An object the frame's locals hold, borrowed by a stack entry: the stack
+                // takes a reference of its own.
+                Kind::Exact(_) | Kind::Object => {
+                    let obj = word() as *mut PyObject;
+                    ffi::Py_INCREF(obj);
+                    obj
+                }
                 Kind::MachineInt | Kind::UnboxedFloat | Kind::MachineBool => unreachable!("handled above"),
                 Kind::Bottom => null_mut(),
             };

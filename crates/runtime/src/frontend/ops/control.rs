@@ -130,6 +130,8 @@ impl Frontend<'_> {
                 Some(t) => self.ir.iconst(t as i64),
                 None => return Ok(None),
             },
+            // Branches own their inputs first (`emit_instr`).
+            AbstractValue::Borrowed { .. } => return crate::frontend::internal("the truth of a borrowed object"),
             AbstractValue::Obj(_) => {
                 self.sync_locals(st)?;
                 let i = self.stack_index(st, from_top);

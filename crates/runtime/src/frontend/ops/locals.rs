@@ -36,6 +36,11 @@ impl Frontend<'_> {
                     let snap = self.resume_here(st, ins, ExitReason::UnboundLocal);
                     self.ir.guard(obj, true, snap);
                 }
+                if let SlotKind::Is(kind @ (Kind::Exact(_) | Kind::Object)) = sk {
+                    // No reference yet: the operation that reads it may need none.
+                    self.push(st, AbstractValue::Borrowed { local: i, kind, ptr: obj });
+                    return Ok(Flow::Next);
+                }
                 self.incref(obj);
                 let top = self.code.nlocals + st.depth;
                 self.store_slot(top, obj);
@@ -50,8 +55,18 @@ impl Frontend<'_> {
     pub(in crate::frontend) fn store_fast(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let i = ins.arg as usize;
         let av = self.pop(st);
+        self.own_borrowed_of(st, i);
         let top = self.code.nlocals + st.depth;
         let old_is_object = matches!(st.slots[i], AbstractValue::Obj(SlotKind::Is(_) | SlotKind::MaybeNull));
+        let av = match av {
+            AbstractValue::Borrowed { kind, ptr, .. } => {
+                // `y = x`: the local takes a reference of its own.
+                self.incref(ptr);
+                self.store_slot(top, ptr);
+                AbstractValue::Obj(SlotKind::Is(kind))
+            }
+            av => av,
+        };
         match av {
             AbstractValue::Obj(_) => {
                 let obj = self.load_slot(top);
@@ -86,6 +101,7 @@ impl Frontend<'_> {
             // Deleting an unbound local raises: the interpreter words it.
             return Ok(self.leave_before(st, ins, ExitReason::UnboundLocal));
         }
+        self.own_borrowed_of(st, i);
         let old = self.load_slot(i);
         if st.slots[i] == AbstractValue::Obj(SlotKind::MaybeNull) {
             let snap = self.resume_here(st, ins, ExitReason::UnboundLocal);
@@ -133,9 +149,16 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn swap(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let (i, j) = (self.stack_index(st, 1), self.stack_index(st, ins.arg as usize));
-        let (a, b) = (self.load_slot(i), self.load_slot(j));
-        self.store_slot(i, b);
-        self.store_slot(j, a);
+        // Only objects in the frame move there; other values are in the state alone.
+        let in_frame = |av: AbstractValue| matches!(av, AbstractValue::Obj(_));
+        let (a, b) = (st.slots[i], st.slots[j]);
+        let (a_obj, b_obj) = (in_frame(a).then(|| self.load_slot(i)), in_frame(b).then(|| self.load_slot(j)));
+        if let Some(b_obj) = b_obj {
+            self.store_slot(i, b_obj);
+        }
+        if let Some(a_obj) = a_obj {
+            self.store_slot(j, a_obj);
+        }
         st.slots.swap(i, j);
         Ok(Flow::Next)
     }

@@ -33,8 +33,9 @@ impl Frontend<'_> {
     pub(in crate::frontend) fn load_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
         let site = self.profile_site(ins.pc);
-        let plan = self.attr_plan(ins, false).filter(|_| matches!(self.top(st, 1), AbstractValue::Obj(SlotKind::Is(_))));
+        let plan = self.attr_plan(ins, false).filter(|_| self.top(st, 1).object_kind().is_some());
         let Some(plan) = plan else {
+            self.own_inputs(st, 1);
             if self.load_class_value_of_instance(st, ins, name)? || self.load_property_of_instance(st, ins, name)? {
                 return Ok(Flow::Next);
             }
@@ -45,7 +46,8 @@ impl Frontend<'_> {
         // As LOAD_ATTR_SLOT / LOAD_ATTR_INSTANCE_VALUE.
         let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
         let i = self.stack_index(st, 1);
-        let obj = self.load_slot(i);
+        let input = st.slots[i];
+        let obj = self.stack_object(st, 1);
         self.unless_type_version(obj, plan.version, slow);
         let value = match plan.place {
             AttrPlace::Slot(offset) => self.ir.load(Mem::I64, obj, offset),
@@ -59,7 +61,7 @@ impl Frontend<'_> {
         self.unless_zero(value, slow);
         self.incref(value);
         self.store_slot(i, value);
-        self.xdecref(obj);
+        self.release_input(input, obj);
         self.ir.jump(join, &[]);
         self.generic_fallback(st, ins, (slow, join), registry::load_attr(), StackEffect::of(ins), site, name)?;
         st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
@@ -71,7 +73,7 @@ impl Frontend<'_> {
     pub(in crate::frontend) fn store_attr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let name = self.code.name(ins.arg as usize);
         let site = self.profile_site(ins.pc);
-        let plan = self.attr_plan(ins, true).filter(|_| matches!(self.top(st, 1), AbstractValue::Obj(SlotKind::Is(_))));
+        let plan = self.attr_plan(ins, true).filter(|_| self.top(st, 1).object_kind().is_some());
         let Some(plan) = plan else {
             self.generic(st, ins, registry::store_attr(), StackEffect::of(ins), site, name)?;
             return Ok(Flow::Next);
@@ -80,7 +82,8 @@ impl Frontend<'_> {
         let value_slot = self.stack_index(st, 2);
         self.store_in_frame(st, value_slot)?;
         let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
-        let obj = self.load_slot(value_slot + 1);
+        let input = self.top(st, 1);
+        let obj = self.stack_object(st, 1);
         self.unless_type_version(obj, plan.version, slow);
         let (base, offset) = match plan.place {
             AttrPlace::Slot(offset) => (obj, offset),
@@ -100,7 +103,7 @@ impl Frontend<'_> {
         let mut after = st.clone();
         after.depth -= 2;
         self.xdecref(old);
-        self.xdecref(obj);
+        self.release_input(input, obj);
         self.ir.jump(join, &[]);
         self.generic_fallback(st, ins, (slow, join), registry::store_attr(), StackEffect::of(ins), site, name)?;
         *st = after;
@@ -282,9 +285,9 @@ impl Frontend<'_> {
         if !int_like(index) {
             return None;
         }
-        match container {
-            AbstractValue::Obj(SlotKind::Is(Kind::Exact(t))) if sequence(t) => Some((t, false)),
-            AbstractValue::Obj(SlotKind::Is(_)) => match self.seen(pc).0 {
+        match container.object_kind() {
+            Some(Kind::Exact(t)) if sequence(t) => Some((t, false)),
+            Some(_) => match self.seen(pc).0 {
                 Seen::One(ty) => [TypeTag::List, TypeTag::Tuple]
                     .into_iter()
                     .find(|&t| sequence(t) && type_of_tag(t) == ty)
@@ -319,7 +322,10 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn binary_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let site = self.profile_site(ins.pc);
-        if self.top(st, 2) == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Str))) && int_like(self.top(st, 1)) {
+        // Only the container may stay borrowed.
+        let index_slot = self.stack_index(st, 1);
+        self.own(st, index_slot);
+        if self.top(st, 2).object_kind() == Some(Kind::Exact(TypeTag::Str)) && int_like(self.top(st, 1)) {
             return self.str_item(st, ins, site);
         }
         let Some((tag, guarded)) = self.sequence_operand(self.top(st, 2), self.top(st, 1), ins.pc, true) else {
@@ -330,7 +336,8 @@ impl Frontend<'_> {
         // As BINARY_SUBSCR_LIST_INT / _TUPLE_INT, negative indices included.
         let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
         let i = self.stack_index(st, 2);
-        let seq = self.load_slot(i);
+        let input = st.slots[i];
+        let seq = self.stack_object(st, 2);
         if guarded {
             self.unless_type(seq, type_of_tag(tag), slow);
         }
@@ -339,7 +346,7 @@ impl Frontend<'_> {
         let item = self.ir.load(Mem::I64, address, 0);
         self.incref(item);
         self.store_slot(i, item);
-        self.xdecref(seq);
+        self.release_input(input, seq);
         if let Some(obj) = index_obj {
             self.xdecref(obj);
         }
@@ -357,12 +364,13 @@ impl Frontend<'_> {
     fn str_item(&mut self, st: &mut State, ins: &Instr, site: i64) -> Result<Flow> {
         let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
         let i = self.stack_index(st, 2);
-        let s = self.load_slot(i);
+        let input = st.slots[i];
+        let s = self.stack_object(st, 2);
         let (index, index_obj) = self.int_operand(st, 1, slow);
         let item = self.ir.call(registry::str_item(), &[s, index], Some(Type::I64));
         self.unless_zero(item, slow);
         self.store_slot(i, item);
-        self.xdecref(s);
+        self.release_input(input, s);
         if let Some(obj) = index_obj {
             self.xdecref(obj);
         }
@@ -376,6 +384,11 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn store_subscr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let site = self.profile_site(ins.pc);
+        // Only the container may stay borrowed (the value is stored: it needs its reference).
+        for from_top in [1, 3] {
+            let i = self.stack_index(st, from_top);
+            self.own(st, i);
+        }
         let Some((tag, guarded)) = self.sequence_operand(self.top(st, 2), self.top(st, 1), ins.pc, false) else {
             self.generic(st, ins, registry::store_subscr(), StackEffect::of(ins), site, 0)?;
             return Ok(Flow::Next);
@@ -384,7 +397,8 @@ impl Frontend<'_> {
         let value_slot = self.stack_index(st, 3);
         self.store_in_frame(st, value_slot)?;
         let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
-        let list = self.load_slot(value_slot + 1);
+        let input = self.top(st, 2);
+        let list = self.stack_object(st, 2);
         if guarded {
             self.unless_type(list, type_of_tag(tag), slow);
         }
@@ -399,7 +413,7 @@ impl Frontend<'_> {
             self.xdecref(obj);
         }
         // Released last: the old item's finalizer may run anything.
-        self.xdecref(list);
+        self.release_input(input, list);
         self.xdecref(old);
         self.ir.jump(join, &[]);
         self.generic_fallback(st, ins, (slow, join), registry::store_subscr(), StackEffect::of(ins), site, 0)?;
