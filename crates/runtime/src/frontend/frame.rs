@@ -223,8 +223,12 @@ impl Frontend<'_> {
 
     /// A new float object for `v`: `PyFloat_FromDouble` inline, off the interpreter's float
     /// freelist (its floats are linked through `ob_type`), when the list has one and
-    /// tracemalloc is not tracing; the call otherwise (NULL when out of memory).
+    /// tracemalloc is not tracing; the call otherwise (NULL when out of memory), and always
+    /// in a slow path (`Frontend::cold`).
     fn box_float(&mut self, v: Value) -> Value {
+        if self.cold {
+            return self.ir.call(registry::box_float(), &[v], Some(Type::I64));
+        }
         // The interpreter, from the address of its eval breaker.
         let interp = self.req.eval_breaker as i64 - cpython::OFFSET_INTERP_EVAL_BREAKER as i64;
         let head = self.ir.iconst(interp + cpython::OFFSET_INTERP_FLOAT_FREE_LIST as i64);

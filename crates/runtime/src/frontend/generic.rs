@@ -139,8 +139,12 @@ impl Frontend<'_> {
     ) -> Result<()> {
         self.ir.switch_to(slow);
         let mut generic = st.clone();
-        self.prepare_inputs(&mut generic, effect.inputs)?;
-        self.call_generic(&mut generic, ins, helper, effect, arg, aux)?;
+        let was_cold = std::mem::replace(&mut self.cold, true);
+        let emitted = self
+            .prepare_inputs(&mut generic, effect.inputs)
+            .and_then(|()| self.call_generic(&mut generic, ins, helper, effect, arg, aux));
+        self.cold = was_cold;
+        emitted?;
         self.ir.jump(join, &[]);
         self.ir.switch_to(join);
         Ok(())

@@ -216,6 +216,10 @@ struct Frontend<'r> {
     /// back-edges then leave once to have the code compiled again. Set as such a site is
     /// emitted and kept across rounds, so that the last round's back-edges all see it.
     profiling: bool,
+    /// Whether the code being emitted is a slow path (`generic_fallback`): there boxing calls
+    /// its helper rather than taking a float off the free list inline (nbody's `advance`
+    /// re-boxed its float locals in each of its slow paths, a third of its IR).
+    cold: bool,
     /// Why each of this round's snapshots leaves (indexed by `SnapshotId`).
     exit_reasons: Vec<ExitReason>,
 }
@@ -252,6 +256,7 @@ impl<'r> Frontend<'r> {
             native_capable,
             quickened,
             profiling: false,
+            cold: false,
             exit_reasons: Vec::new(),
         })
     }
