@@ -1,6 +1,6 @@
-# compiled: rebind_while_read, attr_loop, subscr_loop, leaves_while_borrowed, refcounts, swap_loop
+# compiled: rebind_while_read, attr_loop, subscr_loop, leaves_while_borrowed, refcounts, swap_loop, identity_tests
 # `LOAD_FAST` of an object pushes it without a reference of its own when the operation that
-# reads it needs none (`obj.attr`, `seq[i]`, `seq[i] = v`): the local rebound or deleted
+# reads it needs none (`obj.attr`, `seq[i]`, `seq[i] = v`, `is`, `is None`): the local rebound or deleted
 # while its value is still on the stack (walrus, augmented assignment), exits with such
 # values on the stack (a raise, a type change, an unsupported opcode), exception handlers
 # unwinding past them, and reference counts after loops, which must be CPython's own.
@@ -86,6 +86,22 @@ def swap_loop(n):
     return a, b
 
 
+def identity_tests(items):
+    counts = [0, 0, 0, 0]
+    prev = None
+    for it in items:
+        if it is None:
+            counts[0] += 1
+        if it is not None and it is prev:
+            counts[1] += 1
+        same = it is (it := prev)
+        counts[2] += same
+        if prev is None or it is None:
+            counts[3] += 1
+        prev = items[len(items) // 2] if it is None else it
+    return counts
+
+
 points = [P(float(i), float(i) / 3) for i in range(50)]
 print(rebind_while_read(300))
 print(attr_loop(points), attr_loop(points))
@@ -107,3 +123,5 @@ items = [Q(i) for i in range(200)] + [Q("s"), Q([7]), P(1, 2), Q(None), 5, Q([])
 print(leaves_while_borrowed(items)[-14:])
 print(refcounts(500))
 print(swap_loop(301))
+shared = Q(1)
+print(identity_tests([None, shared, shared, None, Q(2), None] * 40 + [1.5, 1.5, 2**70, "s", "s"]))

@@ -103,7 +103,22 @@ fn handler<'r>(opcode: u8) -> Option<Handler<'r>> {
 /// Whether the handler of `opcode` takes inputs that `LOAD_FAST` pushed without a reference
 /// (`AbstractValue::Borrowed`); every other handler gets them owned.
 fn reads_borrowed(opcode: u8) -> bool {
-    matches!(opcode, POP_TOP | COPY | SWAP | STORE_FAST | LOAD_ATTR | STORE_ATTR | BINARY_SUBSCR | STORE_SUBSCR)
+    matches!(
+        opcode,
+        POP_TOP
+            | COPY
+            | SWAP
+            | STORE_FAST
+            | LOAD_ATTR
+            | STORE_ATTR
+            | BINARY_SUBSCR
+            | STORE_SUBSCR
+            | IS_OP
+            | POP_JUMP_FORWARD_IF_NONE
+            | POP_JUMP_BACKWARD_IF_NONE
+            | POP_JUMP_FORWARD_IF_NOT_NONE
+            | POP_JUMP_BACKWARD_IF_NOT_NONE
+    )
 }
 
 impl Frontend<'_> {

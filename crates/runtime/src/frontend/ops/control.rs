@@ -34,18 +34,19 @@ impl Frontend<'_> {
 
     pub(in crate::frontend) fn pop_jump_if_none(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let jump_if_none = matches!(ins.opcode, POP_JUMP_FORWARD_IF_NONE | POP_JUMP_BACKWARD_IF_NONE);
-        let av = self.pop(st);
+        let av = self.top(st, 1);
         let is_none = match av {
-            AbstractValue::Obj(_) => {
-                let obj = self.load_slot(self.code.nlocals + st.depth);
+            AbstractValue::Obj(_) | AbstractValue::Borrowed { .. } => {
+                let obj = self.stack_object(st, 1);
                 let none = self.ir.iconst(none_ptr());
                 let is_none = self.ir.icmp(Cond::Eq, obj, none);
-                self.xdecref(obj);
+                self.release_input(av, obj);
                 is_none
             }
             AbstractValue::Const(Kind::ObjConst(TypeTag::NoneType, _)) => self.ir.iconst(1),
             _ => self.ir.iconst(0),
         };
+        self.pop(st);
         let target = ins.jump_target().unwrap();
         let (on_true, on_false) = if jump_if_none { (target, ins.next) } else { (ins.next, target) };
         self.branch(st, ins, is_none, on_true, on_false)?;

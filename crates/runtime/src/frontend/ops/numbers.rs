@@ -394,8 +394,9 @@ impl Frontend<'_> {
     /// `IS_OP`: identity of two objects; scalars are never identical to non-number constants.
     pub(in crate::frontend) fn is_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let (a, b) = (self.top(st, 2), self.top(st, 1));
-        let pointer =
-            |av: AbstractValue| matches!(av, AbstractValue::Obj(_) | AbstractValue::Const(Kind::ObjConst(..)));
+        let pointer = |av: AbstractValue| {
+            matches!(av, AbstractValue::Obj(_) | AbstractValue::Borrowed { .. } | AbstractValue::Const(Kind::ObjConst(..)))
+        };
         let non_number_const = |av: AbstractValue| {
             matches!(av, AbstractValue::Const(Kind::ObjConst(t, _))
                 if !matches!(t, TypeTag::Int | TypeTag::Float | TypeTag::Bool))
@@ -404,18 +405,15 @@ impl Frontend<'_> {
             let mut ptrs = Vec::new();
             for (k, av) in [(2, a), (1, b)] {
                 ptrs.push(match av {
-                    AbstractValue::Obj(_) => {
-                        let i = self.stack_index(st, k);
-                        self.load_slot(i)
-                    }
+                    AbstractValue::Obj(_) | AbstractValue::Borrowed { .. } => self.stack_object(st, k),
                     AbstractValue::Const(Kind::ObjConst(_, id)) => self.ir.iconst(self.tables.consts.get(id) as i64),
                     _ => unreachable!(),
                 });
             }
             let same = self.ir.icmp(Cond::Eq, ptrs[0], ptrs[1]);
             for (av, p) in [(a, ptrs[0]), (b, ptrs[1])] {
-                if let AbstractValue::Obj(_) = av {
-                    self.xdecref(p);
+                if let AbstractValue::Obj(_) | AbstractValue::Borrowed { .. } = av {
+                    self.release_input(av, p);
                 }
             }
             same
