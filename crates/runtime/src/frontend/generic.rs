@@ -137,6 +137,24 @@ impl Frontend<'_> {
         arg: i64,
         aux: i64,
     ) -> Result<()> {
+        self.generic_slow_path(st, ins, slow, helper, effect, arg, aux)?;
+        self.ir.jump(join, &[]);
+        self.ir.switch_to(join);
+        Ok(())
+    }
+
+    /// The slow path at `slow` of `generic_fallback`, up to where it has done the operation
+    /// (emission stays there, the outputs in the frame).
+    pub(super) fn generic_slow_path(
+        &mut self,
+        st: &State,
+        ins: &Instr,
+        slow: Block,
+        helper: Helper,
+        effect: StackEffect,
+        arg: i64,
+        aux: i64,
+    ) -> Result<()> {
         self.ir.switch_to(slow);
         let mut generic = st.clone();
         let was_cold = std::mem::replace(&mut self.cold, true);
@@ -144,10 +162,7 @@ impl Frontend<'_> {
             .prepare_inputs(&mut generic, effect.inputs)
             .and_then(|()| self.call_generic(&mut generic, ins, helper, effect, arg, aux));
         self.cold = was_cold;
-        emitted?;
-        self.ir.jump(join, &[]);
-        self.ir.switch_to(join);
-        Ok(())
+        emitted
     }
 
     /// `generic_prepared` without counting the operation in the balance.

@@ -11,7 +11,9 @@ use crate::cpython::{self, ffi, objects::AttrPlan};
 use crate::profile::Seen;
 use crate::reasons::ExitReason;
 use crate::registry;
-use ir::{Cond, ExitKind, Kind, Mem, Type, TypeTag, Value};
+use super::ops::numbers::{NB_ADD, NB_FLOOR_DIVIDE, NB_MULTIPLY, NB_POWER, NB_REMAINDER, NB_SUBTRACT, NB_TRUE_DIVIDE};
+use crate::opcodes::*;
+use ir::{Cond, ExitKind, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 /// Code up to this many instructions counts its sites that profile as native (see
 /// `Frontend::profile_site`): enough for the loops of numeric object code (nbody's `advance`
@@ -76,6 +78,108 @@ impl Frontend<'_> {
     pub(super) fn output_tag(&self, pc: u32) -> Option<TypeTag> {
         let Seen::One(ty) = self.seen(pc).1 else { return None };
         [TypeTag::Float, TypeTag::Int, TypeTag::Str].into_iter().find(|&t| cpython::types::type_of_tag(t) == ty)
+    }
+
+    /// Whether the float a site produces can be read as a double where it is loaded, with no
+    /// reference taken (`float_output`): its profile saw floats only, and the instructions
+    /// after `ins` only read it as a number. They may load number locals and constants and
+    /// compute `+ - * /` on them, until an arithmetic operation (or a comparison with a
+    /// float) takes the value with a number; nothing in between runs code or sees the
+    /// object (an exit there rebuilds it as a float the interpreter only computes with).
+    /// `below` is the stack entry under the output.
+    pub(super) fn read_as_float(&self, st: &State, ins: &Instr, below: Option<AbstractValue>) -> bool {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Number {
+            Int,
+            Float,
+        }
+        // A float object (a typed local) is unboxed by the operation that takes it.
+        let number = |av: AbstractValue| match () {
+            _ if av.is_float() || av.object_kind() == Some(Kind::Exact(TypeTag::Float)) => Some(Number::Float),
+            _ if av.is_int() => Some(Number::Int),
+            _ => None,
+        };
+        if self.output_tag(ins.pc) != Some(TypeTag::Float) {
+            return false;
+        }
+        let mut above: Vec<Number> = Vec::new();
+        let Some(&first) = self.code.by_start.get(&ins.next) else { return false };
+        for next in &self.code.instrs[first..] {
+            if self.code.block_starts.contains(&next.start) {
+                return false;
+            }
+            match next.opcode {
+                LOAD_FAST => match number(st.slots[next.arg as usize]) {
+                    Some(n) => above.push(n),
+                    None => return false,
+                },
+                LOAD_CONST => {
+                    let obj = self.code.constant(next.arg as usize);
+                    match cpython::types::type_tag(obj) {
+                        TypeTag::Float => above.push(Number::Float),
+                        // SAFETY: a live int constant of the code object.
+                        TypeTag::Int if unsafe { cpython::long_value(obj) }.is_some() => above.push(Number::Int),
+                        _ => return false,
+                    }
+                }
+                BINARY_OP => {
+                    let op = if next.arg >= 13 { next.arg - 13 } else { next.arg };
+                    let arithmetic = matches!(op, NB_ADD | NB_SUBTRACT | NB_MULTIPLY | NB_TRUE_DIVIDE);
+                    let consuming = arithmetic || matches!(op, NB_FLOOR_DIVIDE | NB_REMAINDER | NB_POWER);
+                    match above.len() {
+                        0 => return consuming && below.and_then(number).is_some(),
+                        1 => return consuming,
+                        _ if arithmetic => {
+                            let (b, a) = (above.pop().unwrap(), above.pop().unwrap());
+                            let float = a == Number::Float || b == Number::Float || op == NB_TRUE_DIVIDE;
+                            above.push(if float { Number::Float } else { Number::Int });
+                        }
+                        _ => return false,
+                    }
+                }
+                // As `compare_op` compares a float with a float natively.
+                COMPARE_OP if next.arg <= 5 => {
+                    return match above.len() {
+                        0 => below.and_then(number) == Some(Number::Float),
+                        1 => above[0] == Number::Float,
+                        _ => false,
+                    }
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// The output of a site that `read_as_float` allows: `join` has two parameters, the
+    /// object and whether the stack owns a reference to it (the fast path took none, the
+    /// generic path made one). Guards that it is a float (else it goes to the stack slot
+    /// `i`, owned, and the frame leaves as `guard_output` leaves), then reads its value,
+    /// releasing the reference if there is one. Emission goes on after, with the double in
+    /// slot `i`.
+    pub(super) fn float_output(&mut self, st: &mut State, ins: &Instr, i: usize, join: ir::Block) {
+        let params = self.ir.block_params(join).to_vec();
+        let (obj, owned) = (params[0], params[1]);
+        let (differs, release, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]), self.ir.create_block(&[]));
+        self.unless_type(obj, cpython::types::type_of_tag(TypeTag::Float), differs);
+        let value = self.ir.load(Mem::F64, obj, cpython::OFFSET_FLOAT_VALUE);
+        self.ir.branch(owned, release, &[], done, &[]);
+        self.ir.switch_to(release);
+        self.xdecref(obj);
+        self.ir.jump(done, &[]);
+        self.ir.switch_to(differs);
+        // The frame gets the object with a reference of its own: one more unless it has it.
+        let rc = self.ir.load(Mem::I64, obj, 0);
+        let one = self.ir.iconst(1);
+        let missing = self.ir.int(IntOp::Sub, one, owned);
+        let rc1 = self.ir.int(IntOp::Add, rc, missing);
+        self.ir.store(Mem::I64, obj, 0, rc1);
+        self.store_slot(i, obj);
+        let mut left = st.clone();
+        left.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
+        self.leave_mispredicted(&left, ins, true);
+        self.ir.switch_to(done);
+        st.slots[i] = AbstractValue::Double(value);
     }
 
     /// After `ins` left its output `from_top` slots from the top, as an object in the frame:

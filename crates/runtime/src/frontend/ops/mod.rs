@@ -6,5 +6,5 @@ mod control;
 mod exceptions;
 mod locals;
 mod names;
-mod numbers;
+pub(in crate::frontend) mod numbers;
 mod objects;

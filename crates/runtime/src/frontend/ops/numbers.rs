@@ -15,18 +15,18 @@ use crate::opcodes::*;
 use ir::{CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 // `BINARY_OP` arguments (`NB_*` in Include/opcode.h); the in-place forms add 13.
-const NB_ADD: u32 = 0;
-const NB_AND: u32 = 1;
-const NB_FLOOR_DIVIDE: u32 = 2;
-const NB_LSHIFT: u32 = 3;
-const NB_MULTIPLY: u32 = 5;
-const NB_REMAINDER: u32 = 6;
-const NB_OR: u32 = 7;
-const NB_POWER: u32 = 8;
-const NB_RSHIFT: u32 = 9;
-const NB_SUBTRACT: u32 = 10;
-const NB_TRUE_DIVIDE: u32 = 11;
-const NB_XOR: u32 = 12;
+pub(in crate::frontend) const NB_ADD: u32 = 0;
+pub(in crate::frontend) const NB_AND: u32 = 1;
+pub(in crate::frontend) const NB_FLOOR_DIVIDE: u32 = 2;
+pub(in crate::frontend) const NB_LSHIFT: u32 = 3;
+pub(in crate::frontend) const NB_MULTIPLY: u32 = 5;
+pub(in crate::frontend) const NB_REMAINDER: u32 = 6;
+pub(in crate::frontend) const NB_OR: u32 = 7;
+pub(in crate::frontend) const NB_POWER: u32 = 8;
+pub(in crate::frontend) const NB_RSHIFT: u32 = 9;
+pub(in crate::frontend) const NB_SUBTRACT: u32 = 10;
+pub(in crate::frontend) const NB_TRUE_DIVIDE: u32 = 11;
+pub(in crate::frontend) const NB_XOR: u32 = 12;
 
 impl Frontend<'_> {
     /// The word value of an int-like abstract value.

@@ -44,9 +44,13 @@ impl Frontend<'_> {
             return Ok(Flow::Next);
         };
         // As LOAD_ATTR_SLOT / LOAD_ATTR_INSTANCE_VALUE.
-        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
         let i = self.stack_index(st, 1);
         let input = st.slots[i];
+        // A float that arithmetic reads next, of an object a local holds: no reference.
+        let below = (st.depth >= 2).then(|| self.top(st, 2));
+        let as_float = matches!(input, AbstractValue::Borrowed { .. }) && self.read_as_float(st, ins, below);
+        let slow = self.ir.create_block(&[]);
+        let join = self.ir.create_block(if as_float { &[Type::I64, Type::I64] } else { &[] });
         let obj = self.stack_object(st, 1);
         self.unless_type_version(obj, plan.version, slow);
         let value = match plan.place {
@@ -59,6 +63,17 @@ impl Frontend<'_> {
         };
         // Unset: the generic path finds a class attribute or raises AttributeError.
         self.unless_zero(value, slow);
+        if as_float {
+            let borrowed = self.ir.iconst(0);
+            self.ir.jump(join, &[value, borrowed]);
+            self.generic_slow_path(st, ins, slow, registry::load_attr(), StackEffect::of(ins), site, name)?;
+            let (made, owned) = (self.load_slot(i), self.ir.iconst(1));
+            self.ir.jump(join, &[made, owned]);
+            self.ir.switch_to(join);
+            self.float_output(st, ins, i, join);
+            self.balance.native();
+            return Ok(Flow::Next);
+        }
         self.incref(value);
         self.store_slot(i, value);
         self.release_input(input, obj);
@@ -334,9 +349,13 @@ impl Frontend<'_> {
             return Ok(Flow::Next);
         };
         // As BINARY_SUBSCR_LIST_INT / _TUPLE_INT, negative indices included.
-        let (slow, join) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
         let i = self.stack_index(st, 2);
         let input = st.slots[i];
+        // A float that arithmetic reads next, of a container a local holds: no reference.
+        let below = (st.depth >= 3).then(|| self.top(st, 3));
+        let as_float = matches!(input, AbstractValue::Borrowed { .. }) && self.read_as_float(st, ins, below);
+        let slow = self.ir.create_block(&[]);
+        let join = self.ir.create_block(if as_float { &[Type::I64, Type::I64] } else { &[] });
         let seq = self.stack_object(st, 2);
         if guarded {
             self.unless_type(seq, type_of_tag(tag), slow);
@@ -344,6 +363,21 @@ impl Frontend<'_> {
         let (index, index_obj) = self.int_operand(st, 1, slow);
         let address = self.item_address(seq, tag, index, slow);
         let item = self.ir.load(Mem::I64, address, 0);
+        if as_float {
+            if let Some(obj) = index_obj {
+                self.xdecref(obj);
+            }
+            let borrowed = self.ir.iconst(0);
+            self.ir.jump(join, &[item, borrowed]);
+            self.generic_slow_path(st, ins, slow, registry::binary_subscr(), StackEffect::of(ins), site, 0)?;
+            let (made, owned) = (self.load_slot(i), self.ir.iconst(1));
+            self.ir.jump(join, &[made, owned]);
+            self.ir.switch_to(join);
+            st.depth -= 1;
+            self.float_output(st, ins, i, join);
+            self.balance.native();
+            return Ok(Flow::Next);
+        }
         self.incref(item);
         self.store_slot(i, item);
         self.release_input(input, seq);
