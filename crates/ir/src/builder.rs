@@ -16,8 +16,8 @@
 
 use crate::*;
 
-/// Instructions a new block has room for before its list grows.
-const BLOCK_INSTS: usize = 32;
+/// `Builder::block_of` for a value that no block lists (a block parameter).
+const NO_BLOCK: u32 = u32::MAX;
 
 /// Builds a [`Function`]. Blocks are created with typed parameters, filled in any order, and
 /// each must be given exactly one terminator before [`Builder::finish`].
@@ -25,6 +25,10 @@ pub struct Builder {
     func: Function,
     current: Option<Block>,
     terminated: Vec<bool>,
+    /// Per value, the block whose instruction it is: the blocks' lists are made from it once,
+    /// in `finish` (a list per block grown as it filled was a seventh of the front end's time
+    /// in allocations, and most rounds' IR is discarded unfinished).
+    block_of: Vec<u32>,
 }
 
 impl Builder {
@@ -33,6 +37,7 @@ impl Builder {
             func: Function { name: name.to_string(), num_params, ..Function::default() },
             current: None,
             terminated: Vec::new(),
+            block_of: Vec::new(),
         }
     }
 
@@ -40,18 +45,25 @@ impl Builder {
     /// knows about how large the function will be does not grow (and copy) it step by step.
     pub fn reserve(&mut self, insts: usize, blocks: usize, snapshots: usize) {
         self.func.insts.reserve(insts);
+        self.block_of.reserve(insts);
         self.func.blocks.reserve(blocks);
         self.terminated.reserve(blocks);
         self.func.snapshots.reserve(snapshots);
     }
 
+    /// How many instructions, blocks and snapshots the function has so far.
+    pub fn size(&self) -> (usize, usize, usize) {
+        (self.func.insts.len(), self.func.blocks.len(), self.func.snapshots.len())
+    }
+
     /// A new block with parameters of these types.
     pub fn create_block(&mut self, params: &[Type]) -> Block {
         let block = Block(self.func.blocks.len() as u32);
-        // Room for a typical block's instructions: growing every block's list from empty was a
-        // seventh of the front end's time.
-        let insts = Vec::with_capacity(BLOCK_INSTS);
-        let data = BlockData { params: Vec::with_capacity(params.len()), insts, term: Terminator::Exit(SnapshotId(u32::MAX)) };
+        let data = BlockData {
+            params: Vec::with_capacity(params.len()),
+            insts: Vec::new(),
+            term: Terminator::Exit(SnapshotId(u32::MAX)),
+        };
         self.func.blocks.push(data);
         self.terminated.push(false);
         for (i, &ty) in params.iter().enumerate() {
@@ -102,6 +114,7 @@ impl Builder {
     fn push(&mut self, op: Op, ty: Option<Type>) -> Value {
         let v = Value(self.func.insts.len() as u32);
         self.func.insts.push(InstData { op, ty });
+        self.block_of.push(NO_BLOCK);
         v
     }
 
@@ -110,7 +123,7 @@ impl Builder {
         let block = self.current.expect("no current block");
         assert!(!self.terminated[block.0 as usize], "{block} is already terminated");
         let v = self.push(op, ty);
-        self.func.blocks[block.0 as usize].insts.push(v);
+        self.block_of[v.0 as usize] = block.0;
         v
     }
 
@@ -218,6 +231,18 @@ impl Builder {
         if let Some(i) = self.terminated.iter().position(|t| !t) {
             panic!("block b{i} of {} has no terminator", self.func.name);
         }
-        self.func
+        let mut func = self.func;
+        // Each block's instructions are its values in the order they were made.
+        let mut counts = vec![0usize; func.blocks.len()];
+        for &b in self.block_of.iter().filter(|&&b| b != NO_BLOCK) {
+            counts[b as usize] += 1;
+        }
+        for (block, &count) in func.blocks.iter_mut().zip(&counts) {
+            block.insts = Vec::with_capacity(count);
+        }
+        for (v, &b) in self.block_of.iter().enumerate().filter(|&(_, &b)| b != NO_BLOCK) {
+            func.blocks[b as usize].insts.push(Value(v as u32));
+        }
+        func
     }
 }

@@ -6,6 +6,25 @@
 
 use crate::opcodes::*;
 
+// `BINARY_OP` arguments (`NB_*` in Include/opcode.h); the in-place forms add 13.
+pub const NB_ADD: u32 = 0;
+pub const NB_AND: u32 = 1;
+pub const NB_FLOOR_DIVIDE: u32 = 2;
+pub const NB_LSHIFT: u32 = 3;
+pub const NB_MULTIPLY: u32 = 5;
+pub const NB_REMAINDER: u32 = 6;
+pub const NB_OR: u32 = 7;
+pub const NB_POWER: u32 = 8;
+pub const NB_RSHIFT: u32 = 9;
+pub const NB_SUBTRACT: u32 = 10;
+pub const NB_TRUE_DIVIDE: u32 = 11;
+pub const NB_XOR: u32 = 12;
+
+/// The operator of a `BINARY_OP` argument, its in-place form as the plain one.
+pub fn binary_operator(arg: u32) -> u32 {
+    if arg >= 13 { arg - 13 } else { arg }
+}
+
 /// One decoded instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Instr {

@@ -161,9 +161,9 @@ impl Frontend<'_> {
         v
     }
 
-    /// A new reference to the boxed form of a non-frame value. `snapshot` is taken if boxing
-    /// fails (out of memory).
-    pub(super) fn boxed(&mut self, av: AbstractValue, on_failure: SnapshotId) -> Result<Value> {
+    /// A new reference to the boxed form of a non-frame value. Where boxing can fail (out of
+    /// memory), the frame leaves raising at `pc`, as `st` has it.
+    pub(super) fn boxed(&mut self, av: AbstractValue, st: &State, pc: u32) -> Result<Value> {
         let obj = match av {
             AbstractValue::Word(Kind::MachineBool, v) => {
                 let (t, f) = (self.ir.iconst(true_ptr()), self.ir.iconst(false_ptr()));
@@ -217,6 +217,7 @@ impl Frontend<'_> {
             }
             AbstractValue::Obj(_) => return internal("boxing a frame object"),
         };
+        let on_failure = self.snapshot(st, ExitKind::Raise, pc, st.depth, ExitReason::BoxFailed);
         self.ir.guard(obj, true, on_failure);
         Ok(obj)
     }
@@ -332,8 +333,7 @@ impl Frontend<'_> {
                 return Ok(obj);
             }
         }
-        let snap = self.snapshot(st, ExitKind::Raise, self.current_pc, st.depth, ExitReason::BoxFailed);
-        let obj = self.boxed(av, snap)?;
+        let obj = self.boxed(av, st, self.current_pc)?;
         if sharable {
             self.adopt_box(st, av, obj);
         }

@@ -198,6 +198,8 @@ struct Frontend<'r> {
     /// This round's IR block for each (bytecode block, version), with the entry state its
     /// parameters were made for (a generic version may widen later in the round).
     ir_blocks: HashMap<(u32, usize), (Block, EntryState)>,
+    /// The last round's IR instructions, blocks and snapshots (the next round reserves them).
+    last_round_size: Option<(usize, usize, usize)>,
     /// (block, version) pairs reached this round and not yet emitted.
     worklist: Vec<(u32, usize)>,
     frame: Value,
@@ -247,6 +249,7 @@ impl<'r> Frontend<'r> {
             tables: SideTables::default(),
             ir: Builder::new("", 2),
             ir_blocks: HashMap::new(),
+            last_round_size: None,
             worklist: Vec::new(),
             frame: Value(0),
             tstate: Value(0),

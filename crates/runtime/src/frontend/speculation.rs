@@ -6,12 +6,11 @@
 
 use super::state::{AbstractValue, SlotKind, State};
 use super::Frontend;
-use crate::bytecode::Instr;
+use crate::bytecode::{Instr, NB_ADD, NB_FLOOR_DIVIDE, NB_MULTIPLY, NB_POWER, NB_REMAINDER, NB_SUBTRACT, NB_TRUE_DIVIDE};
 use crate::cpython::{self, ffi, objects::AttrPlan};
 use crate::profile::Seen;
 use crate::reasons::ExitReason;
 use crate::registry;
-use super::ops::numbers::{NB_ADD, NB_FLOOR_DIVIDE, NB_MULTIPLY, NB_POWER, NB_REMAINDER, NB_SUBTRACT, NB_TRUE_DIVIDE};
 use crate::opcodes::*;
 use ir::{Cond, ExitKind, IntOp, Kind, Mem, Type, TypeTag, Value};
 
@@ -123,7 +122,7 @@ impl Frontend<'_> {
                     }
                 }
                 BINARY_OP => {
-                    let op = if next.arg >= 13 { next.arg - 13 } else { next.arg };
+                    let op = crate::bytecode::binary_operator(next.arg);
                     let arithmetic = matches!(op, NB_ADD | NB_SUBTRACT | NB_MULTIPLY | NB_TRUE_DIVIDE);
                     let consuming = arithmetic || matches!(op, NB_FLOOR_DIVIDE | NB_REMAINDER | NB_POWER);
                     match above.len() {

@@ -15,9 +15,10 @@ use ir::{Block, Builder, Cond, Kind, Mem, Type, Value};
 /// Versions of one bytecode block before the last one turns generic.
 pub const MAX_BLOCK_VERSIONS: usize = 4;
 
-/// About how many IR instructions a bytecode instruction becomes (for reserving the IR's room
-/// up front).
-const IR_PER_INSTRUCTION: usize = 12;
+/// About how many IR instructions, blocks and snapshots a bytecode instruction becomes, for
+/// reserving the first round's IR up front (nbody's `advance`: 57, 8.6 and 2.8; the imports
+/// of the start-up benchmark about half that). Later rounds reserve what the last one used.
+const IR_PER_INSTRUCTION: (usize, usize, usize) = (32, 5, 2);
 
 /// Emission rounds before giving up on a fixpoint (kinds climb a finite lattice, so it is
 /// reached long before).
@@ -45,8 +46,11 @@ impl Frontend<'_> {
         // SAFETY: co_qualname is a str of the live code object.
         let name = unsafe { crate::cpython::str_of((*self.code.object).co_qualname) };
         self.ir = Builder::new(&name, 2);
-        let bytecodes = self.code.instrs.len();
-        self.ir.reserve(IR_PER_INSTRUCTION * bytecodes, self.code.block_starts.len(), bytecodes);
+        let (insts, blocks, snapshots) = self.last_round_size.unwrap_or_else(|| {
+            let n = self.code.instrs.len();
+            (IR_PER_INSTRUCTION.0 * n, IR_PER_INSTRUCTION.1 * n, IR_PER_INSTRUCTION.2 * n)
+        });
+        self.ir.reserve(insts, blocks, snapshots);
         self.ir_blocks.clear();
         self.tables.sites.clear();
         self.tables.direct_sites.clear();
@@ -82,6 +86,7 @@ impl Frontend<'_> {
             self.emit_from(start, state)?;
         }
         let b = std::mem::replace(&mut self.ir, Builder::new("", 2));
+        self.last_round_size = Some(b.size());
         // Blocks created for targets whose state changed this round may be unterminated;
         // the round is then discarded anyway.
         if self.changed {

@@ -6,5 +6,5 @@ mod control;
 mod exceptions;
 mod locals;
 mod names;
-pub(in crate::frontend) mod numbers;
+mod numbers;
 mod objects;

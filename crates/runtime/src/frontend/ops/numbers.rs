@@ -3,7 +3,7 @@
 
 use crate::reasons::ExitReason;
 use crate::registry;
-use crate::bytecode::Instr;
+use crate::bytecode::*;
 use crate::cpython::{self, ffi, types::true_ptr};
 use crate::frontend::speculation::int_like;
 use crate::profile::Seen;
@@ -12,21 +12,7 @@ use crate::frontend::generic::StackEffect;
 use crate::frontend::state::{AbstractValue, SlotKind, State};
 use crate::frontend::{Frontend, Result};
 use crate::opcodes::*;
-use ir::{CheckedOp, Cond, ExitKind, FloatOp, IntOp, Kind, Mem, Type, TypeTag, Value};
-
-// `BINARY_OP` arguments (`NB_*` in Include/opcode.h); the in-place forms add 13.
-pub(in crate::frontend) const NB_ADD: u32 = 0;
-pub(in crate::frontend) const NB_AND: u32 = 1;
-pub(in crate::frontend) const NB_FLOOR_DIVIDE: u32 = 2;
-pub(in crate::frontend) const NB_LSHIFT: u32 = 3;
-pub(in crate::frontend) const NB_MULTIPLY: u32 = 5;
-pub(in crate::frontend) const NB_REMAINDER: u32 = 6;
-pub(in crate::frontend) const NB_OR: u32 = 7;
-pub(in crate::frontend) const NB_POWER: u32 = 8;
-pub(in crate::frontend) const NB_RSHIFT: u32 = 9;
-pub(in crate::frontend) const NB_SUBTRACT: u32 = 10;
-pub(in crate::frontend) const NB_TRUE_DIVIDE: u32 = 11;
-pub(in crate::frontend) const NB_XOR: u32 = 12;
+use ir::{CheckedOp, Cond, FloatOp, IntOp, Kind, Mem, Type, TypeTag, Value};
 
 impl Frontend<'_> {
     /// The word value of an int-like abstract value.
@@ -51,7 +37,7 @@ impl Frontend<'_> {
     pub(in crate::frontend) fn binary_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.unbox_operands(st, 2);
         // In-place forms behave as the plain ones on numbers.
-        let op = if ins.arg >= 13 { ins.arg - 13 } else { ins.arg };
+        let op = binary_operator(ins.arg);
         if !matches!(op, NB_POWER | NB_TRUE_DIVIDE) {
             // Every other operator is one `int_binary` computes on words.
             self.unbox_int_operand(st, ins);
@@ -150,8 +136,7 @@ impl Frontend<'_> {
         self.ir.branch(small, fast, &[], slow, &[]);
         self.ir.switch_to(fast);
         let r = self.one_digit_operation(op, (a, sa), (b, sb));
-        let failed = self.snapshot(st, ExitKind::Raise, ins.pc, st.depth, ExitReason::BoxFailed);
-        let obj = self.boxed(AbstractValue::Word(Kind::MachineInt, r), failed)?;
+        let obj = self.boxed(AbstractValue::Word(Kind::MachineInt, r), st, ins.pc)?;
         self.store_slot(self.code.nlocals + base, obj);
         self.xdecref(a);
         self.xdecref(b);
