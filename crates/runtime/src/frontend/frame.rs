@@ -54,11 +54,15 @@ impl Frontend<'_> {
         }
     }
 
-    /// Releases the stack's reference to `obj`, an input (`av`, read by `stack_object`) that
-    /// the operation consumed: a borrowed one has none.
-    pub(super) fn release_input(&mut self, av: AbstractValue, obj: Value) {
-        if !matches!(av, AbstractValue::Borrowed { .. }) {
-            self.xdecref(obj);
+    /// Releases the reference that a slot holding `av` has to `obj` (an input read by
+    /// `stack_object` and consumed, a local's old value): a borrowed entry has none, an
+    /// object of a known kind is not NULL, anything else may be (an unbound local, the stale
+    /// slot of an unboxed one).
+    pub(super) fn release(&mut self, av: AbstractValue, obj: Value) {
+        match av {
+            AbstractValue::Borrowed { .. } => {}
+            AbstractValue::Obj(SlotKind::Is(_)) => self.decref(obj),
+            _ => self.xdecref(obj),
         }
     }
 
@@ -105,11 +109,23 @@ impl Frontend<'_> {
 
     /// `Py_XDECREF`, inline: only freeing the object is a call.
     pub(super) fn xdecref(&mut self, obj: Value) {
-        let (live, free, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]), self.ir.create_block(&[]));
-        let null = self.ir.iconst(0);
-        let is_live = self.ir.icmp(Cond::Ne, obj, null);
-        self.ir.branch(is_live, live, &[], done, &[]);
-        self.ir.switch_to(live);
+        self.release_reference(obj, true);
+    }
+
+    /// `Py_DECREF` of an object known not to be NULL (a slot of kind `SlotKind::Is`).
+    pub(super) fn decref(&mut self, obj: Value) {
+        self.release_reference(obj, false);
+    }
+
+    fn release_reference(&mut self, obj: Value, maybe_null: bool) {
+        let (free, done) = (self.ir.create_block(&[]), self.ir.create_block(&[]));
+        if maybe_null {
+            let live = self.ir.create_block(&[]);
+            let null = self.ir.iconst(0);
+            let is_live = self.ir.icmp(Cond::Ne, obj, null);
+            self.ir.branch(is_live, live, &[], done, &[]);
+            self.ir.switch_to(live);
+        }
         let rc = self.ir.load(Mem::I64, obj, 0);
         let one = self.ir.iconst(1);
         let rc1 = self.ir.int(IntOp::Sub, rc, one);

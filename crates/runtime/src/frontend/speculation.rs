@@ -164,7 +164,7 @@ impl Frontend<'_> {
         let value = self.ir.load(Mem::F64, obj, cpython::OFFSET_FLOAT_VALUE);
         self.ir.branch(owned, release, &[], done, &[]);
         self.ir.switch_to(release);
-        self.xdecref(obj);
+        self.decref(obj);
         self.ir.jump(done, &[]);
         self.ir.switch_to(differs);
         // The frame gets the object with a reference of its own: one more unless it has it.
@@ -265,7 +265,7 @@ impl Frontend<'_> {
             if typed(st.slots[i]) {
                 let obj = self.load_slot(i);
                 st.slots[i] = AbstractValue::Double(self.ir.load(Mem::F64, obj, cpython::OFFSET_FLOAT_VALUE));
-                self.xdecref(obj);
+                self.decref(obj);
             }
         }
     }

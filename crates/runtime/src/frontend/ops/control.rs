@@ -40,7 +40,7 @@ impl Frontend<'_> {
                 let obj = self.stack_object(st, 1);
                 let none = self.ir.iconst(none_ptr());
                 let is_none = self.ir.icmp(Cond::Eq, obj, none);
-                self.release_input(av, obj);
+                self.release(av, obj);
                 is_none
             }
             AbstractValue::Const(Kind::ObjConst(TypeTag::NoneType, _)) => self.ir.iconst(1),

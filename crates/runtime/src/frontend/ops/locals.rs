@@ -57,7 +57,8 @@ impl Frontend<'_> {
         let av = self.pop(st);
         self.own_borrowed_of(st, i);
         let top = self.code.nlocals + st.depth;
-        let old_is_object = matches!(st.slots[i], AbstractValue::Obj(SlotKind::Is(_) | SlotKind::MaybeNull));
+        let old_av = st.slots[i];
+        let old_is_object = matches!(old_av, AbstractValue::Obj(SlotKind::Is(_) | SlotKind::MaybeNull));
         let av = match av {
             AbstractValue::Borrowed { kind, ptr, .. } => {
                 // `y = x`: the local takes a reference of its own.
@@ -72,14 +73,14 @@ impl Frontend<'_> {
                 let obj = self.load_slot(top);
                 let old = self.load_slot(i);
                 self.store_slot(i, obj);
-                self.xdecref(old);
+                self.release(old_av, old);
             }
             _ if old_is_object => {
                 // The old object dies now, as under the interpreter.
                 let old = self.load_slot(i);
                 let zero = self.ir.iconst(0);
                 self.store_slot(i, zero);
-                self.xdecref(old);
+                self.release(old_av, old);
             }
             _ => {}
         }
@@ -116,10 +117,11 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn pop_top(&mut self, st: &mut State, _ins: &Instr) -> Result<Flow> {
-        if let AbstractValue::Obj(_) = self.pop(st) {
+        let av = self.pop(st);
+        if let AbstractValue::Obj(_) = av {
             let top = self.code.nlocals + st.depth;
             let obj = self.load_slot(top);
-            self.xdecref(obj);
+            self.release(av, obj);
         }
         Ok(Flow::Next)
     }

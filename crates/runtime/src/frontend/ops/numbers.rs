@@ -398,7 +398,7 @@ impl Frontend<'_> {
             let same = self.ir.icmp(Cond::Eq, ptrs[0], ptrs[1]);
             for (av, p) in [(a, ptrs[0]), (b, ptrs[1])] {
                 if let AbstractValue::Obj(_) | AbstractValue::Borrowed { .. } = av {
-                    self.release_input(av, p);
+                    self.release(av, p);
                 }
             }
             same

@@ -76,7 +76,7 @@ impl Frontend<'_> {
         }
         self.incref(value);
         self.store_slot(i, value);
-        self.release_input(input, obj);
+        self.release(input, obj);
         self.ir.jump(join, &[]);
         self.generic_fallback(st, ins, (slow, join), registry::load_attr(), StackEffect::of(ins), site, name)?;
         st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Object));
@@ -118,7 +118,7 @@ impl Frontend<'_> {
         let mut after = st.clone();
         after.depth -= 2;
         self.xdecref(old);
-        self.release_input(input, obj);
+        self.release(input, obj);
         self.ir.jump(join, &[]);
         self.generic_fallback(st, ins, (slow, join), registry::store_attr(), StackEffect::of(ins), site, name)?;
         *st = after;
@@ -380,7 +380,7 @@ impl Frontend<'_> {
         }
         self.incref(item);
         self.store_slot(i, item);
-        self.release_input(input, seq);
+        self.release(input, seq);
         if let Some(obj) = index_obj {
             self.xdecref(obj);
         }
@@ -404,7 +404,7 @@ impl Frontend<'_> {
         let item = self.ir.call(registry::str_item(), &[s, index], Some(Type::I64));
         self.unless_zero(item, slow);
         self.store_slot(i, item);
-        self.release_input(input, s);
+        self.release(input, s);
         if let Some(obj) = index_obj {
             self.xdecref(obj);
         }
@@ -447,7 +447,7 @@ impl Frontend<'_> {
             self.xdecref(obj);
         }
         // Released last: the old item's finalizer may run anything.
-        self.release_input(input, list);
+        self.release(input, list);
         self.xdecref(old);
         self.ir.jump(join, &[]);
         self.generic_fallback(st, ins, (slow, join), registry::store_subscr(), StackEffect::of(ins), site, 0)?;
