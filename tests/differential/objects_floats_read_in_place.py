@@ -1,9 +1,11 @@
-# compiled: distances, row_dot, scaled_ratio, below_limit, mixed_items
+# compiled: distances, row_dot, scaled_ratio, below_limit, mixed_items, float_locals
 # A float attribute or list item that arithmetic reads next, of an object or list a local
 # holds, is read where it is loaded, without a reference: the value changes type mid-loop
 # (an int, a bool, None, a str, a float subclass), a division by zero right after the read,
 # comparisons against floats and ints, in-place operators, and the identity of the objects
-# (still CPython's: the items are never re-boxed).
+# (still CPython's: the items are never re-boxed). A float local that arithmetic reads with
+# another number is read in place too; with anything else (an object with `__radd__`) it is
+# passed as itself.
 
 
 class V:
@@ -71,6 +73,36 @@ def mixed_items(xs):
     return acc, seen
 
 
+class Probe:
+    def __radd__(self, other):
+        return other is KEEP[0]
+
+    def __lt__(self, other):
+        return other is KEEP[0]
+
+
+KEEP = [None]
+
+
+def float_locals(xs, probe):
+    total = 0.0
+    same = 0
+    for i in range(len(xs)):
+        x = xs[i]
+        total += x * 2.0 - x / 4.0 + (x > 1000.0)
+        KEEP[0] = x
+        if x + probe:
+            same += 1
+        if x > probe:
+            same += 1
+        try:
+            total += 1.0 / (x - 5.0)
+        except ZeroDivisionError as e:
+            total += 0.5
+            print("zero", e)
+    return total, same
+
+
 pts = [V(i * 0.5, i / 7) for i in range(3000)]
 o = V(1.25, -0.5)
 print(distances(pts, o), distances(pts, o))
@@ -110,5 +142,7 @@ except TypeError as e:
     print("TypeError", e)
 xs = [i * 0.1 for i in range(3000)] + [2, None, "ab", 3.5, MyFloat(2.0)]
 print(mixed_items(xs))
+print(float_locals([i * 0.25 for i in range(3000)], Probe()))
+print(float_locals([i * 0.25 for i in range(30)] + [7, 2**60, True, 1.5], Probe()))
 keep = xs[5]
 print(mixed_items(xs)[0], xs[5] is keep, row[10] is row[10])

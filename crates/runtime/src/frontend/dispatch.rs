@@ -125,6 +125,9 @@ impl Frontend<'_> {
     /// Emits one instruction.
     pub(super) fn emit_instr(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.current_pc = ins.pc;
+        if matches!(ins.opcode, BINARY_OP | COMPARE_OP) {
+            self.read_float_operands(st);
+        }
         if !reads_borrowed(ins.opcode) {
             // Its inputs are the stack's own, in the frame (see `AbstractValue::Borrowed`).
             let inputs = crate::opcodes::stack_effect(ins.opcode, ins.arg).map_or(st.depth, |(pops, _)| pops as usize);

@@ -398,6 +398,19 @@ impl Frontend<'_> {
             if matches!(av, AbstractValue::Obj(_)) || (i < self.code.nlocals && st.synced[i]) {
                 continue;
             }
+            // A number that a synced local holds leaves as that local's box: the object the
+            // program has (an exit between `LOAD_FAST x` and `x is y` made a new one).
+            let number_tag = match av {
+                AbstractValue::Word(Kind::MachineInt, _) => Some(TypeTag::Int),
+                AbstractValue::Double(_) => Some(TypeTag::Float),
+                _ => None,
+            };
+            if let Some(tag) = number_tag {
+                if let Some(obj) = self.synced_box(st, *av) {
+                    entries.push(SnapshotEntry { slot: i as u32, kind: Kind::Exact(tag), values: vec![obj] });
+                    continue;
+                }
+            }
             let kind = match *av {
                 // Number constants leave as their pooled object (see `load_const`).
                 AbstractValue::Const(Kind::IntConst(c)) => match self.tables.consts.add_int(c) {

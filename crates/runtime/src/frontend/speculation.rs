@@ -150,6 +150,28 @@ impl Frontend<'_> {
         false
     }
 
+    /// The operands of `BINARY_OP` or `COMPARE_OP` when both are numbers: a float that a local
+    /// holds, borrowed, becomes its value, read in place with no reference (only float
+    /// arithmetic sees it, and no other operand's method can be handed the object).
+    pub(super) fn read_float_operands(&mut self, st: &mut State) {
+        let number = |av: AbstractValue| {
+            matches!(av, AbstractValue::Word(..) | AbstractValue::Double(_))
+                || av.is_int()
+                || av.is_float()
+                || matches!(av, AbstractValue::Const(Kind::BoolConst(_)))
+                || matches!(av.object_kind(), Some(Kind::Exact(TypeTag::Int | TypeTag::Float | TypeTag::Bool)))
+        };
+        if st.depth < 2 || !number(self.top(st, 1)) || !number(self.top(st, 2)) {
+            return;
+        }
+        for from_top in 1..=2 {
+            let i = self.stack_index(st, from_top);
+            if let AbstractValue::Borrowed { kind: Kind::Exact(TypeTag::Float), ptr, .. } = st.slots[i] {
+                st.slots[i] = AbstractValue::Double(self.ir.load(Mem::F64, ptr, cpython::OFFSET_FLOAT_VALUE));
+            }
+        }
+    }
+
     /// The output of a site that `read_as_float` allows: `join` has two parameters, the
     /// object and whether the stack owns a reference to it (the fast path took none, the
     /// generic path made one). Guards that it is a float (else it goes to the stack slot
