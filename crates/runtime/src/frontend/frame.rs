@@ -83,13 +83,37 @@ impl Frontend<'_> {
         }
     }
 
-    /// `own` for every stack entry borrowed from local `local`, before it is rebound.
-    pub(super) fn own_borrowed_of(&mut self, st: &mut State, local: usize) {
-        for i in self.code.nlocals..self.code.nlocals + st.depth {
+    /// Before local `local` is rebound or deleted, the stack entries that hold its value get
+    /// references of their own, as the interpreter's stack has them: a borrowed object its
+    /// own reference, and an unboxed number the local's object (boxed now if it has none),
+    /// so that `f(x, (x := ...))` passes the object `x` named and `x, y = y, x` keeps both.
+    pub(super) fn before_rebinding(&mut self, st: &mut State, local: usize) -> Result<()> {
+        let stack = self.code.nlocals..self.code.nlocals + st.depth;
+        for i in stack.clone() {
             if matches!(st.slots[i], AbstractValue::Borrowed { local: l, .. } if l == local) {
                 self.own(st, i);
             }
         }
+        let av = st.slots[local];
+        let tag = match av {
+            AbstractValue::Word(Kind::MachineInt, _) => TypeTag::Int,
+            AbstractValue::Double(_) => TypeTag::Float,
+            _ => return Ok(()),
+        };
+        let copies: Vec<usize> = stack.filter(|&i| st.slots[i] == av).collect();
+        if copies.is_empty() {
+            return Ok(());
+        }
+        // One reference from boxing, one more for each further copy.
+        let obj = self.box_shared(st, av)?;
+        for (n, &i) in copies.iter().enumerate() {
+            if n > 0 {
+                self.incref(obj);
+            }
+            self.store_slot(i, obj);
+            st.slots[i] = AbstractValue::Obj(SlotKind::Is(Kind::Exact(tag)));
+        }
+        Ok(())
     }
 
     pub(super) fn load_slot(&mut self, i: usize) -> Value {

@@ -55,7 +55,7 @@ impl Frontend<'_> {
     pub(in crate::frontend) fn store_fast(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         let i = ins.arg as usize;
         let av = self.pop(st);
-        self.own_borrowed_of(st, i);
+        self.before_rebinding(st, i)?;
         let top = self.code.nlocals + st.depth;
         let old_av = st.slots[i];
         let old_is_object = matches!(old_av, AbstractValue::Obj(SlotKind::Is(_) | SlotKind::MaybeNull));
@@ -102,7 +102,7 @@ impl Frontend<'_> {
             // Deleting an unbound local raises: the interpreter words it.
             return Ok(self.leave_before(st, ins, ExitReason::UnboundLocal));
         }
-        self.own_borrowed_of(st, i);
+        self.before_rebinding(st, i)?;
         let old = self.load_slot(i);
         if st.slots[i] == AbstractValue::Obj(SlotKind::MaybeNull) {
             let snap = self.resume_here(st, ins, ExitReason::UnboundLocal);
