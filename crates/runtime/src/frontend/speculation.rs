@@ -172,6 +172,47 @@ impl Frontend<'_> {
         }
     }
 
+    /// The slow and join blocks of a site that reads the object `from_top` entries down (an
+    /// attribute's owner, a sequence), and whether it reads a float in place: a float that
+    /// arithmetic reads next (`read_as_float`) of an object that a local holds, so that no
+    /// reference is needed (`float_read`). The join then takes the object and whether the
+    /// stack owns it.
+    pub(super) fn read_blocks(&mut self, st: &State, ins: &Instr, from_top: usize) -> (bool, ir::Block, ir::Block) {
+        let below = (st.depth > from_top).then(|| self.top(st, from_top + 1));
+        let as_float = matches!(self.top(st, from_top), AbstractValue::Borrowed { .. }) && self.read_as_float(st, ins, below);
+        let slow = self.ir.create_block(&[]);
+        let join = self.ir.create_block(if as_float { &[Type::I64, Type::I64] } else { &[] });
+        (as_float, slow, join)
+    }
+
+    /// The rest of a site that `read_blocks` made read a float in place, once its fast path
+    /// found `value` (no reference taken) and branched to `slow` where it could not: the
+    /// generic `helper` there makes the output, and both join with the double in the slot
+    /// where the output goes.
+    pub(super) fn float_read(
+        &mut self,
+        st: &mut State,
+        ins: &Instr,
+        value: Value,
+        (slow, join): (ir::Block, ir::Block),
+        helper: ir::Helper,
+        arg: i64,
+        aux: i64,
+    ) -> super::Result<()> {
+        let effect = super::generic::StackEffect::of(ins);
+        let i = self.stack_index(st, effect.inputs);
+        let borrowed = self.ir.iconst(0);
+        self.ir.jump(join, &[value, borrowed]);
+        self.generic_slow_path(st, ins, slow, helper, effect, arg, aux)?;
+        let (made, owned) = (self.load_slot(i), self.ir.iconst(1));
+        self.ir.jump(join, &[made, owned]);
+        self.ir.switch_to(join);
+        st.depth -= effect.inputs - 1;
+        self.float_output(st, ins, i, join);
+        self.balance.native();
+        Ok(())
+    }
+
     /// The output of a site that `read_as_float` allows: `join` has two parameters, the
     /// object and whether the stack owns a reference to it (the fast path took none, the
     /// generic path made one). Guards that it is a float (else it goes to the stack slot

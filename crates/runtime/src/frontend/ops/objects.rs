@@ -46,11 +46,7 @@ impl Frontend<'_> {
         // As LOAD_ATTR_SLOT / LOAD_ATTR_INSTANCE_VALUE.
         let i = self.stack_index(st, 1);
         let input = st.slots[i];
-        // A float that arithmetic reads next, of an object a local holds: no reference.
-        let below = (st.depth >= 2).then(|| self.top(st, 2));
-        let as_float = matches!(input, AbstractValue::Borrowed { .. }) && self.read_as_float(st, ins, below);
-        let slow = self.ir.create_block(&[]);
-        let join = self.ir.create_block(if as_float { &[Type::I64, Type::I64] } else { &[] });
+        let (as_float, slow, join) = self.read_blocks(st, ins, 1);
         let obj = self.stack_object(st, 1);
         self.unless_type_version(obj, plan.version, slow);
         let value = match plan.place {
@@ -64,14 +60,7 @@ impl Frontend<'_> {
         // Unset: the generic path finds a class attribute or raises AttributeError.
         self.unless_zero(value, slow);
         if as_float {
-            let borrowed = self.ir.iconst(0);
-            self.ir.jump(join, &[value, borrowed]);
-            self.generic_slow_path(st, ins, slow, registry::load_attr(), StackEffect::of(ins), site, name)?;
-            let (made, owned) = (self.load_slot(i), self.ir.iconst(1));
-            self.ir.jump(join, &[made, owned]);
-            self.ir.switch_to(join);
-            self.float_output(st, ins, i, join);
-            self.balance.native();
+            self.float_read(st, ins, value, (slow, join), registry::load_attr(), site, name)?;
             return Ok(Flow::Next);
         }
         self.incref(value);
@@ -351,11 +340,7 @@ impl Frontend<'_> {
         // As BINARY_SUBSCR_LIST_INT / _TUPLE_INT, negative indices included.
         let i = self.stack_index(st, 2);
         let input = st.slots[i];
-        // A float that arithmetic reads next, of a container a local holds: no reference.
-        let below = (st.depth >= 3).then(|| self.top(st, 3));
-        let as_float = matches!(input, AbstractValue::Borrowed { .. }) && self.read_as_float(st, ins, below);
-        let slow = self.ir.create_block(&[]);
-        let join = self.ir.create_block(if as_float { &[Type::I64, Type::I64] } else { &[] });
+        let (as_float, slow, join) = self.read_blocks(st, ins, 2);
         let seq = self.stack_object(st, 2);
         if guarded {
             self.unless_type(seq, type_of_tag(tag), slow);
@@ -367,15 +352,7 @@ impl Frontend<'_> {
             if let Some(obj) = index_obj {
                 self.xdecref(obj);
             }
-            let borrowed = self.ir.iconst(0);
-            self.ir.jump(join, &[item, borrowed]);
-            self.generic_slow_path(st, ins, slow, registry::binary_subscr(), StackEffect::of(ins), site, 0)?;
-            let (made, owned) = (self.load_slot(i), self.ir.iconst(1));
-            self.ir.jump(join, &[made, owned]);
-            self.ir.switch_to(join);
-            st.depth -= 1;
-            self.float_output(st, ins, i, join);
-            self.balance.native();
+            self.float_read(st, ins, item, (slow, join), registry::binary_subscr(), site, 0)?;
             return Ok(Flow::Next);
         }
         self.incref(item);
