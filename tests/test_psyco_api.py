@@ -1,7 +1,10 @@
 """Psyco 1.6's API and what goes beyond it: profilers and their limits and queue, choosing
 functions (bind with rec and classes, unbind, proxy/unproxy, cannotcompile, setfilter), the
-log, dumpcodebuf, dis, explain, PSYCO=profile / PSYCO_DISABLE, `python -m psyco` options, and
+log, dumpcodebuf, dis, explain, PSYCO=profile / PSYCO_DISABLE / PSYCO_STATS_DIR, `python -m psyco` options, and
 argument checking of every function. Each program drives psyco itself, in a fresh process."""
+
+import json
+import signal
 
 import pytest
 
@@ -242,6 +245,20 @@ def test_psyco_profile_and_disable_environment():
     off = run_cmd([PYTHON, "-c", "import psyco; psyco.full(); print(psyco.stats(), psyco.is_compiled(len) if False else 0)"],
                   env={"PSYCO_DISABLE": "1"})
     assert off.stdout.split() == ["{}", "0"], off.stderr
+
+
+def test_psyco_stats_dir_writes_totals_and_keeps_the_sigint_exit(tmp_path):
+    # An unhandled KeyboardInterrupt ends the process by SIGINT; the stats hook at exit must
+    # not turn that into status 1 (it did: it imported json at exit; test_runpy caught it).
+    stats = tmp_path / "stats"
+    stats.mkdir()
+    (tmp_path / "ham.py").write_text("raise KeyboardInterrupt\n")
+    env = {"PSYCO": "full", "PSYCO_STATS_DIR": str(stats)}
+    out = run_cmd([PYTHON, "-E", "-c", "import ham"], env=env, cwd=tmp_path)
+    assert out.returncode == -signal.SIGINT and out.stderr.endswith("\nKeyboardInterrupt\n"), (out.returncode, out.stderr)
+    (written,) = stats.glob("*.json")
+    totals = json.loads(written.read_text())
+    assert totals["mode"] == "full" and totals["pid"] > 0 and "codes" not in totals, totals
 
 
 def test_python_m_psyco_options(tmp_path):

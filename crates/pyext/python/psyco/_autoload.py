@@ -16,13 +16,12 @@ import os
 import sys
 
 
-def _write_stats(directory):
-    """atexit hook: dump this process's totals. Never raises (exit must not fail)."""
+def _write_stats(directory, json, psyco):
+    """atexit hook: dump this process's totals. Never raises (exit must not fail). It gets its
+    modules imported beforehand: an import at exit runs code through the path that clears
+    CPython's record of an unhandled KeyboardInterrupt, and the process would then exit with
+    status 1 instead of dying of SIGINT (test_runpy's TestExit checks that)."""
     try:
-        import json
-
-        import psyco
-
         stats = dict(psyco.stats())
         codes = stats.pop("codes", None) or {}
         stats["code_objects"] = len(codes)
@@ -61,8 +60,9 @@ def _start():
     directory = os.environ.get("PSYCO_STATS_DIR")
     if directory:
         import atexit
+        import json
 
-        atexit.register(_write_stats, directory)
+        atexit.register(_write_stats, directory, json, psyco)
 
 
 _start()
