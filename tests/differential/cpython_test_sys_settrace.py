@@ -1,5 +1,4 @@
 # compiled: settrace_and_raise
-# xfail: a tracer switched on by a callee that then raises into a compiled caller with a handler sees an extra 'call' event for the caller (test_sys_settrace test_09_settrace_and_raise)
 # From CPython 3.11's Lib/test/test_sys_settrace.py (settrace_and_raise, test_09).
 import sys
 

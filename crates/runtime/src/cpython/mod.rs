@@ -19,6 +19,7 @@ use std::os::raw::{c_char, c_int, c_void};
 pub use pyo3_ffi as ffi;
 
 pub mod objects;
+pub mod tracing;
 pub mod types;
 
 /// `_PyInterpreterFrame` (Include/internal/pycore_frame.h).
@@ -125,6 +126,9 @@ pub struct CFrame {
 }
 const _: () = assert!(offset_of!(CFrame, current_frame) == 8);
 
+/// `Py_tracefunc`: a trace or profile function as `sys.settrace` / `sys.setprofile` install it.
+pub type TraceFunc = unsafe extern "C" fn(obj: *mut PyObject, frame: *mut PyFrameObject, what: c_int, arg: *mut PyObject) -> c_int;
+
 /// The prefix of `PyThreadState` that we touch.
 #[repr(C)]
 pub struct ThreadState {
@@ -139,11 +143,17 @@ pub struct ThreadState {
     pub tracing: c_int,
     pub tracing_what: c_int,
     pub cframe: *mut CFrame,
-    pub _middle: [u8; 232],
+    pub c_profilefunc: Option<TraceFunc>,
+    pub c_tracefunc: Option<TraceFunc>,
+    pub c_profileobj: *mut PyObject,
+    pub c_traceobj: *mut PyObject,
+    pub _middle: [u8; 200],
     pub datastack_chunk: *mut StackChunk,
     pub datastack_top: *mut *mut PyObject,
     pub datastack_limit: *mut *mut PyObject,
 }
+const _: () = assert!(offset_of!(ThreadState, c_profilefunc) == 64);
+const _: () = assert!(offset_of!(ThreadState, c_traceobj) == 88);
 const _: () = assert!(offset_of!(ThreadState, datastack_chunk) == 296);
 const _: () = assert!(offset_of!(ThreadState, datastack_top) == 304);
 const _: () = assert!(offset_of!(ThreadState, datastack_limit) == 312);

@@ -64,7 +64,10 @@ pub(super) unsafe fn after_exit(
             let Some(next) = next else {
                 // The interpreter finishes the call: warm the code up as its RESUME would have.
                 cpython::warm_up((*frame).f_code);
-                return run_default(ts, frame, raise as c_int);
+                if raise {
+                    return cpython::tracing::throw_without_call_event(ts, frame);
+                }
+                return run_default(ts, frame, 0);
             };
             version = next;
             // Compiled code keeps the frame's stack to itself (as in a call it runs from the
