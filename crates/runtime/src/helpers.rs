@@ -796,16 +796,30 @@ pub unsafe extern "C" fn truth(obj: *mut PyObject) -> i64 {
     unsafe { ffi::PyObject_IsTrue(obj) as i64 }
 }
 
-/// The interpreter's `exception_unwind` for a compiled handler: adds this frame to the
-/// traceback and returns the normalized exception (owned), with the error cleared.
+/// The interpreter's `error:` and `exception_unwind` for a compiled handler: adds this frame
+/// to the traceback and returns the normalized exception (owned), with the error cleared.
+/// Out of memory, as there: an error without an exception set becomes a SystemError (CPython
+/// itself can lose one: `take_ownership` clears the MemoryError of a frame object it could
+/// not make, and with it the exception that error replaced), and a frame object that cannot
+/// be made raises MemoryError instead (`PyEval_GetFrame` would clear the pending exception).
 pub unsafe extern "C" fn enter_handler() -> *mut PyObject {
-    // SAFETY: an exception is pending; the running frame is linked as the current one.
+    // SAFETY: the running frame is linked as the current one; GIL held.
     unsafe {
-        let frame = ffi::PyEval_GetFrame();
-        if !frame.is_null() {
-            ffi::PyTraceBack_Here(frame);
+        if ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_SetString(ffi::PyExc_SystemError, c"error return without exception set".as_ptr());
         }
         let (mut ty, mut value, mut tb) = (null_mut(), null_mut(), null_mut());
+        ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
+        let frame = ffi::PyEval_GetFrame();
+        if frame.is_null() {
+            ffi::Py_XDECREF(ty);
+            ffi::Py_XDECREF(value);
+            ffi::Py_XDECREF(tb);
+            ffi::PyErr_NoMemory();
+        } else {
+            ffi::PyErr_Restore(ty, value, tb);
+            ffi::PyTraceBack_Here(frame);
+        }
         ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
         ffi::PyErr_NormalizeException(&mut ty, &mut value, &mut tb);
         ffi::PyException_SetTraceback(value, if tb.is_null() { ffi::Py_None() } else { tb });
