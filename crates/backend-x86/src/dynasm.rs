@@ -27,7 +27,7 @@
 // `dynasm!` converts each dynamic register operand with `.into()`; ours are already `u8`s.
 #![allow(clippy::useless_conversion)]
 
-use crate::regalloc::{self, sequentialize, Allocation, Condition, Loc, Registers};
+use crate::regalloc::{self, sequentialize, Allocation, Condition, Fused, Loc, Registers};
 use crate::{code_heap, Backend, CodeMemory, CompileError, CompiledCode};
 use dynasmrt::{dynasm, x64::X64Relocation, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use ir::{Block, BlockCall, CheckedOp, Cond, FloatOp, Function, IntOp, Mem, Op, SnapshotId, Terminator, Type, Value};
@@ -422,10 +422,22 @@ impl<'f> Codegen<'f> {
         }
     }
 
-    /// Jumps to `target` if `cond != 0` is `when`, evaluating a fused compare here.
+    /// Jumps to `target` if `cond != 0` is `when`, evaluating a fused compare here (an `and`
+    /// of two as two jumps: to `target` when either fails, or past the second when the
+    /// first does).
     fn emit_jump_if(&mut self, cond: Value, when: bool, target: DynamicLabel) -> Result<(), CompileError> {
-        if let Some(&c) = self.alloc.fused.get(&cond) {
-            return self.emit_condition_jump(c, when, target);
+        if let Some(&Fused { first, and }) = self.alloc.fused.get(&cond) {
+            let Some(second) = and else { return self.emit_condition_jump(first, when, target) };
+            if when {
+                let failed = self.ops.new_dynamic_label();
+                self.emit_condition_jump(first, false, failed)?;
+                self.emit_condition_jump(second, true, target)?;
+                asm!(self.ops; =>failed);
+            } else {
+                self.emit_condition_jump(first, false, target)?;
+                self.emit_condition_jump(second, false, target)?;
+            }
+            return Ok(());
         }
         match self.place(cond)? {
             Place::Imm(k) => {

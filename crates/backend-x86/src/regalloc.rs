@@ -27,7 +27,7 @@
 //! operands are then read at the consumer). Block parameters are defined by parallel copies
 //! on the edges into their block; [`sequentialize`] orders such a copy.
 
-use ir::{Block, BlockCall, Cond, Function, Op, Terminator, Type, Value};
+use ir::{Block, BlockCall, Cond, Function, IntOp, Op, Terminator, Type, Value};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -88,6 +88,23 @@ pub struct Condition {
     pub negated: bool,
 }
 
+/// What a guard or branch evaluates itself: a compare, or the `and` of two compares (as two
+/// compares and jumps: the type checks of two operands, the two versions a global load
+/// checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fused {
+    pub first: Condition,
+    /// The other compare of an `and`: the condition holds when both do.
+    pub and: Option<Condition>,
+}
+
+impl Fused {
+    /// The values the consumer reads in place of the one it names.
+    pub fn operands(&self) -> impl Iterator<Item = Value> + '_ {
+        std::iter::once(&self.first).chain(&self.and).flat_map(|c| [c.a, c.b])
+    }
+}
+
 /// The allocation of one function.
 #[derive(Clone, Debug)]
 pub struct Allocation {
@@ -99,7 +116,7 @@ pub struct Allocation {
     pub slots: u32,
     /// The conditions of guards and branches that evaluate their compare, keyed by the value
     /// they read.
-    pub fused: HashMap<Value, Condition>,
+    pub fused: HashMap<Value, Fused>,
 }
 
 /// One read of a value: in which block, at which position, and whether it weighs as a use
@@ -165,11 +182,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
             let op = &f.inst(v).op;
             match op {
                 _ if absorbed[v.0 as usize] => {}
-                Op::Guard { cond, .. } if fused.contains_key(cond) => {
-                    let c = fused[cond];
-                    read(c.a, at, true);
-                    read(c.b, at, true);
-                }
+                Op::Guard { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(o, at, true)),
                 _ => each_operand(op, |o| read(o, at, true)),
             }
             if let Some(s) = op.snapshot() {
@@ -181,11 +194,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
         }
         let at = term[block as usize];
         match &data.term {
-            Terminator::Branch { cond, .. } if fused.contains_key(cond) => {
-                let c = fused[cond];
-                read(c.a, at, true);
-                read(c.b, at, true);
-            }
+            Terminator::Branch { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(o, at, true)),
             Terminator::Branch { cond, .. } => read(*cond, at, true),
             Terminator::Return(v) => read(*v, at, true),
             Terminator::Exit(s) => f.snapshot(*s).exit_values().for_each(|o| read(o, at, false)),
@@ -536,9 +545,9 @@ fn copy_partners(f: &Function, order: &[Block]) -> Table<Value> {
 
 /// The compares that the guard or branch reading them evaluates: those read only by a guard
 /// or branch of their own block, seen through `icmp.ne c, 0` and `icmp.eq c, 0` of such a
-/// compare `c`. Gives the conditions by the value the consumer reads, and which compares
-/// need no code of their own.
-fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32]) -> (HashMap<Value, Condition>, Vec<bool>) {
+/// compare `c`, and the `and` of two such compares. Gives the conditions by the value the
+/// consumer reads, and which compares need no code of their own.
+fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32]) -> (HashMap<Value, Fused>, Vec<bool>) {
     let mut count = vec![0u32; f.insts.len()];
     let mut counted = |v: Value| count[v.0 as usize] += 1;
     for &b in order {
@@ -572,9 +581,11 @@ fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32]) -> (HashMap<V
         for cond in guards.chain(branch) {
             let mut chain = Vec::new();
             if let Some(c) = condition(f, cond, b, def_block, &count, &mut chain) {
-                fused.insert(cond, c);
-                chain.iter().for_each(|v| absorbed[v.0 as usize] = true);
+                fused.insert(cond, Fused { first: c, and: None });
+            } else if let Some(both) = conjunction(f, cond, b, def_block, &count, &mut chain) {
+                fused.insert(cond, both);
             }
+            chain.iter().for_each(|v| absorbed[v.0 as usize] = true);
         }
     }
     (fused, absorbed)
@@ -614,6 +625,27 @@ fn condition(
             None
         }
     }
+}
+
+/// The `and` of two compares that `v` computes, if it is an `and` of block `b` read once
+/// whose operands are compares `condition` accepts; `chain` collects what it absorbs.
+fn conjunction(
+    f: &Function,
+    v: Value,
+    b: Block,
+    def_block: &[u32],
+    count: &[u32],
+    chain: &mut Vec<Value>,
+) -> Option<Fused> {
+    let Op::Int(IntOp::And, x, y) = f.inst(v).op else { return None };
+    if count[v.0 as usize] != 1 || def_block[v.0 as usize] != b.0 || x == y {
+        return None;
+    }
+    let mut absorbed = vec![v];
+    let first = condition(f, x, b, def_block, count, &mut absorbed)?;
+    let second = condition(f, y, b, def_block, count, &mut absorbed)?;
+    chain.extend(absorbed);
+    Some(Fused { first, and: Some(second) })
 }
 
 /// Block order and loop depths.
@@ -776,7 +808,7 @@ mod tests {
     fn reads(f: &Function, a: &Allocation, v: Value) -> Vec<Value> {
         let op = &f.inst(v).op;
         let read = match op {
-            Op::Guard { cond, .. } if a.fused.contains_key(cond) => vec![a.fused[cond].a, a.fused[cond].b],
+            Op::Guard { cond, .. } if a.fused.contains_key(cond) => a.fused[cond].operands().collect(),
             _ => op.operands(),
         };
         read.into_iter().filter(|&x| !is_constant(f, x)).collect()
@@ -827,7 +859,7 @@ mod tests {
         let walk = |b: Block, mut live: HashSet<Value>, checking: bool| -> HashSet<Value> {
             let data = f.block(b);
             let term_reads: Vec<Value> = match &data.term {
-                Terminator::Branch { cond, .. } if a.fused.contains_key(cond) => vec![a.fused[cond].a, a.fused[cond].b],
+                Terminator::Branch { cond, .. } if a.fused.contains_key(cond) => a.fused[cond].operands().collect(),
                 Terminator::Branch { cond, .. } => vec![*cond],
                 Terminator::Return(v) => vec![*v],
                 Terminator::Exit(s) => f.snapshot(*s).exit_values().collect(),
@@ -1038,10 +1070,10 @@ mod tests {
         b.ret(r);
         let f = b.finish();
         let a = allocate_and_check(&f, &FEW);
-        assert_eq!(a.fused[&is_false], Condition { float: true, cond: Cond::Gt, a: fx, b: fy, negated: true });
+        assert_eq!(a.fused[&is_false], Fused { first: Condition { float: true, cond: Cond::Gt, a: fx, b: fy, negated: true }, and: None });
         assert_eq!(a.locs[gt.0 as usize], Loc::None);
         // `lt` is also read by the add: only the outer compare is fused.
-        assert_eq!(a.fused[&used_twice], Condition { float: false, cond: Cond::Ne, a: lt, b: zero, negated: false });
+        assert_eq!(a.fused[&used_twice], Fused { first: Condition { float: false, cond: Cond::Ne, a: lt, b: zero, negated: false }, and: None });
         assert!(matches!(a.locs[lt.0 as usize], Loc::Reg(_)));
     }
 

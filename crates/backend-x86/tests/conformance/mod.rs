@@ -18,7 +18,7 @@ macro_rules! conformance_suite {
         conformance_suite!(@checks $modname, $backend;
             params, constants, int_ops, checked_ops, neg_checked, float_ops, fneg, int_to_float,
             icmp, fcmp, select, loads, stores, word_calls, double_calls, call_writes_memory,
-            values_survive_calls, call_stack_alignment, guards, exit_snapshot_layout,
+            values_survive_calls, call_stack_alignment, guards, compare_conjunctions, exit_snapshot_layout,
             exit_numbers, returns, branches, loop_sum, loop_fib, parallel_copies, loop_exit,
             large_frame, repeated_calls, register_pressure, calls_in_loops, guards_in_loops,
             mixed_parallel_copies, random_programs,
@@ -1097,6 +1097,62 @@ pub fn guards(backend: &dyn Backend) {
         for c in [0, 1, 2, -1, i64::MIN] {
             let leaves = (c != 0) != expect;
             assert_eq!(code.run(&[c as u64]), (!leaves).then_some(7), "guard {c} expecting {expect}");
+        }
+    }
+}
+
+/// Guards and branches on the `and` of two compares (which a backend may evaluate as two
+/// compare-and-jumps): integer and float compares, one seen through `icmp.eq c, 0`.
+pub fn compare_conjunctions(backend: &dyn Backend) {
+    // (x < y) & !(a == b), as int compares, and (fx > fy) & (a == b) with a float compare.
+    fn both(b: &mut Builder, v: &[Value], float: bool) -> Value {
+        let zero = b.iconst(0);
+        let first = if float { b.fcmp(Cond::Gt, v[4], v[5]) } else { b.icmp(Cond::Lt, v[0], v[1]) };
+        let eq = b.icmp(Cond::Eq, v[2], v[3]);
+        let second = if float { eq } else { b.icmp(Cond::Eq, eq, zero) };
+        b.int(IntOp::And, first, second)
+    }
+    let reference = |w: &[u64], float: bool| {
+        let (x, y, a, b) = (w[0] as i64, w[1] as i64, w[2], w[3]);
+        let (fx, fy) = (f64::from_bits(w[4]), f64::from_bits(w[5]));
+        if float { fx > fy && a == b } else { x < y && a != b }
+    };
+    let operands = [I64, I64, I64, I64, F64, F64];
+    let mut cases = Vec::new();
+    for (x, y) in [(1i64, 2i64), (2, 1), (-5, -5), (i64::MIN, i64::MAX)] {
+        for (a, b) in [(7u64, 7u64), (7, 8)] {
+            for (fx, fy) in [(2.5f64, 1.0f64), (1.0, 2.5), (f64::NAN, 1.0), (0.0, -0.0)] {
+                cases.push([x as u64, y as u64, a, b, fx.to_bits(), fy.to_bits()]);
+            }
+        }
+    }
+    for float in [false, true] {
+        for expect in [true, false] {
+            let guarded = Harness::new(backend, "guard_and", &operands, |b, v, s| {
+                let c = both(b, v, float);
+                b.guard(c, expect, s);
+                b.iconst(7)
+            });
+            for w in &cases {
+                let leaves = reference(w, float) != expect;
+                assert_eq!(guarded.run(w), (!leaves).then_some(7), "guard on {w:?} (float {float}) expecting {expect}");
+            }
+        }
+        let branched = Harness::new(backend, "branch_and", &operands, |b, v, _| {
+            let c = both(b, v, float);
+            let (then, otherwise, join) = (b.create_block(&[]), b.create_block(&[]), b.create_block(&[I64]));
+            b.branch(c, then, &[], otherwise, &[]);
+            for (block, r) in [(then, 1), (otherwise, 2)] {
+                b.switch_to(block);
+                let r = b.iconst(r);
+                b.jump(join, &[r]);
+            }
+            b.switch_to(join);
+            let [r] = block_params(b, join);
+            r
+        });
+        for w in &cases {
+            assert_eq!(branched.run(w), Some(if reference(w, float) { 1 } else { 2 }), "branch on {w:?} (float {float})");
         }
     }
 }
