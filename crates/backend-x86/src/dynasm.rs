@@ -483,6 +483,18 @@ impl<'f> Codegen<'f> {
     /// `cmp a, b` (a constant left operand goes right); gives the condition to test on the
     /// flags, which differs from `cond` when the operands were swapped.
     fn emit_int_compare(&mut self, cond: Cond, a: Value, b: Value) -> Result<Cond, CompileError> {
+        // A sum left in memory (`Allocation::in_memory`) is compared there, with a constant.
+        for (x, y, c) in [(a, b, cond), (b, a, swap(cond))] {
+            if let Some(&(base, off)) = self.alloc.in_memory.get(&x) {
+                let Place::Imm(k) = self.place(y)? else {
+                    return Err(CompileError(format!("{x} in memory is compared with a non-constant")));
+                };
+                let k = i32::try_from(k).map_err(|_| CompileError(format!("{x} in memory: constant {k} too wide")))?;
+                let base = self.word_reg(base, RCX)?;
+                asm!(self.ops; cmp QWORD [Rq(base) + off], k);
+                return Ok(c);
+            }
+        }
         let (mut a, mut b, mut cond) = (a, b, cond);
         if matches!(self.place(a)?, Place::Imm(_)) && !matches!(self.place(b)?, Place::Imm(_)) {
             (a, b, cond) = (b, a, swap(cond));
@@ -561,6 +573,11 @@ impl<'f> Codegen<'f> {
                     }
                     self.put(Place::Gpr(d), home);
                 }
+            }
+            Op::Store(_, base, off, _) if self.alloc.increments.contains_key(&v) => {
+                let base = self.word_reg(base, RCX)?;
+                let delta = self.alloc.increments[&v];
+                asm!(self.ops; add QWORD [Rq(base) + off], delta);
             }
             Op::Store(mem, base, off, value) => {
                 let base = self.word_reg(base, RCX)?;

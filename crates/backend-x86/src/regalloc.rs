@@ -24,7 +24,8 @@
 //!
 //! Constants take no location (they are rematerialized where used), nor do values nothing
 //! reads, nor compares that the guard or branch consuming them evaluates itself (their
-//! operands are then read at the consumer). Block parameters are defined by parallel copies
+//! operands are then read at the consumer), nor the load and the sum of a word that a store
+//! puts back changed by a constant (a reference count's increment: the store adds to memory). Block parameters are defined by parallel copies
 //! on the edges into their block; [`sequentialize`] orders such a copy.
 
 use ir::{Block, BlockCall, Cond, Function, IntOp, Op, Terminator, Type, Value};
@@ -117,6 +118,21 @@ pub struct Allocation {
     /// The conditions of guards and branches that evaluate their compare, keyed by the value
     /// they read.
     pub fused: HashMap<Value, Fused>,
+    /// Stores that add a constant to the word they overwrite (`store p+k, (load p+k) + c`),
+    /// keyed by the store: the backend adds `c` in memory; the load and the sum take no
+    /// location.
+    pub increments: HashMap<Value, i32>,
+    /// Sums of `increments` that the branch ending their block also compares with zero (a
+    /// reference count's decrement, then "was it the last?"): the compare reads the word
+    /// `(base, offset)` in memory.
+    pub in_memory: HashMap<Value, (Value, i32)>,
+}
+
+impl Allocation {
+    /// Where the consumer of a fused condition reads `v`: its base, for a sum in memory.
+    pub fn read_of(&self, v: Value) -> Value {
+        self.in_memory.get(&v).map_or(v, |&(base, _)| base)
+    }
 }
 
 /// One read of a value: in which block, at which position, and whether it weighs as a use
@@ -168,7 +184,10 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
         }
     };
 
-    let (fused, absorbed) = fuse_compares(f, &layout.order, &def_block);
+    let count = read_counts(f, &layout.order);
+    let (fused, mut absorbed) = fuse_compares(f, &layout.order, &def_block, &count);
+    let (increments, in_memory) = fuse_increments(f, &layout.order, &def_block, &pos, &count, &fused, &mut absorbed);
+    let read_of = |v: Value| in_memory.get(&v).map_or(v, |&(base, _)| base);
 
     // Every read of a value from reachable code, in block order.
     let mut reads: Vec<(u32, Read)> = Vec::with_capacity(2 * n);
@@ -182,7 +201,8 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
             let op = &f.inst(v).op;
             match op {
                 _ if absorbed[v.0 as usize] => {}
-                Op::Guard { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(o, at, true)),
+                Op::Guard { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(read_of(o), at, true)),
+                Op::Store(_, base, ..) if increments.contains_key(&v) => read(*base, at, true),
                 _ => each_operand(op, |o| read(o, at, true)),
             }
             if let Some(s) = op.snapshot() {
@@ -194,7 +214,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
         }
         let at = term[block as usize];
         match &data.term {
-            Terminator::Branch { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(o, at, true)),
+            Terminator::Branch { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(read_of(o), at, true)),
             Terminator::Branch { cond, .. } => read(*cond, at, true),
             Terminator::Return(v) => read(*v, at, true),
             Terminator::Exit(s) => f.snapshot(*s).exit_values().for_each(|o| read(o, at, false)),
@@ -312,7 +332,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
     let mut locs = vec![Loc::None; n];
     let spilled = scan(f, regs, &intervals, &ranges, &hints, &mut locs);
     let slots = assign_slots(&intervals, spilled, &mut locs);
-    Allocation { order: layout.order, locs, slots, fused }
+    Allocation { order: layout.order, locs, slots, fused, increments, in_memory }
 }
 
 /// Lists of items by key `0..n`, in one allocation (built by a counting sort, which keeps
@@ -543,11 +563,9 @@ fn copy_partners(f: &Function, order: &[Block]) -> Table<Value> {
     Table::new(f.insts.len(), pairs)
 }
 
-/// The compares that the guard or branch reading them evaluates: those read only by a guard
-/// or branch of their own block, seen through `icmp.ne c, 0` and `icmp.eq c, 0` of such a
-/// compare `c`, and the `and` of two such compares. Gives the conditions by the value the
-/// consumer reads, and which compares need no code of their own.
-fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32]) -> (HashMap<Value, Fused>, Vec<bool>) {
+/// How many times reachable code reads each value (operands, snapshots, terminators, edge
+/// arguments).
+fn read_counts(f: &Function, order: &[Block]) -> Vec<u32> {
     let mut count = vec![0u32; f.insts.len()];
     let mut counted = |v: Value| count[v.0 as usize] += 1;
     for &b in order {
@@ -566,6 +584,14 @@ fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32]) -> (HashMap<V
         }
         edges(&data.term).for_each(|call| call.args.iter().copied().for_each(&mut counted));
     }
+    count
+}
+
+/// The compares that the guard or branch reading them evaluates: those read only by a guard
+/// or branch of their own block, seen through `icmp.ne c, 0` and `icmp.eq c, 0` of such a
+/// compare `c`, and the `and` of two such compares. Gives the conditions by the value the
+/// consumer reads, and which compares need no code of their own.
+fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32], count: &[u32]) -> (HashMap<Value, Fused>, Vec<bool>) {
     let mut fused = HashMap::new();
     let mut absorbed = vec![false; f.insts.len()];
     for &b in order {
@@ -580,9 +606,9 @@ fn fuse_compares(f: &Function, order: &[Block], def_block: &[u32]) -> (HashMap<V
         };
         for cond in guards.chain(branch) {
             let mut chain = Vec::new();
-            if let Some(c) = condition(f, cond, b, def_block, &count, &mut chain) {
+            if let Some(c) = condition(f, cond, b, def_block, count, &mut chain) {
                 fused.insert(cond, Fused { first: c, and: None });
-            } else if let Some(both) = conjunction(f, cond, b, def_block, &count, &mut chain) {
+            } else if let Some(both) = conjunction(f, cond, b, def_block, count, &mut chain) {
                 fused.insert(cond, both);
             }
             chain.iter().for_each(|v| absorbed[v.0 as usize] = true);
@@ -625,6 +651,85 @@ fn condition(
             None
         }
     }
+}
+
+/// The stores of a word changed by a constant: `store.i64 p+k, s` where `s = add|sub l, c`
+/// and `l = load.i64 p+k` are read only there, in the store's block, with no store or call
+/// between the load and the store (nothing else can write the word meanwhile). The sum may
+/// also be compared with zero by the branch ending the block if the store is the block's
+/// last store or call: that compare then reads the word in memory. Marks the load and the
+/// sum absorbed; gives the constant added by store, and the sums in memory.
+#[allow(clippy::type_complexity)]
+fn fuse_increments(
+    f: &Function,
+    order: &[Block],
+    def_block: &[u32],
+    pos: &[u32],
+    count: &[u32],
+    fused: &HashMap<Value, Fused>,
+    absorbed: &mut [bool],
+) -> (HashMap<Value, i32>, HashMap<Value, (Value, i32)>) {
+    let is_zero = |v: Value| f.inst(v).op == Op::IConst(0);
+    let constant = |v: Value| match f.inst(v).op {
+        Op::IConst(c) => i32::try_from(c).ok(),
+        _ => None,
+    };
+    let mut increments = HashMap::new();
+    let mut in_memory = HashMap::new();
+    for &b in order {
+        let data = f.block(b);
+        // The sum the branch ending the block compares with zero, if any.
+        let tested = match data.term {
+            Terminator::Branch { cond, .. } => fused.get(&cond).and_then(|c| match *c {
+                Fused { first: Condition { float: false, cond: Cond::Eq | Cond::Ne, a, b, .. }, and: None } => {
+                    if is_zero(b) { Some(a) } else if is_zero(a) { Some(b) } else { None }
+                }
+                _ => None,
+            }),
+            _ => None,
+        };
+        // The position of the block's last store or call so far, and the increment of the
+        // tested sum, while no store or call follows it.
+        let (mut barrier, mut tested_store) = (None, None);
+        for &v in &data.insts {
+            let op = &f.inst(v).op;
+            if let Op::Store(ir::Mem::I64, base, off, sum) = *op {
+                let here = |x: Value| def_block[x.0 as usize] == b.0;
+                let only_here = |x: Value| count[x.0 as usize] == 1 && here(x);
+                let also_tested = Some(sum) == tested && count[sum.0 as usize] == 2 && here(sum);
+                let delta = match f.inst(sum).op {
+                    Op::Int(IntOp::Add, x, y) => constant(y).map(|c| (x, c)).or_else(|| constant(x).map(|c| (y, c))),
+                    Op::Int(IntOp::Sub, l, c) => constant(c).and_then(|c| c.checked_neg()).map(|c| (l, c)),
+                    _ => None,
+                };
+                if let Some((load, c)) = delta {
+                    let fits = only_here(load)
+                        && f.inst(load).op == Op::Load(ir::Mem::I64, base, off)
+                        && barrier.is_none_or(|q| pos[load.0 as usize] > q);
+                    if fits && only_here(sum) {
+                        increments.insert(v, c);
+                        absorbed[load.0 as usize] = true;
+                        absorbed[sum.0 as usize] = true;
+                    } else if fits && also_tested {
+                        tested_store = Some((v, c, load, sum, base, off));
+                        barrier = Some(pos[v.0 as usize]);
+                        continue;
+                    }
+                }
+            }
+            if matches!(op, Op::Store(..) | Op::Call { .. }) {
+                barrier = Some(pos[v.0 as usize]);
+                tested_store = None;
+            }
+        }
+        if let Some((v, c, load, sum, base, off)) = tested_store {
+            increments.insert(v, c);
+            in_memory.insert(sum, (base, off));
+            absorbed[load.0 as usize] = true;
+            absorbed[sum.0 as usize] = true;
+        }
+    }
+    (increments, in_memory)
 }
 
 /// The `and` of two compares that `v` computes, if it is an `and` of block `b` read once
@@ -808,7 +913,8 @@ mod tests {
     fn reads(f: &Function, a: &Allocation, v: Value) -> Vec<Value> {
         let op = &f.inst(v).op;
         let read = match op {
-            Op::Guard { cond, .. } if a.fused.contains_key(cond) => a.fused[cond].operands().collect(),
+            Op::Guard { cond, .. } if a.fused.contains_key(cond) => a.fused[cond].operands().map(|o| a.read_of(o)).collect(),
+            Op::Store(_, base, ..) if a.increments.contains_key(&v) => vec![*base],
             _ => op.operands(),
         };
         read.into_iter().filter(|&x| !is_constant(f, x)).collect()
@@ -859,7 +965,7 @@ mod tests {
         let walk = |b: Block, mut live: HashSet<Value>, checking: bool| -> HashSet<Value> {
             let data = f.block(b);
             let term_reads: Vec<Value> = match &data.term {
-                Terminator::Branch { cond, .. } if a.fused.contains_key(cond) => a.fused[cond].operands().collect(),
+                Terminator::Branch { cond, .. } if a.fused.contains_key(cond) => a.fused[cond].operands().map(|o| a.read_of(o)).collect(),
                 Terminator::Branch { cond, .. } => vec![*cond],
                 Terminator::Return(v) => vec![*v],
                 Terminator::Exit(s) => f.snapshot(*s).exit_values().collect(),

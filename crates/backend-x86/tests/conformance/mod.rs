@@ -17,7 +17,7 @@ macro_rules! conformance_suite {
     ($modname:ident, $backend:expr) => {
         conformance_suite!(@checks $modname, $backend;
             params, constants, int_ops, checked_ops, neg_checked, float_ops, fneg, int_to_float,
-            icmp, fcmp, select, loads, stores, word_calls, double_calls, call_writes_memory,
+            icmp, fcmp, select, loads, stores, memory_increments, word_calls, double_calls, call_writes_memory,
             values_survive_calls, call_stack_alignment, guards, compare_conjunctions, exit_snapshot_layout,
             exit_numbers, returns, branches, loop_sum, loop_fib, parallel_copies, loop_exit,
             large_frame, repeated_calls, register_pressure, calls_in_loops, guards_in_loops,
@@ -852,6 +852,74 @@ pub fn stores(backend: &dyn Backend) {
             assert!(changed.is_empty(), "store {mem:?} at {offset}: bytes {changed:?} differ");
         }
     }
+}
+
+/// Words changed in place by a constant (`store p+k, (load p+k) + c`, as reference counts
+/// are: a backend may add to memory), next to shapes that must not be taken for one: the sum
+/// read again, a store between the load and the store back, another word written.
+pub fn memory_increments(backend: &dyn Backend) {
+    let f = function("increments", 1, |b| {
+        let base = b.param(0);
+        let one = b.iconst(1);
+        let minus_three = b.iconst(-3);
+        let big = b.iconst(1 << 40);
+        // w[0] += 1; w[1] = (1 + w[1]); w[2] -= -3; w[3] += 2^40 (too wide for an immediate).
+        for (slot, c, sub, flipped) in [(0, one, false, false), (1, one, false, true), (2, minus_three, true, false), (3, big, false, false)] {
+            let l = b.load(Mem::I64, base, 8 * slot);
+            let s = match (sub, flipped) {
+                (true, _) => b.int(IntOp::Sub, l, c),
+                (false, true) => b.int(IntOp::Add, c, l),
+                (false, false) => b.int(IntOp::Add, l, c),
+            };
+            b.store(Mem::I64, base, 8 * slot, s);
+        }
+        // w[4] += 1, the sum also stored to w[5].
+        let l = b.load(Mem::I64, base, 32);
+        let s = b.int(IntOp::Add, l, one);
+        b.store(Mem::I64, base, 32, s);
+        b.store(Mem::I64, base, 40, s);
+        // w[6] = w[6] + 1 with w[6] = 100 stored in between: the sum is of the old word.
+        let l = b.load(Mem::I64, base, 48);
+        let hundred = b.iconst(100);
+        b.store(Mem::I64, base, 48, hundred);
+        let s = b.int(IntOp::Add, l, one);
+        b.store(Mem::I64, base, 48, s);
+        // w[7] = w[8] + 1: another word.
+        let l = b.load(Mem::I64, base, 64);
+        let s = b.int(IntOp::Add, l, one);
+        b.store(Mem::I64, base, 56, s);
+        let zero = b.iconst(0);
+        b.ret(zero);
+    });
+    let code = compile(backend, &f);
+    // A decrement then tested for zero by the branch ending its block: 1 if it reached zero.
+    let decrement = function("decrement", 1, |b| {
+        let base = b.param(0);
+        let l = b.load(Mem::I64, base, 8);
+        let one = b.iconst(1);
+        let s = b.int(IntOp::Sub, l, one);
+        b.store(Mem::I64, base, 8, s);
+        let zero = b.iconst(0);
+        let dead = b.icmp(Cond::Eq, s, zero);
+        let (last, live) = (b.create_block(&[]), b.create_block(&[]));
+        b.branch(dead, last, &[], live, &[]);
+        for (block, r) in [(last, 1), (live, 2)] {
+            b.switch_to(block);
+            let r = b.iconst(r);
+            b.ret(r);
+        }
+    });
+    let decrement = compile(backend, &decrement);
+    for (count, want) in [(1i64, 1u64), (2, 2), (0, 2), (i64::MIN, 2)] {
+        let mut words = [7i64, count];
+        assert_eq!(returned(&decrement, &[words.as_mut_ptr() as u64]), want, "decrement of {count}");
+        assert_eq!(words, [7, count.wrapping_sub(1)], "decrement of {count}");
+    }
+    let start: [i64; 9] = [5, -1, 10, 7, 41, 0, 6, 0, 20];
+    let mut words = start;
+    assert_eq!(returned(&code, &[words.as_mut_ptr() as u64]), 0);
+    let want = [6, 0, 13, 7 + (1 << 40), 42, 42, 7, 21, 20];
+    assert_eq!(words, want, "from {start:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
