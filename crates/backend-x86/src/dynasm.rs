@@ -483,15 +483,22 @@ impl<'f> Codegen<'f> {
     /// `cmp a, b` (a constant left operand goes right); gives the condition to test on the
     /// flags, which differs from `cond` when the operands were swapped.
     fn emit_int_compare(&mut self, cond: Cond, a: Value, b: Value) -> Result<Cond, CompileError> {
-        // A sum left in memory (`Allocation::in_memory`) is compared there, with a constant.
+        // A value left in memory (`Allocation::in_memory`) is compared there, with a constant
+        // (of its width: the allocator checked that it decides alike).
         for (x, y, c) in [(a, b, cond), (b, a, swap(cond))] {
-            if let Some(&(base, off)) = self.alloc.in_memory.get(&x) {
+            if let Some(&(mem, base, off)) = self.alloc.in_memory.get(&x) {
                 let Place::Imm(k) = self.place(y)? else {
                     return Err(CompileError(format!("{x} in memory is compared with a non-constant")));
                 };
-                let k = i32::try_from(k).map_err(|_| CompileError(format!("{x} in memory: constant {k} too wide")))?;
                 let base = self.word_reg(base, RCX)?;
-                asm!(self.ops; cmp QWORD [Rq(base) + off], k);
+                match mem {
+                    Mem::I64 if i32::try_from(k).is_ok() => asm!(self.ops; cmp QWORD [Rq(base) + off], k as i32),
+                    Mem::I64 => asm!(self.ops; mov r11, QWORD k; cmp QWORD [Rq(base) + off], r11),
+                    Mem::I32 | Mem::U32 => asm!(self.ops; cmp DWORD [Rq(base) + off], k as u32 as i32),
+                    Mem::U16 => asm!(self.ops; cmp WORD [Rq(base) + off], k as u16 as i16),
+                    Mem::U8 => asm!(self.ops; cmp BYTE [Rq(base) + off], k as u8 as i8),
+                    Mem::F64 => return Err(CompileError(format!("{x} in memory is a double"))),
+                }
                 return Ok(c);
             }
         }

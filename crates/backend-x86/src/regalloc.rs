@@ -122,16 +122,17 @@ pub struct Allocation {
     /// keyed by the store: the backend adds `c` in memory; the load and the sum take no
     /// location.
     pub increments: HashMap<Value, i32>,
-    /// Sums of `increments` that the branch ending their block also compares with zero (a
-    /// reference count's decrement, then "was it the last?"): the compare reads the word
-    /// `(base, offset)` in memory.
-    pub in_memory: HashMap<Value, (Value, i32)>,
+    /// Values that the fused compare reading them reads in memory, at `(width, base,
+    /// offset)`: sums of `increments` that the branch ending their block compares with zero
+    /// (a reference count's decrement, then "was it the last?"), and loads compared with a
+    /// constant and read nowhere else (a type, a version tag, a flag: `cmp [p+k], c`).
+    pub in_memory: HashMap<Value, (ir::Mem, Value, i32)>,
 }
 
 impl Allocation {
     /// Where the consumer of a fused condition reads `v`: its base, for a sum in memory.
     pub fn read_of(&self, v: Value) -> Value {
-        self.in_memory.get(&v).map_or(v, |&(base, _)| base)
+        self.in_memory.get(&v).map_or(v, |&(_, base, _)| base)
     }
 }
 
@@ -186,8 +187,9 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
 
     let count = read_counts(f, &layout.order);
     let (fused, mut absorbed) = fuse_compares(f, &layout.order, &def_block, &count);
-    let (increments, in_memory) = fuse_increments(f, &layout.order, &def_block, &pos, &count, &fused, &mut absorbed);
-    let read_of = |v: Value| in_memory.get(&v).map_or(v, |&(base, _)| base);
+    let (increments, mut in_memory) = fuse_increments(f, &layout.order, &def_block, &pos, &count, &fused, &mut absorbed);
+    fuse_loads(f, &layout.order, &def_block, &pos, &term, &count, &fused, &mut absorbed, &mut in_memory);
+    let read_of = |v: Value| in_memory.get(&v).map_or(v, |&(_, base, _)| base);
 
     // Every read of a value from reachable code, in block order.
     let mut reads: Vec<(u32, Read)> = Vec::with_capacity(2 * n);
@@ -668,7 +670,7 @@ fn fuse_increments(
     count: &[u32],
     fused: &HashMap<Value, Fused>,
     absorbed: &mut [bool],
-) -> (HashMap<Value, i32>, HashMap<Value, (Value, i32)>) {
+) -> (HashMap<Value, i32>, HashMap<Value, (ir::Mem, Value, i32)>) {
     let is_zero = |v: Value| f.inst(v).op == Op::IConst(0);
     let constant = |v: Value| match f.inst(v).op {
         Op::IConst(c) => i32::try_from(c).ok(),
@@ -724,12 +726,79 @@ fn fuse_increments(
         }
         if let Some((v, c, load, sum, base, off)) = tested_store {
             increments.insert(v, c);
-            in_memory.insert(sum, (base, off));
+            in_memory.insert(sum, (ir::Mem::I64, base, off));
             absorbed[load.0 as usize] = true;
             absorbed[sum.0 as usize] = true;
         }
     }
     (increments, in_memory)
+}
+
+/// The loads that a fused compare can read in memory: a load read only by the compare, in the
+/// consumer's block with no store or call between it and the consumer, compared with a
+/// constant that the compare of the loaded width decides alike (any, for a full word; equal or
+/// not with a constant of the load's range, for a narrower one). Marks them absorbed.
+#[allow(clippy::too_many_arguments)]
+fn fuse_loads(
+    f: &Function,
+    order: &[Block],
+    def_block: &[u32],
+    pos: &[u32],
+    term: &[u32],
+    count: &[u32],
+    fused: &HashMap<Value, Fused>,
+    absorbed: &mut [bool],
+    in_memory: &mut HashMap<Value, (ir::Mem, Value, i32)>,
+) {
+    use ir::Mem;
+    let constant = |v: Value| match f.inst(v).op {
+        Op::IConst(c) => Some(c),
+        _ => None,
+    };
+    let decided_alike = |mem: Mem, cond: Cond, k: i64| match mem {
+        Mem::I64 => true,
+        _ if !matches!(cond, Cond::Eq | Cond::Ne) => false,
+        Mem::I32 => i32::try_from(k).is_ok(),
+        Mem::U32 => u32::try_from(k).is_ok(),
+        Mem::U16 => u16::try_from(k).is_ok(),
+        Mem::U8 => u8::try_from(k).is_ok(),
+        Mem::F64 => false,
+    };
+    for &b in order {
+        let data = f.block(b);
+        let barriers: Vec<u32> = data
+            .insts
+            .iter()
+            .filter(|&&v| matches!(f.inst(v).op, Op::Store(..) | Op::Call { .. }))
+            .map(|&v| pos[v.0 as usize])
+            .collect();
+        let guards = data.insts.iter().filter_map(|&v| match f.inst(v).op {
+            Op::Guard { cond, .. } => Some((cond, pos[v.0 as usize])),
+            _ => None,
+        });
+        let branch = match data.term {
+            Terminator::Branch { cond, .. } => Some((cond, term[b.0 as usize])),
+            _ => None,
+        };
+        for (cond, at) in guards.chain(branch) {
+            let Some(both) = fused.get(&cond) else { continue };
+            for c in std::iter::once(&both.first).chain(&both.and).filter(|c| !c.float) {
+                for (x, y) in [(c.a, c.b), (c.b, c.a)] {
+                    let Op::Load(mem, base, off) = f.inst(x).op else { continue };
+                    let fits = count[x.0 as usize] == 1
+                        && def_block[x.0 as usize] == b.0
+                        && !absorbed[x.0 as usize]
+                        && constant(y).is_some_and(|k| decided_alike(mem, c.cond, k))
+                        && !barriers.iter().any(|&p| p > pos[x.0 as usize] && p < at);
+                    if fits {
+                        absorbed[x.0 as usize] = true;
+                        in_memory.insert(x, (mem, base, off));
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The `and` of two compares that `v` computes, if it is an `and` of block `b` read once

@@ -17,7 +17,7 @@ macro_rules! conformance_suite {
     ($modname:ident, $backend:expr) => {
         conformance_suite!(@checks $modname, $backend;
             params, constants, int_ops, checked_ops, neg_checked, float_ops, fneg, int_to_float,
-            icmp, fcmp, select, loads, stores, memory_increments, word_calls, double_calls, call_writes_memory,
+            icmp, fcmp, select, loads, stores, memory_increments, memory_compares, word_calls, double_calls, call_writes_memory,
             values_survive_calls, call_stack_alignment, guards, compare_conjunctions, exit_snapshot_layout,
             exit_numbers, returns, branches, loop_sum, loop_fib, parallel_copies, loop_exit,
             large_frame, repeated_calls, register_pressure, calls_in_loops, guards_in_loops,
@@ -920,6 +920,67 @@ pub fn memory_increments(backend: &dyn Backend) {
     assert_eq!(returned(&code, &[words.as_mut_ptr() as u64]), 0);
     let want = [6, 0, 13, 7 + (1 << 40), 42, 42, 7, 21, 20];
     assert_eq!(words, want, "from {start:?}");
+}
+
+/// Loads compared with a constant, which a backend may compare in memory: every width, with
+/// constants in and out of the loaded width's range, a word with a constant wider than an
+/// immediate, and a load whose word is stored to before the compare (the old value counts).
+pub fn memory_compares(backend: &dyn Backend) {
+    const BIG: i64 = 0x1234_5678_9abc;
+    // (width, offset, condition, constant), each setting one bit of the result when it holds.
+    let cases: [(Mem, i32, Cond, i64); 12] = [
+        (Mem::U8, 0, Cond::Eq, 0xf0),
+        (Mem::U8, 0, Cond::Eq, -16),
+        (Mem::U8, 0, Cond::Ne, 0x1f0),
+        (Mem::U16, 8, Cond::Eq, 0xfff0),
+        (Mem::U32, 16, Cond::Eq, 0xffff_fff0),
+        (Mem::U32, 16, Cond::Eq, -16),
+        (Mem::I32, 16, Cond::Eq, -16),
+        (Mem::I32, 16, Cond::Eq, 0xffff_fff0),
+        (Mem::I64, 24, Cond::Eq, BIG),
+        (Mem::I64, 24, Cond::Gt, BIG - 1),
+        (Mem::I64, 24, Cond::ULt, 5),
+        (Mem::I64, 32, Cond::Eq, 3),
+    ];
+    let f = function("memory_compares", 1, |b| {
+        let base = b.param(0);
+        let mut acc = b.iconst(0);
+        for (bit, &(mem, off, cond, k)) in cases.iter().enumerate() {
+            let l = b.load(mem, base, off);
+            if bit == cases.len() - 1 {
+                // The word becomes 3 before the compare of its old value (7).
+                let three = b.iconst(3);
+                b.store(Mem::I64, base, off, three);
+            }
+            let k = b.iconst(k);
+            let holds = b.icmp(cond, l, k);
+            let (yes, join) = (b.create_block(&[]), b.create_block(&[I64]));
+            b.branch(holds, yes, &[], join, &[acc]);
+            b.switch_to(yes);
+            let mask = b.iconst(1 << bit);
+            let set = b.int(IntOp::Or, acc, mask);
+            b.jump(join, &[set]);
+            b.switch_to(join);
+            [acc] = block_params(b, join);
+        }
+        b.ret(acc);
+    });
+    let code = compile(backend, &f);
+    let mut words: [u64; 5] = [0xf0, 0xfff0, 0xffff_fff0, BIG as u64, 7];
+    let want = cases.iter().enumerate().fold(0u64, |acc, (bit, &(mem, off, cond, k))| {
+        let at = off as usize / 8;
+        let raw = words[at];
+        let loaded = match mem {
+            Mem::U8 => raw as u8 as u64,
+            Mem::U16 => raw as u16 as u64,
+            Mem::U32 => raw as u32 as u64,
+            Mem::I32 => raw as u32 as i32 as i64 as u64,
+            _ => raw,
+        };
+        if icmp_reference(cond, loaded, k as u64) { acc | 1 << bit } else { acc }
+    });
+    assert_eq!(returned(&code, &[words.as_mut_ptr() as u64]), want);
+    assert_eq!(words[4], 3);
 }
 
 // ---------------------------------------------------------------------------------------------
