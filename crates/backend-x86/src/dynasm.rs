@@ -772,6 +772,15 @@ impl<'f> Codegen<'f> {
             }
         }
         let pa = self.place(a)?;
+        // `d = a + c` (or `- c`) from another register, without flags to check: one `lea`.
+        if let (Alu::Int(int @ (IntOp::Add | IntOp::Sub)), None, Place::Gpr(ra), Place::Imm(c)) = (op, overflow, pa, self.place(b)?) {
+            let disp = if int == IntOp::Add { Some(c) } else { c.checked_neg() }.and_then(|c| i32::try_from(c).ok());
+            if let Some(disp) = disp.filter(|_| ra != d) {
+                asm!(self.ops; lea Rq(d), [Rq(ra) + disp]);
+                self.put(Place::Gpr(d), home);
+                return Ok(());
+            }
+        }
         self.emit_move(pa, wrap(d));
         match op {
             Alu::Int(op @ (IntOp::Shl | IntOp::Sar)) => {
