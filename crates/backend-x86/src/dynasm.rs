@@ -484,11 +484,18 @@ impl<'f> Codegen<'f> {
     /// flags, which differs from `cond` when the operands were swapped.
     fn emit_int_compare(&mut self, cond: Cond, a: Value, b: Value) -> Result<Cond, CompileError> {
         // A value left in memory (`Allocation::in_memory`) is compared there, with a constant
-        // (of its width: the allocator checked that it decides alike).
+        // of its width (the allocator checked that it decides alike) or, for a word, with a
+        // value in a register (`cmp y, [x]`: the condition of `y ? x`).
         for (x, y, c) in [(a, b, cond), (b, a, swap(cond))] {
             if let Some(&(mem, base, off)) = self.alloc.in_memory.get(&x) {
                 let Place::Imm(k) = self.place(y)? else {
-                    return Err(CompileError(format!("{x} in memory is compared with a non-constant")));
+                    if mem != Mem::I64 {
+                        return Err(CompileError(format!("{x} in memory is narrower than the value it is compared with")));
+                    }
+                    let ry = self.word_reg(y, R11)?;
+                    let base = self.word_reg(base, RCX)?;
+                    asm!(self.ops; cmp Rq(ry), QWORD [Rq(base) + off]);
+                    return Ok(swap(c));
                 };
                 let base = self.word_reg(base, RCX)?;
                 match mem {

@@ -735,9 +735,10 @@ fn fuse_increments(
 }
 
 /// The loads that a fused compare can read in memory: a load read only by the compare, in the
-/// consumer's block with no store or call between it and the consumer, compared with a
-/// constant that the compare of the loaded width decides alike (any, for a full word; equal or
-/// not with a constant of the load's range, for a narrower one). Marks them absorbed.
+/// consumer's block with no store or call between it and the consumer, compared with what the
+/// compare of the loaded width decides alike: for a full word, any value (a constant or one
+/// in a register: `cmp r, [p+k]`, the two versions a global load checks); for a narrower
+/// load, equal or not with a constant of its range. Marks them absorbed.
 #[allow(clippy::too_many_arguments)]
 fn fuse_loads(
     f: &Function,
@@ -785,10 +786,14 @@ fn fuse_loads(
             for c in std::iter::once(&both.first).chain(&both.and).filter(|c| !c.float) {
                 for (x, y) in [(c.a, c.b), (c.b, c.a)] {
                     let Op::Load(mem, base, off) = f.inst(x).op else { continue };
+                    let other = match constant(y) {
+                        Some(k) => decided_alike(mem, c.cond, k),
+                        None => mem == Mem::I64 && !in_memory.contains_key(&y),
+                    };
                     let fits = count[x.0 as usize] == 1
                         && def_block[x.0 as usize] == b.0
                         && !absorbed[x.0 as usize]
-                        && constant(y).is_some_and(|k| decided_alike(mem, c.cond, k))
+                        && other
                         && !barriers.iter().any(|&p| p > pos[x.0 as usize] && p < at);
                     if fits {
                         absorbed[x.0 as usize] = true;

@@ -965,6 +965,34 @@ pub fn memory_compares(backend: &dyn Backend) {
         }
         b.ret(acc);
     });
+    // A word compared with a value in a register, on either side, ordered and not.
+    let conds = [Cond::Eq, Cond::Lt, Cond::UGt, Cond::Ge];
+    let against = function("memory_compares_registers", 2, |b| {
+        let (base, x) = (b.param(0), b.param(1));
+        let mut acc = b.iconst(0);
+        for (bit, &cond) in conds.iter().chain(&conds).enumerate() {
+            let l = b.load(Mem::I64, base, 0);
+            let holds = if bit < conds.len() { b.icmp(cond, l, x) } else { b.icmp(cond, x, l) };
+            let (yes, join) = (b.create_block(&[]), b.create_block(&[I64]));
+            b.branch(holds, yes, &[], join, &[acc]);
+            b.switch_to(yes);
+            let mask = b.iconst(1 << bit);
+            let set = b.int(IntOp::Or, acc, mask);
+            b.jump(join, &[set]);
+            b.switch_to(join);
+            [acc] = block_params(b, join);
+        }
+        b.ret(acc);
+    });
+    let against = compile(backend, &against);
+    for (word, x) in [(5i64, 5i64), (-1, 3), (3, -1), (i64::MIN, i64::MAX)] {
+        let mut memory = [word as u64];
+        let want = conds.iter().chain(&conds).enumerate().fold(0u64, |acc, (bit, &cond)| {
+            let (l, r) = if bit < conds.len() { (word, x) } else { (x, word) };
+            if icmp_reference(cond, l as u64, r as u64) { acc | 1 << bit } else { acc }
+        });
+        assert_eq!(returned(&against, &[memory.as_mut_ptr() as u64, x as u64]), want, "word {word} against {x}");
+    }
     let code = compile(backend, &f);
     let mut words: [u64; 5] = [0xf0, 0xfff0, 0xffff_fff0, BIG as u64, 7];
     let want = cases.iter().enumerate().fold(0u64, |acc, (bit, &(mem, off, cond, k))| {
