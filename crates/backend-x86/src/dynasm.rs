@@ -487,7 +487,7 @@ impl<'f> Codegen<'f> {
         // of its width (the allocator checked that it decides alike) or, for a word, with a
         // value in a register (`cmp y, [x]`: the condition of `y ? x`).
         for (x, y, c) in [(a, b, cond), (b, a, swap(cond))] {
-            if let Some(&(mem, base, off)) = self.alloc.in_memory.get(&x) {
+            if let Some((mem, base, off)) = self.alloc.in_memory(x) {
                 let Place::Imm(k) = self.place(y)? else {
                     if mem != Mem::I64 {
                         return Err(CompileError(format!("{x} in memory is narrower than the value it is compared with")));
@@ -559,6 +559,11 @@ impl<'f> Codegen<'f> {
             // Nothing reads it: a constant, a compare its consumer evaluates, a dead value.
             return Ok(());
         }
+        if let (Op::Store(_, base, off, _), Some(delta)) = (&inst.op, self.alloc.increment(v)) {
+            let base = self.word_reg(*base, RCX)?;
+            asm!(self.ops; add QWORD [Rq(base) + *off], delta);
+            return Ok(());
+        }
         match inst.op {
             Op::Param(i) => {
                 let d = Self::word_target(home);
@@ -587,11 +592,6 @@ impl<'f> Codegen<'f> {
                     }
                     self.put(Place::Gpr(d), home);
                 }
-            }
-            Op::Store(_, base, off, _) if self.alloc.increments.contains_key(&v) => {
-                let base = self.word_reg(base, RCX)?;
-                let delta = self.alloc.increments[&v];
-                asm!(self.ops; add QWORD [Rq(base) + off], delta);
             }
             Op::Store(mem, base, off, value) => {
                 let base = self.word_reg(base, RCX)?;

@@ -119,20 +119,34 @@ pub struct Allocation {
     /// they read.
     pub fused: HashMap<Value, Fused>,
     /// Stores that add a constant to the word they overwrite (`store p+k, (load p+k) + c`),
-    /// keyed by the store: the backend adds `c` in memory; the load and the sum take no
-    /// location.
-    pub increments: HashMap<Value, i32>,
+    /// by the store's value number: the backend adds `c` in memory; the load and the sum take
+    /// no location.
+    pub increments: Vec<Option<i32>>,
     /// Values that the fused compare reading them reads in memory, at `(width, base,
     /// offset)`: sums of `increments` that the branch ending their block compares with zero
     /// (a reference count's decrement, then "was it the last?"), and loads compared with a
-    /// constant and read nowhere else (a type, a version tag, a flag: `cmp [p+k], c`).
-    pub in_memory: HashMap<Value, (ir::Mem, Value, i32)>,
+    /// constant and read nowhere else (a type, a version tag, a flag: `cmp [p+k], c`). By
+    /// value number.
+    pub in_memory: Vec<InMemory>,
 }
 
+/// Where a fused compare reads a value in memory: its width, base and offset.
+pub type InMemory = Option<(ir::Mem, Value, i32)>;
+
 impl Allocation {
-    /// Where the consumer of a fused condition reads `v`: its base, for a sum in memory.
+    /// The constant the store `v` adds to the word it overwrites, if it is an increment.
+    pub fn increment(&self, v: Value) -> Option<i32> {
+        self.increments[v.0 as usize]
+    }
+
+    /// Where a fused compare reads `v` in memory, if it does.
+    pub fn in_memory(&self, v: Value) -> InMemory {
+        self.in_memory[v.0 as usize]
+    }
+
+    /// Where the consumer of a fused condition reads `v`: its base, for a value in memory.
     pub fn read_of(&self, v: Value) -> Value {
-        self.in_memory.get(&v).map_or(v, |&(_, base, _)| base)
+        self.in_memory(v).map_or(v, |(_, base, _)| base)
     }
 }
 
@@ -189,7 +203,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
     let (fused, mut absorbed) = fuse_compares(f, &layout.order, &def_block, &count);
     let (increments, mut in_memory) = fuse_increments(f, &layout.order, &def_block, &pos, &count, &fused, &mut absorbed);
     fuse_loads(f, &layout.order, &def_block, &pos, &term, &count, &fused, &mut absorbed, &mut in_memory);
-    let read_of = |v: Value| in_memory.get(&v).map_or(v, |&(_, base, _)| base);
+    let read_of = |v: Value| in_memory[v.0 as usize].map_or(v, |(_, base, _)| base);
 
     // Every read of a value from reachable code, in block order.
     let mut reads: Vec<(u32, Read)> = Vec::with_capacity(2 * n);
@@ -204,7 +218,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
             match op {
                 _ if absorbed[v.0 as usize] => {}
                 Op::Guard { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(read_of(o), at, true)),
-                Op::Store(_, base, ..) if increments.contains_key(&v) => read(*base, at, true),
+                Op::Store(_, base, ..) if increments[v.0 as usize].is_some() => read(*base, at, true),
                 _ => each_operand(op, |o| read(o, at, true)),
             }
             if let Some(s) = op.snapshot() {
@@ -670,14 +684,14 @@ fn fuse_increments(
     count: &[u32],
     fused: &HashMap<Value, Fused>,
     absorbed: &mut [bool],
-) -> (HashMap<Value, i32>, HashMap<Value, (ir::Mem, Value, i32)>) {
+) -> (Vec<Option<i32>>, Vec<InMemory>) {
     let is_zero = |v: Value| f.inst(v).op == Op::IConst(0);
     let constant = |v: Value| match f.inst(v).op {
         Op::IConst(c) => i32::try_from(c).ok(),
         _ => None,
     };
-    let mut increments = HashMap::new();
-    let mut in_memory = HashMap::new();
+    let mut increments = vec![None; f.insts.len()];
+    let mut in_memory = vec![None; f.insts.len()];
     for &b in order {
         let data = f.block(b);
         // The sum the branch ending the block compares with zero, if any.
@@ -709,7 +723,7 @@ fn fuse_increments(
                         && f.inst(load).op == Op::Load(ir::Mem::I64, base, off)
                         && barrier.is_none_or(|q| pos[load.0 as usize] > q);
                     if fits && only_here(sum) {
-                        increments.insert(v, c);
+                        increments[v.0 as usize] = Some(c);
                         absorbed[load.0 as usize] = true;
                         absorbed[sum.0 as usize] = true;
                     } else if fits && also_tested {
@@ -725,8 +739,8 @@ fn fuse_increments(
             }
         }
         if let Some((v, c, load, sum, base, off)) = tested_store {
-            increments.insert(v, c);
-            in_memory.insert(sum, (ir::Mem::I64, base, off));
+            increments[v.0 as usize] = Some(c);
+            in_memory[sum.0 as usize] = Some((ir::Mem::I64, base, off));
             absorbed[load.0 as usize] = true;
             absorbed[sum.0 as usize] = true;
         }
@@ -749,7 +763,7 @@ fn fuse_loads(
     count: &[u32],
     fused: &HashMap<Value, Fused>,
     absorbed: &mut [bool],
-    in_memory: &mut HashMap<Value, (ir::Mem, Value, i32)>,
+    in_memory: &mut [InMemory],
 ) {
     use ir::Mem;
     let constant = |v: Value| match f.inst(v).op {
@@ -765,14 +779,13 @@ fn fuse_loads(
         Mem::U8 => u8::try_from(k).is_ok(),
         Mem::F64 => false,
     };
+    let mut barriers = Vec::new();
     for &b in order {
         let data = f.block(b);
-        let barriers: Vec<u32> = data
-            .insts
-            .iter()
-            .filter(|&&v| matches!(f.inst(v).op, Op::Store(..) | Op::Call { .. }))
-            .map(|&v| pos[v.0 as usize])
-            .collect();
+        barriers.clear();
+        barriers.extend(
+            data.insts.iter().filter(|&&v| matches!(f.inst(v).op, Op::Store(..) | Op::Call { .. })).map(|&v| pos[v.0 as usize]),
+        );
         let guards = data.insts.iter().filter_map(|&v| match f.inst(v).op {
             Op::Guard { cond, .. } => Some((cond, pos[v.0 as usize])),
             _ => None,
@@ -788,7 +801,7 @@ fn fuse_loads(
                     let Op::Load(mem, base, off) = f.inst(x).op else { continue };
                     let other = match constant(y) {
                         Some(k) => decided_alike(mem, c.cond, k),
-                        None => mem == Mem::I64 && !in_memory.contains_key(&y),
+                        None => mem == Mem::I64 && in_memory[y.0 as usize].is_none(),
                     };
                     let fits = count[x.0 as usize] == 1
                         && def_block[x.0 as usize] == b.0
@@ -797,7 +810,7 @@ fn fuse_loads(
                         && !barriers.iter().any(|&p| p > pos[x.0 as usize] && p < at);
                     if fits {
                         absorbed[x.0 as usize] = true;
-                        in_memory.insert(x, (mem, base, off));
+                        in_memory[x.0 as usize] = Some((mem, base, off));
                         break;
                     }
                 }
@@ -988,7 +1001,7 @@ mod tests {
         let op = &f.inst(v).op;
         let read = match op {
             Op::Guard { cond, .. } if a.fused.contains_key(cond) => a.fused[cond].operands().map(|o| a.read_of(o)).collect(),
-            Op::Store(_, base, ..) if a.increments.contains_key(&v) => vec![*base],
+            Op::Store(_, base, ..) if a.increment(v).is_some() => vec![*base],
             _ => op.operands(),
         };
         read.into_iter().filter(|&x| !is_constant(f, x)).collect()
