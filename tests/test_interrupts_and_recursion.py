@@ -28,9 +28,12 @@ from conftest import (
 
 SIGNAL_DEADLINE = 0.5  # seconds from SIGINT to KeyboardInterrupt
 
+# The children raise KeyboardInterrupt on SIGINT even when started with SIGINT ignored (a
+# test run launched in the background inherits SIG_IGN, and Python then installs no handler).
 HEADER = """
 import os, signal, sys, threading, time, traceback
 import psyco
+signal.signal(signal.SIGINT, signal.default_int_handler)
 """
 
 # The two shapes of loop back-edge: JUMP_BACKWARD, and the conditional
