@@ -922,6 +922,20 @@ pub fn memory_increments(backend: &dyn Backend) {
     assert_eq!(words, want, "from {start:?}");
 }
 
+/// `acc | 1 << bit` if `holds` (by a branch on it, which a backend may fuse with its compare),
+/// else `acc`; emission goes on in the join block.
+fn set_bit_if(b: &mut Builder, holds: Value, acc: Value, bit: usize) -> Value {
+    let (yes, join) = (b.create_block(&[]), b.create_block(&[I64]));
+    b.branch(holds, yes, &[], join, &[acc]);
+    b.switch_to(yes);
+    let mask = b.iconst(1 << bit);
+    let set = b.int(IntOp::Or, acc, mask);
+    b.jump(join, &[set]);
+    b.switch_to(join);
+    let [acc] = block_params(b, join);
+    acc
+}
+
 /// Loads compared with a constant, which a backend may compare in memory: every width, with
 /// constants in and out of the loaded width's range, a word with a constant wider than an
 /// immediate, and a load whose word is stored to before the compare (the old value counts).
@@ -954,14 +968,7 @@ pub fn memory_compares(backend: &dyn Backend) {
             }
             let k = b.iconst(k);
             let holds = b.icmp(cond, l, k);
-            let (yes, join) = (b.create_block(&[]), b.create_block(&[I64]));
-            b.branch(holds, yes, &[], join, &[acc]);
-            b.switch_to(yes);
-            let mask = b.iconst(1 << bit);
-            let set = b.int(IntOp::Or, acc, mask);
-            b.jump(join, &[set]);
-            b.switch_to(join);
-            [acc] = block_params(b, join);
+            acc = set_bit_if(b, holds, acc, bit);
         }
         b.ret(acc);
     });
@@ -973,14 +980,7 @@ pub fn memory_compares(backend: &dyn Backend) {
         for (bit, &cond) in conds.iter().chain(&conds).enumerate() {
             let l = b.load(Mem::I64, base, 0);
             let holds = if bit < conds.len() { b.icmp(cond, l, x) } else { b.icmp(cond, x, l) };
-            let (yes, join) = (b.create_block(&[]), b.create_block(&[I64]));
-            b.branch(holds, yes, &[], join, &[acc]);
-            b.switch_to(yes);
-            let mask = b.iconst(1 << bit);
-            let set = b.int(IntOp::Or, acc, mask);
-            b.jump(join, &[set]);
-            b.switch_to(join);
-            [acc] = block_params(b, join);
+            acc = set_bit_if(b, holds, acc, bit);
         }
         b.ret(acc);
     });
