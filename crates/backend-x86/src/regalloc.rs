@@ -25,8 +25,10 @@
 //! Constants take no location (they are rematerialized where used), nor do values nothing
 //! reads, nor compares that the guard or branch consuming them evaluates itself (their
 //! operands are then read at the consumer), nor the load and the sum of a word that a store
-//! puts back changed by a constant (a reference count's increment: the store adds to memory). Block parameters are defined by parallel copies
-//! on the edges into their block; [`sequentialize`] orders such a copy.
+//! puts back changed by a constant (a reference count's increment: the store adds to
+//! memory), nor a value that its compare reads in memory (a load only that compare reads, a
+//! decremented count the block's branch tests). Block parameters are defined by parallel
+//! copies on the edges into their block; [`sequentialize`] orders such a copy.
 
 use ir::{Block, BlockCall, Cond, Function, IntOp, Op, Terminator, Type, Value};
 use std::cmp::Reverse;
@@ -146,7 +148,20 @@ impl Allocation {
 
     /// Where the consumer of a fused condition reads `v`: its base, for a value in memory.
     pub fn read_of(&self, v: Value) -> Value {
-        self.in_memory(v).map_or(v, |(_, base, _)| base)
+        read_of(&self.in_memory, v)
+    }
+}
+
+/// Where the consumer of a fused condition reads `v`, given the values in memory.
+fn read_of(in_memory: &[InMemory], v: Value) -> Value {
+    in_memory[v.0 as usize].map_or(v, |(_, base, _)| base)
+}
+
+/// The value of `v` if it is an integer constant.
+fn constant(f: &Function, v: Value) -> Option<i64> {
+    match f.inst(v).op {
+        Op::IConst(c) => Some(c),
+        _ => None,
     }
 }
 
@@ -203,7 +218,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
     let (fused, mut absorbed) = fuse_compares(f, &layout.order, &def_block, &count);
     let (increments, mut in_memory) = fuse_increments(f, &layout.order, &def_block, &pos, &count, &fused, &mut absorbed);
     fuse_loads(f, &layout.order, &def_block, &pos, &term, &count, &fused, &mut absorbed, &mut in_memory);
-    let read_of = |v: Value| in_memory[v.0 as usize].map_or(v, |(_, base, _)| base);
+    let consumer_reads = |v: Value| read_of(&in_memory, v);
 
     // Every read of a value from reachable code, in block order.
     let mut reads: Vec<(u32, Read)> = Vec::with_capacity(2 * n);
@@ -217,7 +232,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
             let op = &f.inst(v).op;
             match op {
                 _ if absorbed[v.0 as usize] => {}
-                Op::Guard { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(read_of(o), at, true)),
+                Op::Guard { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(consumer_reads(o), at, true)),
                 Op::Store(_, base, ..) if increments[v.0 as usize].is_some() => read(*base, at, true),
                 _ => each_operand(op, |o| read(o, at, true)),
             }
@@ -230,7 +245,7 @@ pub fn allocate(f: &Function, regs: &Registers) -> Allocation {
         }
         let at = term[block as usize];
         match &data.term {
-            Terminator::Branch { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(read_of(o), at, true)),
+            Terminator::Branch { cond, .. } if fused.contains_key(cond) => fused[cond].operands().for_each(|o| read(consumer_reads(o), at, true)),
             Terminator::Branch { cond, .. } => read(*cond, at, true),
             Terminator::Return(v) => read(*v, at, true),
             Terminator::Exit(s) => f.snapshot(*s).exit_values().for_each(|o| read(o, at, false)),
@@ -646,7 +661,7 @@ fn condition(
     if count[v.0 as usize] != 1 || def_block[v.0 as usize] != b.0 {
         return None;
     }
-    let is_zero = |x: Value| matches!(f.inst(x).op, Op::IConst(0));
+    let is_zero = |x: Value| constant(f, x) == Some(0);
     chain.push(v);
     match f.inst(v).op {
         Op::ICmp(cond @ (Cond::Eq | Cond::Ne), x, y) if is_zero(x) || is_zero(y) => {
@@ -685,11 +700,8 @@ fn fuse_increments(
     fused: &HashMap<Value, Fused>,
     absorbed: &mut [bool],
 ) -> (Vec<Option<i32>>, Vec<InMemory>) {
-    let is_zero = |v: Value| f.inst(v).op == Op::IConst(0);
-    let constant = |v: Value| match f.inst(v).op {
-        Op::IConst(c) => i32::try_from(c).ok(),
-        _ => None,
-    };
+    let is_zero = |v: Value| constant(f, v) == Some(0);
+    let immediate = |v: Value| constant(f, v).and_then(|c| i32::try_from(c).ok());
     let mut increments = vec![None; f.insts.len()];
     let mut in_memory = vec![None; f.insts.len()];
     for &b in order {
@@ -714,8 +726,8 @@ fn fuse_increments(
                 let only_here = |x: Value| count[x.0 as usize] == 1 && here(x);
                 let also_tested = Some(sum) == tested && count[sum.0 as usize] == 2 && here(sum);
                 let delta = match f.inst(sum).op {
-                    Op::Int(IntOp::Add, x, y) => constant(y).map(|c| (x, c)).or_else(|| constant(x).map(|c| (y, c))),
-                    Op::Int(IntOp::Sub, l, c) => constant(c).and_then(|c| c.checked_neg()).map(|c| (l, c)),
+                    Op::Int(IntOp::Add, x, y) => immediate(y).map(|c| (x, c)).or_else(|| immediate(x).map(|c| (y, c))),
+                    Op::Int(IntOp::Sub, l, c) => immediate(c).and_then(|c| c.checked_neg()).map(|c| (l, c)),
                     _ => None,
                 };
                 if let Some((load, c)) = delta {
@@ -766,10 +778,6 @@ fn fuse_loads(
     in_memory: &mut [InMemory],
 ) {
     use ir::Mem;
-    let constant = |v: Value| match f.inst(v).op {
-        Op::IConst(c) => Some(c),
-        _ => None,
-    };
     let decided_alike = |mem: Mem, cond: Cond, k: i64| match mem {
         Mem::I64 => true,
         _ if !matches!(cond, Cond::Eq | Cond::Ne) => false,
@@ -799,7 +807,7 @@ fn fuse_loads(
             for c in std::iter::once(&both.first).chain(&both.and).filter(|c| !c.float) {
                 for (x, y) in [(c.a, c.b), (c.b, c.a)] {
                     let Op::Load(mem, base, off) = f.inst(x).op else { continue };
-                    let other = match constant(y) {
+                    let other = match constant(f, y) {
                         Some(k) => decided_alike(mem, c.cond, k),
                         None => mem == Mem::I64 && in_memory[y.0 as usize].is_none(),
                     };
