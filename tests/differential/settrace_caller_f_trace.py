@@ -1,6 +1,6 @@
-# compiled: loop_with_tracing, enable, work
+# compiled: loop_with_tracing, enable
 # A callee sets the tracer and f_trace on its compiled caller mid-loop: the caller's own line
-# events must then be reported, as in the interpreter.
+# events must then be reported, as in the interpreter. (`work` runs inlined into the loop.)
 import sys
 
 events = []

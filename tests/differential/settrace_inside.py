@@ -1,5 +1,6 @@
-# compiled: helper, leaf, run_traced
-# sys.settrace switched on inside a compiled function: the traced events of its callees.
+# compiled: helper, run_traced
+# sys.settrace switched on inside a compiled function: the traced events of its callees (`leaf`
+# runs inlined into `helper` when not traced).
 import sys
 
 events = []

@@ -63,7 +63,10 @@ exit_reasons! {
     TracingEnabled = "tracing_enabled", false, "A callee switched tracing or profiling on.";
     Exception = "exception", false, "An operation raised and no compiled handler covers it.";
     ExceptionWhileTracing = "exception_while_tracing", false, "An operation raised while tracing was switched on.";
-    EvalBreaker = "eval_breaker", false, "A signal, pending call or GIL request at a back-edge.";
+    EvalBreaker = "eval_breaker", false, "A signal, pending call or GIL request at a back-edge, or at the entry of an inlined call.";
+    InlinedCodeReplaced = "inlined_code_replaced", true, "The function of an inlined call has another __code__ now: the interpreter makes the call.";
+    InlinedCallFailed = "inlined_call_failed", true, "An inlined call's body could not finish (an overflow, a zero divisor...): the call is made, and the site calls from then on.";
+    RecursionLimit = "recursion_limit", false, "An inlined call at the recursion limit: the interpreter makes it, and raises RecursionError.";
     Raise = "raise", false, "RAISE_VARARGS or RERAISE: the interpreter raises.";
     TruthOfConstantObject = "truth_of_constant_object", false, "The truth of a constant the compiler cannot decide.";
     CompareOpArgument = "compare_op_argument", false, "A COMPARE_OP argument out of range.";
@@ -187,7 +190,10 @@ mod tests {
     #[test]
     fn only_failed_speculations_and_reoptimization_continue() {
         let continued: Vec<String> = ExitReason::NAMED.iter().filter(|r| r.continued()).map(|r| r.name().into_owned()).collect();
-        assert_eq!(continued, ["kind_changed", "type_changed", "reoptimize", "int_overflow", "int_shift", "global_changed"]);
+        assert_eq!(
+            continued,
+            ["kind_changed", "type_changed", "reoptimize", "int_overflow", "int_shift", "global_changed", "inlined_code_replaced", "inlined_call_failed"]
+        );
         assert!(!ExitReason::Unsupported { opcode: opcodes::LOAD_NAME }.continued());
     }
 }

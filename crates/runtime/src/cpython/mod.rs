@@ -190,6 +190,7 @@ pub struct PyFunctionObject {
     pub func_annotations: *mut PyObject,
 }
 const _: () = assert!(offset_of!(PyFunctionObject, func_code) == 48);
+pub const OFFSET_FUNC_CODE: i32 = offset_of!(PyFunctionObject, func_code) as i32;
 const _: () = assert!(offset_of!(PyFunctionObject, func_closure) == 72);
 const _: () = assert!(offset_of!(PyFunctionObject, func_annotations) == 112);
 
@@ -224,6 +225,7 @@ const _: () = assert!(offset_of!(ThreadState, interp) == 16);
 const _: () = assert!(offset_of!(ThreadState, recursion_remaining) == 32);
 const _: () = assert!(offset_of!(ThreadState, cframe) == 56);
 pub const OFFSET_TSTATE_CFRAME: i32 = offset_of!(ThreadState, cframe) as i32;
+pub const OFFSET_TSTATE_RECURSION_REMAINING: i32 = offset_of!(ThreadState, recursion_remaining) as i32;
 /// `PyThreadState.exc_info` (inside the part the mirror leaves opaque).
 pub const OFFSET_TSTATE_EXC_INFO: usize = 120;
 

@@ -415,6 +415,7 @@ impl Frontend<'_> {
 
     /// A snapshot of `st` for leaving at `pc` (see `ExitKind`), counted under `reason`.
     pub(super) fn snapshot(&mut self, st: &State, kind: ExitKind, pc: u32, depth: usize, reason: ExitReason) -> SnapshotId {
+        let reason = if self.inlining { ExitReason::InlinedCallFailed } else { reason };
         let mut entries = Vec::new();
         for (i, av) in st.slots[..self.code.nlocals + depth].iter().enumerate() {
             // Objects are in the frame already, and so are the boxes of synced locals (which

@@ -222,6 +222,9 @@ struct Frontend<'r> {
     /// its helper rather than taking a float off the free list inline (nbody's `advance`
     /// re-boxed its float locals in each of its slow paths, a third of its IR).
     cold: bool,
+    /// Whether the code being emitted is the body of an inlined call (`ops::inline`): its
+    /// exits, taken before the call, all leave as `ExitReason::InlinedCallFailed`.
+    inlining: bool,
     /// Why each of this round's snapshots leaves (indexed by `SnapshotId`).
     exit_reasons: Vec<ExitReason>,
 }
@@ -260,6 +263,7 @@ impl<'r> Frontend<'r> {
             quickened,
             profiling: false,
             cold: false,
+            inlining: false,
             exit_reasons: Vec::new(),
         })
     }

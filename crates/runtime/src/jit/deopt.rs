@@ -40,11 +40,16 @@ pub(super) unsafe fn after_exit(
             let snap_pc = v.snapshots[snapshot].pc;
             let depth = v.snapshots[snapshot].stack_depth;
             let raise = leave(v, snapshot, frame) || kind == ExitKind::Raise;
-            // A speculation on a site's type that keeps failing (the site's profile says so
-            // now) is compiled again without it: a call version is retired once it failed
-            // often, a continuation at once (it was compiled for a frame in the middle of
-            // its work, and the frames that enter it next are like that one).
-            let mispredicting = reason == ExitReason::TypeChanged
+            if reason == ExitReason::InlinedCallFailed {
+                // The call is made from now on: its site's input is marked as mispredicted.
+                (*(*e).profiles.site(snap_pc)).input.mispredicted();
+            }
+            // A speculation on a site's type, or an inlined call, that keeps failing (the
+            // site's profile says so now) is compiled again without it: a call version is
+            // retired once it failed often, a continuation at once (it was compiled for a
+            // frame in the middle of its work, and the frames that enter it next are like
+            // that one).
+            let mispredicting = matches!(reason, ExitReason::TypeChanged | ExitReason::InlinedCallFailed)
                 && match v.start {
                     Start::Call => v.exit_counts[snapshot] == MISPREDICTIONS_TO_RECOMPILE,
                     Start::Resume { .. } => true,

@@ -1,6 +1,7 @@
-//! Calls: `KW_NAMES`, `CALL` (a virtual `range`, direct calls of known Python functions, C
-//! method descriptors called by their flags, inline-cached call sites, the generic call),
-//! the eval-breaker check after it, and `MAKE_FUNCTION`.
+//! Calls: `KW_NAMES`, `CALL` (a virtual `range`, small numeric functions inlined (`inline`),
+//! direct calls of known Python functions, C method descriptors called by their flags,
+//! inline-cached call sites, the generic call), the eval-breaker check after it, and
+//! `MAKE_FUNCTION`.
 
 use crate::registry;
 use crate::reasons::ExitReason;
@@ -85,6 +86,9 @@ impl Frontend<'_> {
         if let (AbstractValue::Obj(SlotKind::Null), AbstractValue::Const(Kind::ObjConst(TypeTag::Function, id)), None) =
             (first, callable, kwnames)
         {
+            if let Some(flow) = self.inline_call(st, ins, self.tables.consts.get(id), nargs)? {
+                return Ok(flow);
+            }
             // SAFETY: the pool keeps the function alive.
             if unsafe { crate::calls::can_call_directly(self.tables.consts.get(id), nargs) } {
                 let key = (1..=nargs).rev().map(|k| self.top(st, k).static_kind()).collect();

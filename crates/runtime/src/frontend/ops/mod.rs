@@ -4,6 +4,7 @@
 mod calls;
 mod control;
 mod exceptions;
+mod inline;
 mod locals;
 mod names;
 mod numbers;

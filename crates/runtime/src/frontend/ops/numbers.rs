@@ -54,42 +54,10 @@ impl Frontend<'_> {
             && (lhs.is_float() || lhs.is_int())
             && (rhs.is_float() || rhs.is_int())
         {
-            // An int operand converts exactly as PyLong_AsDouble does (correctly rounded).
-            let float_op = match op {
-                NB_ADD => Some(FloatOp::Add),
-                NB_SUBTRACT => Some(FloatOp::Sub),
-                NB_MULTIPLY => Some(FloatOp::Mul),
-                NB_TRUE_DIVIDE => Some(FloatOp::Div),
-                _ => None,
-            };
-            let is_divmod = op == NB_FLOOR_DIVIDE || op == NB_REMAINDER;
-            if op == NB_POWER {
-                let (a, b) = (self.float_value(lhs), self.float_value(rhs));
-                let r = self.float_power(st, ins, a, b);
+            if let Some(result) = self.float_binary(st, ins, op, lhs, rhs) {
                 self.balance.native();
                 st.depth -= 2;
-                self.push(st, AbstractValue::Double(r));
-                return Ok(Flow::Next);
-            }
-            if float_op.is_some() || is_divmod {
-                let (a, b) = (self.float_value(lhs), self.float_value(rhs));
-                if op == NB_TRUE_DIVIDE || is_divmod {
-                    // Division by zero raises: let the interpreter do it.
-                    let zero = self.ir.fconst(0.0);
-                    let nonzero = self.ir.fcmp(Cond::Ne, b, zero);
-                    let snap = self.resume_here(st, ins, ExitReason::FloatDivisionByZero);
-                    self.ir.guard(nonzero, true, snap);
-                }
-                let r = match float_op {
-                    Some(fop) => self.ir.float(fop, a, b),
-                    None => {
-                        let f = if op == NB_FLOOR_DIVIDE { registry::float_floor_div() } else { registry::float_mod() };
-                        self.ir.call(f, &[a, b], Some(Type::F64))
-                    }
-                };
-                self.balance.native();
-                st.depth -= 2;
-                self.push(st, AbstractValue::Double(r));
+                self.push(st, result);
                 return Ok(Flow::Next);
             }
         }
@@ -108,6 +76,49 @@ impl Frontend<'_> {
             return Ok(Flow::Next);
         }
         self.generic(st, ins, registry::binary_op(), StackEffect::of(ins), ins.arg as i64, 0)
+    }
+
+    /// Float arithmetic of two numbers, one of them a float at least (`lhs op rhs` for the
+    /// snapshot state `st` before `ins`), or `None` for an operator that is not compiled on
+    /// floats ([`float_operator_compiles`]).
+    pub(in crate::frontend) fn float_binary(
+        &mut self,
+        st: &State,
+        ins: &Instr,
+        op: u32,
+        lhs: AbstractValue,
+        rhs: AbstractValue,
+    ) -> Option<AbstractValue> {
+        if !float_operator_compiles(op) {
+            return None;
+        }
+        // An int operand converts exactly as PyLong_AsDouble does (correctly rounded).
+        let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+        if op == NB_POWER {
+            return Some(AbstractValue::Double(self.float_power(st, ins, a, b)));
+        }
+        let float_op = match op {
+            NB_ADD => Some(FloatOp::Add),
+            NB_SUBTRACT => Some(FloatOp::Sub),
+            NB_MULTIPLY => Some(FloatOp::Mul),
+            NB_TRUE_DIVIDE => Some(FloatOp::Div),
+            _ => None,
+        };
+        if matches!(op, NB_TRUE_DIVIDE | NB_FLOOR_DIVIDE | NB_REMAINDER) {
+            // Division by zero raises: let the interpreter do it.
+            let zero = self.ir.fconst(0.0);
+            let nonzero = self.ir.fcmp(Cond::Ne, b, zero);
+            let snap = self.resume_here(st, ins, ExitReason::FloatDivisionByZero);
+            self.ir.guard(nonzero, true, snap);
+        }
+        let r = match float_op {
+            Some(fop) => self.ir.float(fop, a, b),
+            None => {
+                let f = if op == NB_FLOOR_DIVIDE { registry::float_floor_div() } else { registry::float_mod() };
+                self.ir.call(f, &[a, b], Some(Type::F64))
+            }
+        };
+        Some(AbstractValue::Double(r))
     }
 
     /// `+` or `-` on objects that are usually small ints (results of calls, say), and `*` on
@@ -208,7 +219,7 @@ impl Frontend<'_> {
     }
 
     /// Integer arithmetic on machine words, or `None` for the generic path.
-    fn int_binary(
+    pub(in crate::frontend) fn int_binary(
         &mut self,
         st: &State,
         ins: &Instr,
@@ -236,7 +247,7 @@ impl Frontend<'_> {
             NB_XOR => Some(IntOp::Xor),
             _ => None,
         };
-        if checked.is_none() && plain.is_none() && op != NB_RSHIFT {
+        if !int_operator_compiles(op) {
             return Ok(None);
         }
         let (a, b) = (self.int_value(lhs), self.int_value(rhs));
@@ -276,18 +287,8 @@ impl Frontend<'_> {
         };
         self.unbox_operands(st, 2);
         let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
-        let exact_as_float = |av: AbstractValue| match av {
-            AbstractValue::Double(_) | AbstractValue::Const(Kind::FloatConst(_)) => true,
-            // Ints compare with floats exactly in Python; the conversion is exact below 2**53.
-            AbstractValue::Const(Kind::IntConst(c)) => c.unsigned_abs() <= 1 << 53,
-            _ => false,
-        };
-        let result = if lhs.is_int() && rhs.is_int() {
-            let (a, b) = (self.int_value(lhs), self.int_value(rhs));
-            self.ir.icmp(cond, a, b)
-        } else if exact_as_float(lhs) && exact_as_float(rhs) {
-            let (a, b) = (self.float_value(lhs), self.float_value(rhs));
-            self.ir.fcmp(cond, a, b)
+        let result = if let Some(result) = self.number_compare(cond, lhs, rhs) {
+            result
         } else if matches!(cond, Cond::Eq | Cond::Ne) && [lhs, rhs].iter().all(|&v| v == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Str)))) {
             // As COMPARE_OP_STR_JUMP: `_PyUnicode_Equal`, which runs no Python code.
             let i = self.stack_index(st, 2);
@@ -306,6 +307,20 @@ impl Frontend<'_> {
         st.depth -= 2;
         self.push(st, AbstractValue::Word(Kind::MachineBool, result));
         Ok(Flow::Next)
+    }
+
+    /// `lhs cond rhs` of two ints, or of two numbers that compare exactly as floats, as a
+    /// machine bool; `None` for other operands.
+    pub(in crate::frontend) fn number_compare(&mut self, cond: Cond, lhs: AbstractValue, rhs: AbstractValue) -> Option<Value> {
+        if lhs.is_int() && rhs.is_int() {
+            let (a, b) = (self.int_value(lhs), self.int_value(rhs));
+            Some(self.ir.icmp(cond, a, b))
+        } else if exact_as_float(lhs) && exact_as_float(rhs) {
+            let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+            Some(self.ir.fcmp(cond, a, b))
+        } else {
+            None
+        }
     }
 
     /// A comparison of ints, one of them an exact int object at least: inline when the
@@ -337,21 +352,26 @@ impl Frontend<'_> {
         Ok(Flow::Next)
     }
 
+    /// `-av` of an unboxed or constant number (an overflow leaves before `ins`, in state
+    /// `st`), or `None` for other values.
+    pub(in crate::frontend) fn number_negative(&mut self, st: &State, ins: &Instr, av: AbstractValue) -> Option<AbstractValue> {
+        match av {
+            AbstractValue::Word(Kind::MachineInt, v) => {
+                let snap = self.resume_here(st, ins, ExitReason::IntOverflow);
+                Some(AbstractValue::Word(Kind::MachineInt, self.ir.neg_checked(v, snap)))
+            }
+            AbstractValue::Const(Kind::IntConst(c)) if c != i64::MIN => Some(AbstractValue::Const(Kind::IntConst(-c))),
+            AbstractValue::Double(v) => Some(AbstractValue::Double(self.ir.fneg(v))),
+            AbstractValue::Const(Kind::FloatConst(bits)) => Some(AbstractValue::Const(Kind::FloatConst(bits ^ (1 << 63)))),
+            _ => None,
+        }
+    }
+
     pub(in crate::frontend) fn unary_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
         self.unbox_operands(st, 1);
         let av = self.top(st, 1);
         let result = match (ins.opcode, av) {
-            (UNARY_NEGATIVE, AbstractValue::Word(Kind::MachineInt, v)) => {
-                let snap = self.resume_here(st, ins, ExitReason::IntOverflow);
-                Some(AbstractValue::Word(Kind::MachineInt, self.ir.neg_checked(v, snap)))
-            }
-            (UNARY_NEGATIVE, AbstractValue::Const(Kind::IntConst(c))) if c != i64::MIN => {
-                Some(AbstractValue::Const(Kind::IntConst(-c)))
-            }
-            (UNARY_NEGATIVE, AbstractValue::Double(v)) => Some(AbstractValue::Double(self.ir.fneg(v))),
-            (UNARY_NEGATIVE, AbstractValue::Const(Kind::FloatConst(bits))) => {
-                Some(AbstractValue::Const(Kind::FloatConst(bits ^ (1 << 63))))
-            }
+            (UNARY_NEGATIVE, _) => self.number_negative(st, ins, av),
             (UNARY_INVERT, AbstractValue::Word(Kind::MachineInt, v)) => {
                 let ones = self.ir.iconst(-1);
                 Some(AbstractValue::Word(Kind::MachineInt, self.ir.int(IntOp::Xor, v, ones)))
@@ -442,6 +462,30 @@ impl Frontend<'_> {
 }
 
 /// Python's result of `a op b` on ints when it fits in an `i64`.
+/// Whether `int_binary` computes this operator (a `BINARY_OP` argument's plain form) on
+/// machine ints.
+pub(in crate::frontend) fn int_operator_compiles(op: u32) -> bool {
+    matches!(
+        op,
+        NB_ADD | NB_SUBTRACT | NB_MULTIPLY | NB_FLOOR_DIVIDE | NB_REMAINDER | NB_LSHIFT | NB_RSHIFT | NB_AND | NB_OR | NB_XOR
+    )
+}
+
+/// Whether `float_binary` computes this operator on floats (and ints converted to floats).
+pub(in crate::frontend) fn float_operator_compiles(op: u32) -> bool {
+    matches!(op, NB_ADD | NB_SUBTRACT | NB_MULTIPLY | NB_TRUE_DIVIDE | NB_FLOOR_DIVIDE | NB_REMAINDER | NB_POWER)
+}
+
+/// Whether a number compares with floats exactly as a float: a float, or an int constant
+/// that converts exactly (below 2**53; ints compare with floats exactly in Python).
+fn exact_as_float(av: AbstractValue) -> bool {
+    match av {
+        AbstractValue::Double(_) | AbstractValue::Const(Kind::FloatConst(_)) => true,
+        AbstractValue::Const(Kind::IntConst(c)) => c.unsigned_abs() <= 1 << 53,
+        _ => false,
+    }
+}
+
 fn fold_int(op: u32, a: i64, b: i64) -> Option<i64> {
     match op {
         NB_ADD => a.checked_add(b),
