@@ -1,4 +1,4 @@
-# compiled: sums, floats, mixed, replaced, divides, identities, speculated
+# compiled: sums, floats, mixed, replaced, divides, identities, speculated, count_inside
 # Small numeric functions inlined into their callers, and every way such a call leaves
 # before it begins: an overflow, a zero divisor (its traceback names the callee, as the
 # interpreter's call makes it), the function given another __code__, arguments of another
@@ -95,6 +95,20 @@ def speculated(values, start):
     return acc
 
 
+def inside(x, y):
+    return x * x + y * y < 4.0
+
+
+def count_inside(n):
+    hits = []
+    for i in range(n):
+        x = i * 0.25 - 2.0
+        if inside(x, 0.5):
+            hits.append(inside(x, x) is True)
+    return hits
+
+
+print(count_inside(20))
 print(sums(100, 0))
 print(sums(50, 2**63 - 100))
 print(sums(50, 2**63 - 100))

@@ -11,7 +11,8 @@
 //!
 //! What CPython's objects would tell apart stays apart: a body is inlined only if every value
 //! it returns is computed in it (CPython makes a new object for it, as boxing the result
-//! does), never an argument or a constant passed through (CPython returns that very object).
+//! does; a comparison's bool is one of the two singletons either way), never an argument or
+//! a constant passed through (CPython returns that very object).
 
 use crate::bytecode::{self, binary_operator, Instr, NB_FLOOR_DIVIDE, NB_LSHIFT, NB_POWER, NB_REMAINDER, NB_RSHIFT, NB_TRUE_DIVIDE};
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject, PyFunctionObject};
@@ -42,7 +43,7 @@ struct Shape {
 enum Number {
     Int,
     Float,
-    /// A comparison's result: only branched on.
+    /// A comparison's result (branched on, or returned: as CPython, the bool singletons).
     Bool,
 }
 
@@ -138,8 +139,8 @@ impl Body {
     }
 
     /// Walks every path of the body with the shapes of its values: what every return gives
-    /// (one number, always computed by the body), or `None` if any instruction is one that
-    /// [`Frontend::inline_path`] does not compile for these shapes.
+    /// (one number or a comparison's bool, always computed by the body), or `None` if any
+    /// instruction is one that [`Frontend::inline_path`] does not compile for these shapes.
     fn check(&self, args: &[Number], handled: bool) -> Option<Number> {
         let mut locals = vec![None; self.nlocals];
         for (local, &number) in locals.iter_mut().zip(args) {
@@ -202,7 +203,7 @@ impl Body {
                     JUMP_FORWARD => next = self.at(ins.jump_target()?)?,
                     RETURN_VALUE => {
                         let value = stack.pop()?;
-                        if !value.fresh || value.number == Number::Bool || returns.is_some_and(|r| r != value.number) {
+                        if !value.fresh || returns.is_some_and(|r| r != value.number) {
                             return None;
                         }
                         returns = Some(value.number);
@@ -328,7 +329,8 @@ impl Frontend<'_> {
         st.depth -= nargs + 2;
         let result = match body.returns {
             Number::Float => AbstractValue::Double(result),
-            _ => AbstractValue::Word(Kind::MachineInt, result),
+            Number::Int => AbstractValue::Word(Kind::MachineInt, result),
+            Number::Bool => AbstractValue::Word(Kind::MachineBool, result),
         };
         self.push(st, result);
         self.balance.native();
@@ -440,7 +442,12 @@ impl Frontend<'_> {
                 }
                 RETURN_VALUE => {
                     let Some(v) = stack.pop() else { return unchecked() };
-                    let result = if body.returns == Number::Float { self.float_value(v) } else { self.int_value(v) };
+                    let result = match (body.returns, v) {
+                        (Number::Float, _) => self.float_value(v),
+                        (Number::Bool, AbstractValue::Word(Kind::MachineBool, b)) => b,
+                        (Number::Bool, _) => return unchecked(),
+                        (Number::Int, _) => self.int_value(v),
+                    };
                     self.ir.jump(join, &[result]);
                     return Ok(());
                 }
