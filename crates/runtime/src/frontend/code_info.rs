@@ -34,23 +34,40 @@ pub(super) struct CodeInfo {
     pub(super) handlers: Vec<ExceptionHandler>,
 }
 
+/// The code units of `code`'s unquickened bytecode, as `PyCode_GetCode` gives it (`None` if
+/// that failed; its exception is cleared).
+///
+/// # Safety
+/// `code` is a live code object; GIL held.
+pub(super) unsafe fn code_units(code: *mut PyCodeObject) -> Option<Vec<u16>> {
+    // SAFETY: per the contract; `PyCode_GetCode` returns a new bytes object or NULL.
+    unsafe {
+        let bytes = cpython::PyCode_GetCode(code);
+        if bytes.is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        let len = ffi::PyBytes_Size(bytes) as usize;
+        let ptr = ffi::PyBytes_AsString(bytes) as *const u8;
+        let units = std::slice::from_raw_parts(ptr, len).chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
+        ffi::Py_DECREF(bytes);
+        Some(units)
+    }
+}
+
+/// Constant `i` of the live code object `code` (a borrowed reference; `i` in range, as a
+/// `LOAD_CONST` argument is).
+pub(super) fn code_constant(code: *mut PyCodeObject, i: usize) -> *mut PyObject {
+    // SAFETY: co_consts is a tuple of the live code object; the index is in range.
+    unsafe { ffi::PyTuple_GetItem((*code).co_consts, i as isize) }
+}
+
 impl CodeInfo {
     pub(super) fn read(code: *mut PyCodeObject) -> Result<CodeInfo> {
         // SAFETY: `code` is the live code object of the frame being compiled (GIL held).
         let (flags, nlocals, nargs, nfree, stacksize, cell_slots, units, handlers) = unsafe {
             let c = &*code;
-            let bytes = cpython::PyCode_GetCode(code);
-            if bytes.is_null() {
-                ffi::PyErr_Clear();
-                return decline(DeclineReason::NoBytecode);
-            }
-            let len = ffi::PyBytes_Size(bytes) as usize;
-            let ptr = ffi::PyBytes_AsString(bytes) as *const u8;
-            let units: Vec<u16> = std::slice::from_raw_parts(ptr, len)
-                .chunks_exact(2)
-                .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                .collect();
-            ffi::Py_DECREF(bytes);
+            let Some(units) = code_units(code) else { return decline(DeclineReason::NoBytecode) };
             let table = c.co_exceptiontable;
             let handlers = parse_exception_table(std::slice::from_raw_parts(
                 ffi::PyBytes_AsString(table) as *const u8,
@@ -145,8 +162,7 @@ impl CodeInfo {
 
     /// Constant `i` of `co_consts` (a borrowed reference).
     pub(super) fn constant(&self, i: usize) -> *mut PyObject {
-        // SAFETY: co_consts is a tuple of the live code object; the index is in range.
-        unsafe { ffi::PyTuple_GetItem((*self.object).co_consts, i as isize) }
+        code_constant(self.object, i)
     }
 
     /// The handler of an exception raised by the instruction at `pc`, if any.

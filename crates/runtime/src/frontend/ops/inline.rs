@@ -16,8 +16,9 @@
 
 use crate::bytecode::{self, binary_operator, Instr, NB_FLOOR_DIVIDE, NB_LSHIFT, NB_POWER, NB_REMAINDER, NB_RSHIFT, NB_TRUE_DIVIDE};
 use crate::cpython::{self, ffi, ffi::PyObject, PyCodeObject, PyFunctionObject};
+use crate::frontend::code_info::{code_constant, code_units};
 use crate::frontend::dispatch::Flow;
-use crate::frontend::ops::numbers::{float_operator_compiles, int_operator_compiles};
+use crate::frontend::ops::numbers::{compare_cond, float_operator_compiles, int_operator_compiles};
 use crate::frontend::state::{AbstractValue, State};
 use crate::frontend::{internal, Frontend, Result};
 use crate::opcodes::*;
@@ -89,17 +90,7 @@ impl Body {
             if c.co_ncellvars != 0 || c.co_nfreevars != 0 || c.co_nlocalsplus != c.co_nlocals {
                 return None;
             }
-            let bytes = cpython::PyCode_GetCode(code);
-            if bytes.is_null() {
-                ffi::PyErr_Clear();
-                return None;
-            }
-            let units: Vec<u16> = std::slice::from_raw_parts(ffi::PyBytes_AsString(bytes) as *const u8, ffi::PyBytes_Size(bytes) as usize)
-                .chunks_exact(2)
-                .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                .collect();
-            ffi::Py_DECREF(bytes);
-            let instrs = bytecode::decode(&units);
+            let instrs = bytecode::decode(&code_units(code)?);
             if instrs.len() > MAX_INSTRUCTIONS {
                 return None;
             }
@@ -115,8 +106,7 @@ impl Body {
     }
 
     fn constant(&self, i: u32) -> *mut PyObject {
-        // SAFETY: co_consts is a tuple of the live code object; `LOAD_CONST`'s index is in range.
-        unsafe { ffi::PyTuple_GetItem((*self.code).co_consts, i as isize) }
+        code_constant(self.code, i as usize)
     }
 
     /// The shape of constant `i`, if inlining computes on it: an int that fits a word (a
@@ -224,19 +214,6 @@ fn may_raise(op: u32) -> bool {
     matches!(op, NB_FLOOR_DIVIDE | NB_REMAINDER | NB_TRUE_DIVIDE | NB_POWER | NB_LSHIFT | NB_RSHIFT)
 }
 
-/// The condition of a `COMPARE_OP` argument.
-fn compare_cond(arg: u32) -> Option<Cond> {
-    Some(match arg {
-        0 => Cond::Lt,
-        1 => Cond::Le,
-        2 => Cond::Eq,
-        3 => Cond::Ne,
-        4 => Cond::Gt,
-        5 => Cond::Ge,
-        _ => return None,
-    })
-}
-
 impl Frontend<'_> {
     /// `[NULL, func, args...] -> [result]` for the constant function `func` (`ins` its
     /// `CALL`), inlined when its body and the arguments allow (see the module's doc); `None`
@@ -261,15 +238,14 @@ impl Frontend<'_> {
                 _ => return Ok(None),
             }
         }
-        // Guards on objects (a type, or an int of one digit, read as a word) fail as a
-        // misprediction of the site's input.
         // A site whose inlined body could not finish (`ExitReason::InlinedCallFailed`) or
-        // whose guards failed calls from then on: its profile's input side says so.
+        // whose guards on objects failed (a type, or an int of one digit, read as a word)
+        // calls from then on: its profile's input side says so.
         if self.seen(ins.pc).0 == Seen::Several {
             return Ok(None);
         }
-        // SAFETY: the constant pool keeps the function alive.
         let handled = self.code.handler_at(ins.pc).is_some();
+        // SAFETY: the constant pool keeps the function alive.
         let Some(body) = (unsafe { Body::of(func, &numbers, handled) }) else { return Ok(None) };
         self.own_inputs(st, nargs);
         // What the call would meet before the body: the function's code, the callee's RESUME

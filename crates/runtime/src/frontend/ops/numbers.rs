@@ -276,15 +276,7 @@ impl Frontend<'_> {
     }
 
     pub(in crate::frontend) fn compare_op(&mut self, st: &mut State, ins: &Instr) -> Result<Flow> {
-        let cond = match ins.arg {
-            0 => Cond::Lt,
-            1 => Cond::Le,
-            2 => Cond::Eq,
-            3 => Cond::Ne,
-            4 => Cond::Gt,
-            5 => Cond::Ge,
-            _ => return Ok(Flow::Unsupported(ExitReason::CompareOpArgument)),
-        };
+        let Some(cond) = compare_cond(ins.arg) else { return Ok(Flow::Unsupported(ExitReason::CompareOpArgument)) };
         self.unbox_operands(st, 2);
         let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
         let result = if let Some(result) = self.number_compare(cond, lhs, rhs) {
@@ -462,6 +454,19 @@ impl Frontend<'_> {
 }
 
 /// Python's result of `a op b` on ints when it fits in an `i64`.
+/// The condition of a `COMPARE_OP` argument (`None` out of range).
+pub(in crate::frontend) fn compare_cond(arg: u32) -> Option<Cond> {
+    Some(match arg {
+        0 => Cond::Lt,
+        1 => Cond::Le,
+        2 => Cond::Eq,
+        3 => Cond::Ne,
+        4 => Cond::Gt,
+        5 => Cond::Ge,
+        _ => return None,
+    })
+}
+
 /// Whether `int_binary` computes this operator (a `BINARY_OP` argument's plain form) on
 /// machine ints.
 pub(in crate::frontend) fn int_operator_compiles(op: u32) -> bool {
