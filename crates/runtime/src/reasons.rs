@@ -52,6 +52,7 @@ exit_reasons! {
     Reoptimize = "reoptimize", true, "A loop ran long enough for its sites' profiles: the code is compiled again with them.";
     IntOverflow = "int_overflow", true, "A machine-int operation overflowed: the int outgrew a word.";
     IntShift = "int_shift", true, "A shift count out of the machine range (or negative).";
+    IntBeyondFloat = "int_beyond_float", false, "A machine int compared with a float is beyond 2**53: the interpreter compares them exactly.";
     IntDivision = "int_division", false, "Integer division or modulo by zero, or overflowing.";
     FloatDivisionByZero = "float_division_by_zero", false, "Float division by zero: the interpreter raises.";
     FloatPower = "float_power", false, "A float power C's pow does not compute as CPython: a base not positive and finite, an infinite exponent or result.";

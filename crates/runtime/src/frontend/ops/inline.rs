@@ -168,7 +168,7 @@ impl Body {
                     COMPARE_OP => {
                         let (b, a) = (stack.pop()?.number, stack.pop()?.number);
                         compare_cond(ins.arg)?;
-                        if a != b || a == Number::Bool {
+                        if a == Number::Bool || b == Number::Bool {
                             return None;
                         }
                         stack.push(computed(Number::Bool));
@@ -371,7 +371,7 @@ impl Frontend<'_> {
                 }
                 COMPARE_OP => {
                     let (Some(b), Some(a), Some(cond)) = (stack.pop(), stack.pop(), compare_cond(ins.arg)) else { return unchecked() };
-                    let Some(r) = self.number_compare(cond, a, b) else { return unchecked() };
+                    let Some(r) = self.number_compare(st, call, cond, a, b) else { return unchecked() };
                     Some(AbstractValue::Word(Kind::MachineBool, r))
                 }
                 UNARY_NEGATIVE => {

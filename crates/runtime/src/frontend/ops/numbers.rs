@@ -279,7 +279,7 @@ impl Frontend<'_> {
         let Some(cond) = compare_cond(ins.arg) else { return Ok(Flow::Unsupported(ExitReason::CompareOpArgument)) };
         self.unbox_operands(st, 2);
         let (lhs, rhs) = (self.top(st, 2), self.top(st, 1));
-        let result = if let Some(result) = self.number_compare(cond, lhs, rhs) {
+        let result = if let Some(result) = self.number_compare(st, ins, cond, lhs, rhs) {
             result
         } else if matches!(cond, Cond::Eq | Cond::Ne) && [lhs, rhs].iter().all(|&v| v == AbstractValue::Obj(SlotKind::Is(Kind::Exact(TypeTag::Str)))) {
             // As COMPARE_OP_STR_JUMP: `_PyUnicode_Equal`, which runs no Python code.
@@ -301,18 +301,38 @@ impl Frontend<'_> {
         Ok(Flow::Next)
     }
 
-    /// `lhs cond rhs` of two ints, or of two numbers that compare exactly as floats, as a
-    /// machine bool; `None` for other operands.
-    pub(in crate::frontend) fn number_compare(&mut self, cond: Cond, lhs: AbstractValue, rhs: AbstractValue) -> Option<Value> {
+    /// `lhs cond rhs` of two ints, or of a float and a number, as a machine bool (`None` for
+    /// other operands). Ints compare with floats exactly in Python: as floats when the int
+    /// converts exactly, which a machine int is checked to (|i| <= 2**53; beyond, the
+    /// interpreter compares, before `ins` in state `st`).
+    pub(in crate::frontend) fn number_compare(&mut self, st: &State, ins: &Instr, cond: Cond, lhs: AbstractValue, rhs: AbstractValue) -> Option<Value> {
+        let number = |av: AbstractValue| av.is_int() || av.is_float();
         if lhs.is_int() && rhs.is_int() {
             let (a, b) = (self.int_value(lhs), self.int_value(rhs));
             Some(self.ir.icmp(cond, a, b))
-        } else if exact_as_float(lhs) && exact_as_float(rhs) {
-            let (a, b) = (self.float_value(lhs), self.float_value(rhs));
+        } else if (lhs.is_float() || rhs.is_float()) && number(lhs) && number(rhs) {
+            let (a, b) = (self.exact_float(st, ins, lhs), self.exact_float(st, ins, rhs));
             Some(self.ir.fcmp(cond, a, b))
         } else {
             None
         }
+    }
+
+    /// The double of a float or of an int constant that converts exactly, or of any other
+    /// int checked to convert exactly (|i| <= 2**53, else leaving before `ins`:
+    /// `int_beyond_float`).
+    fn exact_float(&mut self, st: &State, ins: &Instr, av: AbstractValue) -> Value {
+        if exact_as_float(av) {
+            return self.float_value(av);
+        }
+        let v = self.int_value(av);
+        let bias = self.ir.iconst(1 << 53);
+        let biased = self.ir.int(IntOp::Add, v, bias);
+        let range = self.ir.iconst(1 << 54);
+        let exact = self.ir.icmp(Cond::ULe, biased, range);
+        let snap = self.resume_here(st, ins, ExitReason::IntBeyondFloat);
+        self.ir.guard(exact, true, snap);
+        self.ir.int_to_float(v)
     }
 
     /// A comparison of ints, one of them an exact int object at least: inline when the
